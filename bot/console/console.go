@@ -1,0 +1,275 @@
+// Package console is the local terminal transport: the same /ops surface as
+// Slack, for someone running opsbot without Slack tokens. It reads `/ops ...`
+// lines, drives the Handler the Slack transport drives, renders the Block Kit
+// replies as readable text, numbers buttons so typing the number presses them,
+// and turns modals into prompts. It also implements commands.Poster (channel
+// posts print as "#channel: ...") and commands.Directory.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/383project/opsbot/commands"
+)
+
+// Handler is what the console drives (the commands router satisfies it).
+type Handler interface {
+	Command(ctx context.Context, c commands.Command) commands.Reply
+	Action(ctx context.Context, a commands.Action) commands.Reply
+	Submit(ctx context.Context, s commands.Submission) commands.SubmitResult
+}
+
+// Options configures a Console.
+type Options struct {
+	In  io.Reader
+	Out io.Writer
+	// User is the local user (an admin); every command runs as them.
+	User commands.User
+	// Interactive means In is a terminal: print the "ops> " prompt, ANSI
+	// attributes and the input hints. Otherwise output is plain text and only
+	// field labels are printed when a modal reads its answers from In.
+	Interactive bool
+	// ChannelID is the channel the console user types in; default "console".
+	ChannelID string
+	// FileDir is where uploaded files are written; default os.TempDir().
+	FileDir string
+}
+
+// Console is one terminal session. Run must not be called twice at once;
+// Poster, Directory and Upload methods are safe from any goroutine.
+type Console struct {
+	in          io.Reader
+	out         io.Writer
+	user        commands.User
+	interactive bool
+	channel     string
+	fileDir     string
+	st          style
+
+	lines <-chan string // set by Run, read only by Run's goroutine
+
+	mu      sync.Mutex // guards the fields below and every write to out
+	seq     int        // message timestamps, view and trigger IDs
+	buttons map[int]button
+	next    int    // the next button number
+	fresh   bool   // the person typed since the last render: renumber from 1
+	prompt  string // prompt on screen (interactive), re-printed after async output
+}
+
+// New returns a console for o, with o's defaults filled in.
+func New(o Options) *Console {
+	if o.ChannelID == "" {
+		o.ChannelID = "console"
+	}
+	if o.FileDir == "" {
+		o.FileDir = os.TempDir()
+	}
+	return &Console{
+		in: o.In, out: o.Out, user: o.User, interactive: o.Interactive,
+		channel: o.ChannelID, fileDir: o.FileDir,
+		st:      style{ansi: o.Interactive, loc: time.Local, now: time.Now},
+		buttons: map[int]button{}, next: 1,
+	}
+}
+
+// Run reads lines from In until EOF, "exit" or "quit", or until ctx is done,
+// and returns nil in all of these cases: bad input is answered on Out, never
+// returned. A line "/ops <text>", "ops <text>" or a bare "<text>" runs
+// h.Command; a number presses the button shown as "[n]"; blank lines are
+// ignored. Replies, modals and submissions are handled as the Slack transport
+// would. The goroutine reading In ends at EOF or at its next line after Run returns.
+func (c *Console) Run(ctx context.Context, h Handler) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.lines = readLines(ctx, c.in)
+	for {
+		line, ok := c.readLine(ctx, "ops> ")
+		if !ok {
+			return nil
+		}
+		switch line = strings.TrimSpace(line); {
+		case line == "":
+		case line == "exit" || line == "quit":
+			return nil
+		case isNumber(line):
+			c.press(ctx, h, line)
+		default:
+			c.command(ctx, h, line)
+		}
+	}
+}
+
+// readLines sends In's lines (without "\n" or "\r\n") until EOF, a read
+// error, or ctx is done, then closes the channel.
+func readLines(ctx context.Context, in io.Reader) <-chan string {
+	ch := make(chan string)
+	go func() {
+		defer close(ch)
+		br := bufio.NewReader(in)
+		for {
+			s, err := br.ReadString('\n')
+			if s != "" {
+				select {
+				case ch <- strings.TrimRight(s, "\r\n"):
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// readLine shows prompt (interactive only) and waits for the next line;
+// ok is false at EOF or when ctx is done.
+func (c *Console) readLine(ctx context.Context, prompt string) (line string, ok bool) {
+	if c.interactive && prompt != "" {
+		c.mu.Lock()
+		c.prompt = prompt
+		io.WriteString(c.out, prompt)
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			c.prompt = ""
+			c.mu.Unlock()
+		}()
+	}
+	select {
+	case <-ctx.Done():
+		return "", false
+	case line, ok = <-c.lines:
+		return line, ok
+	}
+}
+
+// commandText extracts the command text from a typed line; ok is false for
+// a slash command other than /ops.
+func commandText(line string) (text string, ok bool) {
+	word, rest, _ := strings.Cut(line, " ")
+	switch {
+	case word == "/ops" || word == "ops":
+		return strings.TrimSpace(rest), true
+	case strings.HasPrefix(word, "/"):
+		return "", false
+	}
+	return line, true
+}
+
+func isNumber(s string) bool {
+	if len(s) > 6 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Console) command(ctx context.Context, h Handler, line string) {
+	text, ok := commandText(line)
+	if !ok {
+		c.say("Only /ops works here. Try: /ops help")
+		return
+	}
+	c.typed()
+	cmd := commands.Command{
+		User: c.user, ChannelID: c.channel, ChannelName: c.channel,
+		Text: text, TriggerID: c.nextID("trigger"),
+	}
+	var r commands.Reply
+	if c.safely(func() { r = h.Command(ctx, cmd) }) {
+		c.reply(ctx, h, r)
+	}
+}
+
+func (c *Console) press(ctx context.Context, h Handler, line string) {
+	n, _ := strconv.Atoi(line)
+	c.mu.Lock()
+	b, ok := c.buttons[n]
+	c.mu.Unlock()
+	if !ok {
+		c.say(fmt.Sprintf("There is no button [%s] on screen; buttons are shown as [n] under a message.", line))
+		return
+	}
+	if b.confirm != nil && !c.confirm(ctx, b.confirm) {
+		return
+	}
+	c.typed()
+	a := commands.Action{
+		User: c.user, ActionID: b.actionID, BlockID: b.blockID, Value: b.value,
+		ChannelID: b.channel, MessageTS: b.ts, TriggerID: c.nextID("trigger"),
+	}
+	var r commands.Reply
+	if !c.safely(func() { r = h.Action(ctx, a) }) {
+		return
+	}
+	if r.ReplaceOriginal && (r.Text != "" || len(r.Blocks) > 0) {
+		c.show(c.head(b.channel, " (updated)"), b.channel, b.ts, r.Text, r.Blocks)
+		r.Text, r.Blocks = "", nil
+	}
+	c.reply(ctx, h, r)
+}
+
+// confirm asks a button's confirm dialog; only "y" or "yes" confirms.
+func (c *Console) confirm(ctx context.Context, d *slack.ConfirmationBlockObject) bool {
+	r := renderer{style: c.st}
+	q := r.text(d.Title) + ": " + r.text(d.Text) + " [y/N]"
+	if !c.interactive {
+		c.say(q)
+	}
+	ans, ok := c.readLine(ctx, q+" ")
+	ans = strings.ToLower(strings.TrimSpace(ans))
+	return ok && (ans == "y" || ans == "yes")
+}
+
+// reply renders r's text or blocks and opens its modal, if any.
+func (c *Console) reply(ctx context.Context, h Handler, r commands.Reply) {
+	if r.Text != "" || len(r.Blocks) > 0 {
+		c.show("", c.channel, "", r.Text, r.Blocks)
+	}
+	if r.Modal != nil {
+		c.modal(ctx, h, r.Modal)
+	}
+}
+
+// safely runs f and reports a panic on Out instead of ending the session.
+func (c *Console) safely(f func()) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.say(fmt.Sprintf("something went wrong: %v", p))
+			ok = false
+		}
+	}()
+	f()
+	return true
+}
+
+// Banner prints the console's welcome: what it is, that state lives in
+// memory, how to start, and how to connect Slack and Redis. Interactive adds
+// the hints for buttons, forms and leaving.
+func Banner(w io.Writer, interactive bool) {
+	b := "opsbot local console: no Slack tokens, so /ops runs here as you.\n" +
+		"State is kept in memory and lost on exit (set REDIS_URL to keep it in Redis).\n" +
+		"Type /ops help to see what you can run.\n" +
+		"To connect Slack, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (see README).\n"
+	if interactive {
+		b += "Buttons show as [n]: type the number to press one. In a form, type cancel to leave it.\n" +
+			"exit, quit or Ctrl-D ends the session.\n"
+	}
+	io.WriteString(w, b)
+}

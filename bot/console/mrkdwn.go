@@ -1,0 +1,292 @@
+package console
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// style is how text is written to the terminal: ANSI attributes or none, and
+// the clock and time zone that Slack's <!date^...> tokens are shown in.
+type style struct {
+	ansi bool
+	loc  *time.Location
+	now  func() time.Time
+}
+
+// ANSI attributes; each is switched off by its own reset so they nest.
+const (
+	boldOn, boldOff     = "\x1b[1m", "\x1b[22m"
+	italicOn, italicOff = "\x1b[3m", "\x1b[23m"
+	dimOn, dimOff       = "\x1b[2m", "\x1b[22m"
+)
+
+// unescape undoes Slack's escaping of user text (&amp; &lt; &gt;).
+var unescape = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Replace
+
+// mrkdwn converts Slack mrkdwn to terminal text: *bold* and _italic_ lose
+// their markers (ANSI attributes when st.ansi), <@U1|name> becomes @name,
+// <#C1|name> #name, <url|label> "label (url)", <!date^...> the formatted time
+// (or its fallback), and &amp; &lt; &gt; are unescaped. Code spans are kept
+// verbatim. It never panics, whatever the input.
+func (st style) mrkdwn(s string) string {
+	var b strings.Builder
+	st.inline(&b, s)
+	return b.String()
+}
+
+func (st style) inline(b *strings.Builder, s string) {
+	for i := 0; i < len(s); {
+		switch c := s[i]; c {
+		case '<':
+			if j := strings.IndexAny(s[i+1:], "<>\n"); j > 0 && s[i+1+j] == '>' && !isSpace(s[i+1]) {
+				b.WriteString(st.angle(s[i+1 : i+1+j]))
+				i += j + 2
+				continue
+			}
+		case '`':
+			if n := codeSpan(s[i:]); n > 0 {
+				b.WriteString(unescape(s[i : i+n]))
+				i += n
+				continue
+			}
+		case '*', '_':
+			if j := closing(s, i); j > 0 {
+				var inner strings.Builder
+				st.inline(&inner, s[i+1:j])
+				b.WriteString(st.emph(c, inner.String()))
+				i = j + 1
+				continue
+			}
+		case '&':
+			if e, n := entity(s[i:]); n > 0 {
+				b.WriteString(e)
+				i += n
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+}
+
+// emph styles an emphasised span: bold for '*', italic for '_'.
+func (st style) emph(d byte, s string) string {
+	switch {
+	case !st.ansi:
+		return s
+	case d == '*':
+		return boldOn + s + boldOff
+	default:
+		return italicOn + s + italicOff
+	}
+}
+
+// bold renders already-converted text in bold when ANSI is on.
+func (st style) bold(s string) string {
+	if !st.ansi || s == "" {
+		return s
+	}
+	return boldOn + s + boldOff
+}
+
+// closing returns the index of the delimiter closing the emphasis opened at
+// s[i], or -1 when s[i] does not open one. Like Slack: the opener follows a
+// non-word character, the closer precedes one, neither touches a space, and
+// both sit on the same line.
+func closing(s string, i int) int {
+	d := s[i]
+	if i > 0 {
+		if r, _ := utf8.DecodeLastRuneInString(s[:i]); isWord(r) || r == rune(d) {
+			return -1
+		}
+	}
+	if i+1 >= len(s) || s[i+1] == d || isSpace(s[i+1]) {
+		return -1
+	}
+	for j := i + 2; j < len(s); j++ {
+		switch s[j] {
+		case '\n':
+			return -1
+		case d:
+			if isSpace(s[j-1]) {
+				continue
+			}
+			if r, _ := utf8.DecodeRuneInString(s[j+1:]); j+1 < len(s) && isWord(r) {
+				continue
+			}
+			return j
+		}
+	}
+	return -1
+}
+
+func isWord(r rune) bool  { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// codeSpan returns the length of the `code` or ```block``` starting s, or 0.
+func codeSpan(s string) int {
+	if strings.HasPrefix(s, "```") {
+		if k := strings.Index(s[3:], "```"); k >= 0 {
+			return k + 6
+		}
+		return 0
+	}
+	if k := strings.IndexAny(s[1:], "`\n"); k > 0 && s[1+k] == '`' {
+		return k + 2
+	}
+	return 0
+}
+
+// entity decodes the Slack entity starting s and returns its length, or 0.
+func entity(s string) (string, int) {
+	for _, e := range [...]struct{ in, out string }{{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}} {
+		if strings.HasPrefix(s, e.in) {
+			return e.out, len(e.in)
+		}
+	}
+	return "", 0
+}
+
+// angle renders the inside of <...>: a mention, a channel, a special
+// (!here, !date^...) or a link.
+func (st style) angle(in string) string {
+	body, label, hasLabel := strings.Cut(in, "|")
+	label = unescape(label)
+	switch {
+	case strings.HasPrefix(body, "@"), strings.HasPrefix(body, "#"):
+		if hasLabel && label != "" {
+			return body[:1] + strings.TrimPrefix(label, body[:1])
+		}
+		return body
+	case strings.HasPrefix(body, "!date^"):
+		return st.date(body, label)
+	case strings.HasPrefix(body, "!"):
+		if hasLabel && label != "" {
+			return label
+		}
+		if name, _, _ := strings.Cut(body[1:], "^"); name != "" {
+			return "@" + name
+		}
+		return body
+	}
+	url := unescape(body)
+	if !hasLabel || label == "" || label == url {
+		return url
+	}
+	return label + " (" + url + ")"
+}
+
+// date renders <!date^unix^format[^link]|fallback> in st's zone.
+func (st style) date(body, fallback string) string {
+	parts := strings.SplitN(body, "^", 4)
+	if len(parts) >= 3 {
+		if sec, err := strconv.ParseInt(parts[1], 10, 64); err == nil {
+			if s, ok := st.dateFormat(unescape(parts[2]), time.Unix(sec, 0).In(st.loc)); ok {
+				return s
+			}
+		}
+	}
+	if fallback == "" && len(parts) >= 3 {
+		return unescape(parts[2])
+	}
+	return fallback
+}
+
+// dateFormat expands Slack's {date_*}, {time}, {time_secs} and {ago} tokens.
+// {time} is 24-hour. An unknown token makes it fail (ok false).
+func (st style) dateFormat(f string, t time.Time) (string, bool) {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(f, '{')
+		if i < 0 {
+			b.WriteString(f)
+			return b.String(), true
+		}
+		j := strings.IndexByte(f[i:], '}')
+		if j < 0 {
+			b.WriteString(f)
+			return b.String(), true
+		}
+		b.WriteString(f[:i])
+		s, ok := st.token(f[i+1:i+j], t)
+		if !ok {
+			return "", false
+		}
+		b.WriteString(s)
+		f = f[i+j+1:]
+	}
+}
+
+func (st style) token(tok string, t time.Time) (string, bool) {
+	now := st.now().In(st.loc)
+	switch tok {
+	case "date_num":
+		return t.Format("2006-01-02"), true
+	case "date":
+		return t.Format("January ") + ordinal(t.Day()) + t.Format(", 2006"), true
+	case "date_short":
+		return t.Format("Jan 2, 2006"), true
+	case "date_long":
+		return t.Format("Monday, January ") + ordinal(t.Day()) + t.Format(", 2006"), true
+	case "date_pretty", "date_short_pretty", "date_long_pretty":
+		for off, word := range map[int]string{-1: "yesterday", 0: "today", 1: "tomorrow"} {
+			if y, m, d := now.AddDate(0, 0, off).Date(); y == t.Year() && m == t.Month() && d == t.Day() {
+				return word, true
+			}
+		}
+		return st.token(strings.TrimSuffix(tok, "_pretty"), t)
+	case "time":
+		return t.Format("15:04"), true
+	case "time_secs":
+		return t.Format("15:04:05"), true
+	case "ago":
+		return ago(now.Sub(t)), true
+	}
+	return "", false
+}
+
+func ordinal(d int) string {
+	suffix := "th"
+	switch {
+	case d%100 >= 11 && d%100 <= 13:
+	case d%10 == 1:
+		suffix = "st"
+	case d%10 == 2:
+		suffix = "nd"
+	case d%10 == 3:
+		suffix = "rd"
+	}
+	return strconv.Itoa(d) + suffix
+}
+
+// ago renders a duration as "3 minutes ago" or, when negative, "in 3 minutes".
+func ago(d time.Duration) string {
+	future := d < 0
+	if future {
+		d = -d
+	}
+	if d < time.Minute {
+		return "just now"
+	}
+	n, unit := 0, ""
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{365 * 24 * time.Hour, "year"}, {30 * 24 * time.Hour, "month"}, {24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}} {
+		if d >= u.d {
+			n, unit = int(d/u.d), u.name
+			break
+		}
+	}
+	s := strconv.Itoa(n) + " " + unit
+	if n != 1 {
+		s += "s"
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}

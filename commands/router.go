@@ -1,0 +1,317 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/383project/opsbot/metrics"
+	"github.com/383project/opsbot/store"
+)
+
+// RoleStore is the part of the state store the gate and the role verbs use.
+type RoleStore interface {
+	Roles(ctx context.Context, userID string) ([]store.Grant, error)
+	Grant(ctx context.Context, actor, userID string, g store.Grant, now time.Time) (bool, error)
+	Revoke(ctx context.Context, actor, userID string, g store.Grant, now time.Time) (bool, error)
+	AllGrants(ctx context.Context) (map[string][]store.Grant, error)
+}
+
+// AuditLog reads the audit stream.
+type AuditLog interface {
+	RecentAudit(ctx context.Context, n int) ([]store.AuditEntry, error)
+}
+
+// Deps are the router's collaborators, injected by run.go.
+type Deps struct {
+	Roles      RoleStore
+	Audit      AuditLog
+	Directory  Directory
+	Admins     []string          // bootstrap admins from config: always admin
+	Clients    map[string]string // client key → display name
+	SigningKey []byte            // seals modal metadata; shared by all replicas
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+	Now        func() time.Time
+}
+
+// Router is the whole /ops surface behind one authorisation gate: every
+// command, button and modal submission resolves the caller's roles from the
+// store at that moment and is checked against the route's permission before
+// any handler runs. It never returns an error: failures become replies.
+type Router struct {
+	deps    Deps
+	log     *slog.Logger
+	verbs   map[string]*Route
+	order   []*Route
+	actions map[string]*ActionRoute
+	modals  map[string]*ModalRoute
+}
+
+// New builds the router from the route table; duplicate verbs, action IDs or
+// callback IDs are a programming error reported at start-up.
+func New(d Deps) (*Router, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(d.SigningKey) < 16 {
+		return nil, errors.New("commands: signing key must be at least 16 bytes")
+	}
+	r := &Router{deps: d, log: d.Logger, verbs: map[string]*Route{},
+		actions: map[string]*ActionRoute{}, modals: map[string]*ModalRoute{}}
+	t := routes()
+	for i := range t.verbs {
+		rt := &t.verbs[i]
+		if _, dup := r.verbs[rt.Verb]; dup {
+			return nil, fmt.Errorf("commands: verb %q registered twice", rt.Verb)
+		}
+		r.verbs[rt.Verb] = rt
+		r.order = append(r.order, rt)
+	}
+	for i := range t.actions {
+		a := &t.actions[i]
+		if _, dup := r.actions[a.ActionID]; dup {
+			return nil, fmt.Errorf("commands: action %q registered twice", a.ActionID)
+		}
+		r.actions[a.ActionID] = a
+	}
+	for i := range t.modals {
+		m := &t.modals[i]
+		if _, dup := r.modals[m.CallbackID]; dup {
+			return nil, fmt.Errorf("commands: modal %q registered twice", m.CallbackID)
+		}
+		r.modals[m.CallbackID] = m
+	}
+	return r, nil
+}
+
+// principal loads the caller's grants now (one Redis round trip) and adds
+// the bootstrap admin grant from config.
+func (r *Router) principal(ctx context.Context, userID string) (store.Principal, error) {
+	grants, err := r.deps.Roles.Roles(ctx, userID)
+	if err != nil {
+		return store.Principal{}, err
+	}
+	if r.bootstrapAdmin(userID) && !slices.Contains(grants, store.Grant{Role: store.Admin}) {
+		grants = append([]store.Grant{{Role: store.Admin}}, grants...)
+	}
+	return store.Principal{UserID: userID, Grants: grants}, nil
+}
+
+func (r *Router) bootstrapAdmin(userID string) bool { return slices.Contains(r.deps.Admins, userID) }
+
+// Command handles one /ops invocation.
+func (r *Router) Command(ctx context.Context, c Command) (reply Reply) {
+	start := r.deps.Now()
+	words := Tokenize(c.Text)
+	verb := "help"
+	if len(words) > 0 {
+		verb = strings.ToLower(words[0])
+		words = words[1:]
+	}
+	label, outcome := verb, "ok"
+	defer func() { r.deps.Metrics.Command("command", label, outcome, r.deps.Now().Sub(start)) }()
+	defer r.recoverPanic(&reply, &outcome, "command", c.User.ID, verb)
+
+	if len(c.Text) > MaxTextLen {
+		outcome = "user_error"
+		return errorReply(&UserError{Msg: fmt.Sprintf("That command is %d characters long; the most I read is %d.", len(c.Text), MaxTextLen), Example: "/ops help"})
+	}
+	p, err := r.principal(ctx, c.User.ID)
+	if err != nil {
+		return r.fail(err, &outcome, "command", c.User.ID, verb)
+	}
+	rt, ok := r.verbs[verb]
+	if !ok {
+		label, outcome = "unknown", "unknown"
+		return r.unknownVerb(p, verb)
+	}
+	if !p.Can(rt.Perm) {
+		outcome = "denied"
+		return denied(p, rt.Perm, "run `/ops "+rt.Verb+"`")
+	}
+	if len(words) == 1 && strings.EqualFold(words[0], "help") {
+		return verbHelp(rt)
+	}
+	call := &Call{Principal: p, User: c.User, ChannelID: c.ChannelID, TriggerID: c.TriggerID, Args: words, Now: start, r: r}
+	reply, err = rt.Run(ctx, call)
+	if err != nil {
+		return r.fail(err, &outcome, "command", c.User.ID, verb)
+	}
+	r.sealModal(&reply, c.User.ID, start)
+	return reply
+}
+
+// Action handles a button click. The route's permission is checked again
+// here: having been shown a button grants nothing.
+func (r *Router) Action(ctx context.Context, a Action) (reply Reply) {
+	start := r.deps.Now()
+	outcome := "ok"
+	defer func() { r.deps.Metrics.Command("action", a.ActionID, outcome, r.deps.Now().Sub(start)) }()
+	defer r.recoverPanic(&reply, &outcome, "action", a.User.ID, a.ActionID)
+
+	rt, ok := r.actions[a.ActionID]
+	if !ok {
+		outcome = "unknown"
+		return Reply{Text: "That button is no longer supported. Run the command again for a fresh message."}
+	}
+	p, err := r.principal(ctx, a.User.ID)
+	if err != nil {
+		return r.fail(err, &outcome, "action", a.User.ID, a.ActionID)
+	}
+	if !p.Can(rt.Perm) {
+		outcome = "denied"
+		return denied(p, rt.Perm, "use this button")
+	}
+	call := &Call{Principal: p, User: a.User, ChannelID: a.ChannelID, TriggerID: a.TriggerID, Now: start, r: r}
+	reply, err = rt.Run(ctx, call, a)
+	if err != nil {
+		return r.fail(err, &outcome, "action", a.User.ID, a.ActionID)
+	}
+	r.sealModal(&reply, a.User.ID, start)
+	return reply
+}
+
+// Submit handles a modal submission: the seal proves this user was shown
+// this modal, and the permission is checked again at this moment.
+func (r *Router) Submit(ctx context.Context, s Submission) (res SubmitResult) {
+	start := r.deps.Now()
+	outcome := "ok"
+	defer func() { r.deps.Metrics.Command("submission", s.CallbackID, outcome, r.deps.Now().Sub(start)) }()
+	var panicReply Reply
+	defer func() {
+		if !panicReply.IsZero() {
+			res = SubmitResult{Notice: &panicReply}
+		}
+	}()
+	defer r.recoverPanic(&panicReply, &outcome, "submission", s.User.ID, s.CallbackID)
+
+	rt, ok := r.modals[s.CallbackID]
+	if !ok {
+		outcome = "unknown"
+		return notice(Reply{Text: "That form is no longer supported. Run the command again."})
+	}
+	meta, err := unseal(r.deps.SigningKey, s.User.ID, s.CallbackID, s.PrivateMetadata, start)
+	if err != nil {
+		outcome = "denied"
+		r.log.Warn("modal submission refused", "user_id", s.User.ID, "callback_id", s.CallbackID, "err", err)
+		return notice(Reply{Text: ":no_entry: That form was not opened for you, or it has expired. Nothing was changed. Run the command again to get a fresh form."})
+	}
+	s.PrivateMetadata = meta
+	p, err := r.principal(ctx, s.User.ID)
+	if err != nil {
+		return notice(r.fail(err, &outcome, "submission", s.User.ID, s.CallbackID))
+	}
+	if !p.Can(rt.Perm) {
+		outcome = "denied"
+		return notice(denied(p, rt.Perm, "submit this form"))
+	}
+	call := &Call{Principal: p, User: s.User, Now: start, r: r}
+	res, err = rt.Run(ctx, call, s)
+	if err != nil {
+		return notice(r.fail(err, &outcome, "submission", s.User.ID, s.CallbackID))
+	}
+	if len(res.Errors) > 0 {
+		outcome = "user_error"
+	}
+	if res.Update != nil {
+		res.Update.PrivateMetadata = seal(r.deps.SigningKey, s.User.ID, res.Update.CallbackID, res.Update.PrivateMetadata, start)
+	}
+	return res
+}
+
+func notice(r Reply) SubmitResult { return SubmitResult{Notice: &r} }
+
+func (r *Router) sealModal(reply *Reply, userID string, now time.Time) {
+	if m := reply.Modal; m != nil {
+		m.PrivateMetadata = seal(r.deps.SigningKey, userID, m.CallbackID, m.PrivateMetadata, now)
+	}
+}
+
+// fail turns a handler error into what the user sees and what the log keeps.
+func (r *Router) fail(err error, outcome *string, kind, userID, name string) Reply {
+	var ue *UserError
+	var de *deniedError
+	switch {
+	case errors.As(err, &de):
+		*outcome = "denied"
+		return de.reply
+	case errors.As(err, &ue):
+		*outcome = "user_error"
+		return errorReply(ue)
+	case errors.Is(err, store.ErrUnavailable):
+		*outcome = "unavailable"
+		r.log.Warn("state store unavailable", "kind", kind, "name", name, "user_id", userID, "err", err)
+		return Reply{Text: ":warning: The state store (Redis) is not answering, so I can't check access or save anything right now. Nothing was changed. Try again in a minute; if it keeps happening, tell the support team."}
+	}
+	*outcome = "error"
+	ref := newRef()
+	r.log.Error("handler failed", "ref", ref, "kind", kind, "name", name, "user_id", userID, "err", err)
+	return internalErrorReply(ref)
+}
+
+func (r *Router) recoverPanic(reply *Reply, outcome *string, kind, userID, name string) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	ref := newRef()
+	*outcome = "panic"
+	r.log.Error("handler panicked", "ref", ref, "kind", kind, "name", name, "user_id", userID,
+		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	*reply = internalErrorReply(ref)
+}
+
+func internalErrorReply(ref string) Reply {
+	return Reply{Text: fmt.Sprintf(":x: Something went wrong (ref %s). It has been logged; if it happens again, give the support team this ref.", ref)}
+}
+
+func errorReply(e *UserError) Reply {
+	text := ":warning: " + e.Msg
+	if e.Example != "" {
+		text += "\nFor example: `" + e.Example + "`"
+	}
+	return Reply{Text: text}
+}
+
+// denied explains a refusal: which roles would allow it and whom to ask.
+func denied(p store.Principal, perm store.Permission, what string) Reply {
+	var roles []string
+	for _, role := range store.Roles {
+		if role.Has(perm) {
+			roles = append(roles, "*"+string(role)+"*")
+		}
+	}
+	have := "you have no role yet"
+	if len(p.Grants) > 0 {
+		names := make([]string, len(p.Grants))
+		for i, g := range p.Grants {
+			names[i] = g.String()
+		}
+		have = "you have " + strings.Join(names, ", ")
+	}
+	return Reply{Text: fmt.Sprintf(":no_entry: To %s you need one of these roles: %s (%s). Ask an admin to grant it, e.g. `/ops role grant @you %s`. `/ops help` lists what you can run.",
+		what, strings.Join(roles, ", "), have, suggestRole(perm))}
+}
+
+// suggestRole names the least powerful role that carries perm, for the
+// example in a refusal.
+func suggestRole(perm store.Permission) string {
+	for _, role := range slices.Backward(store.Roles) {
+		if role != store.Admin && role.Has(perm) {
+			if role == store.Stakeholder {
+				return "stakeholder <client>"
+			}
+			return string(role)
+		}
+	}
+	return string(store.Admin)
+}

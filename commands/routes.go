@@ -1,0 +1,86 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/383project/opsbot/store"
+)
+
+// Route is one /ops verb.
+type Route struct {
+	Verb    string
+	Perm    store.Permission // checked by the gate before Run
+	Usage   string           // the forms it takes
+	Summary string           // one line for help
+	Example string           // a full, correct invocation
+	Run     func(ctx context.Context, c *Call) (Reply, error)
+}
+
+// ActionRoute is one interactive element (button) by action_id.
+type ActionRoute struct {
+	ActionID string
+	Perm     store.Permission
+	Run      func(ctx context.Context, c *Call, a Action) (Reply, error)
+}
+
+// ModalRoute is one modal by callback_id.
+type ModalRoute struct {
+	CallbackID string
+	Perm       store.Permission
+	Run        func(ctx context.Context, c *Call, s Submission) (SubmitResult, error)
+}
+
+type table struct {
+	verbs   []Route
+	actions []ActionRoute
+	modals  []ModalRoute
+}
+
+// routes is the whole /ops surface in one table. Handlers needing a finer
+// check (a client scope, a sub-verb) call c.Require / c.RequireFor.
+func routes() table {
+	return table{
+		verbs: []Route{
+			{Verb: "help", Perm: store.PermPublic, Usage: "help [verb]",
+				Summary: "what you may run, with an example each", Example: "/ops help role", Run: runHelp},
+			{Verb: "whoami", Perm: store.PermPublic, Usage: "whoami",
+				Summary: "your roles and clients", Example: "/ops whoami", Run: runWhoami},
+			{Verb: "role", Perm: store.PermRoleManage, Usage: "role grant @user <role> [client] · role grant (opens a form) · role revoke @user <role> [client] · role list",
+				Summary: "manage who may do what", Example: "/ops role grant @alice support", Run: runRole},
+			{Verb: "audit", Perm: store.PermAuditRead, Usage: "audit [n]",
+				Summary: "the last n audit entries (default 20)", Example: "/ops audit 50", Run: runAudit},
+		},
+		actions: []ActionRoute{
+			{ActionID: actionRoleUndo, Perm: store.PermRoleManage, Run: runRoleUndo},
+		},
+		modals: []ModalRoute{
+			{CallbackID: callbackRoleGrant, Perm: store.PermRoleManage, Run: submitRoleGrant},
+		},
+	}
+}
+
+// Call is one authorised invocation: the caller's principal as loaded at this
+// moment, and what they typed.
+type Call struct {
+	Principal store.Principal
+	User      User
+	ChannelID string
+	TriggerID string
+	Args      []string // words after the verb
+	Now       time.Time
+	r         *Router
+}
+
+// Require refuses unless the caller holds perm (for sub-verbs with their own rule).
+func (c *Call) Require(perm store.Permission, what string) error {
+	if c.Principal.Can(perm) {
+		return nil
+	}
+	return &deniedError{reply: denied(c.Principal, perm, what)}
+}
+
+// deniedError carries a refusal out of a handler.
+type deniedError struct{ reply Reply }
+
+func (e *deniedError) Error() string { return e.reply.Text }

@@ -1,0 +1,178 @@
+// Package config turns a YAML file plus the environment into typed, validated
+// settings. Secrets never come from the YAML file: only from the environment
+// (or a file named by VAR_FILE), and they print as [redacted].
+//
+// Load reads, in this order: the YAML file (with ${VAR} and ${VAR:-default}
+// expanded in values), defaults, then these environment variables, which win
+// over the file:
+//
+//	SLACK_API_URL        slack.api_url
+//	OPSBOT_HTTP_ADDR     http.addr
+//	OPSBOT_ADMINS        comma-separated user IDs added to admins
+//	OPSBOT_REDIS_PREFIX  redis.prefix
+//	OPSBOT_TIMEZONE      timezone
+//	OPSBOT_LOG_LEVEL     log.level
+//	OPSBOT_LOG_FORMAT    log.format
+//
+// and the secrets SLACK_BOT_TOKEN, SLACK_APP_TOKEN, REDIS_URL, PAGERDUTY_TOKEN,
+// STATUSCAKE_TOKEN and GITHUB_TOKEN, each also readable from the file named by
+// NAME_FILE (for Docker and Kubernetes secrets).
+//
+// The package is a leaf: it imports nothing of this module.
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+	_ "time/tzdata" // time zones resolve even on images without /usr/share/zoneinfo
+)
+
+// Config is the whole opsbot configuration after defaults and validation.
+type Config struct {
+	// TimeZone names the IANA zone for schedules and displayed dates (default UTC).
+	TimeZone string `yaml:"timezone"`
+	// Admins are Slack user IDs that are always admin (bootstrap); OPSBOT_ADMINS adds more.
+	Admins       []string          `yaml:"admins"`
+	Redis        Redis             `yaml:"redis"`
+	Slack        Slack             `yaml:"slack"`
+	HTTP         HTTP              `yaml:"http"`
+	Channels     Channels          `yaml:"channels"`
+	Clients      map[string]Client `yaml:"clients"`
+	Integrations Integrations      `yaml:"integrations"`
+	Log          Log               `yaml:"log"`
+
+	// Location is TimeZone loaded; filled by Load.
+	Location *time.Location `yaml:"-"`
+	// Secrets come from the environment only; filled by Load.
+	Secrets Secrets `yaml:"-"`
+}
+
+// Redis selects the state store. The URL (it may hold a password) comes from
+// REDIS_URL; the file may add Sentinel or Cluster addresses.
+type Redis struct {
+	Prefix     string   `yaml:"prefix"`      // key prefix, default "opsbot:"
+	Addrs      []string `yaml:"addrs"`       // several host:port: Cluster, or Sentinel with master_name
+	MasterName string   `yaml:"master_name"` // Sentinel master
+	DB         int      `yaml:"db"`
+}
+
+// Slack settings other than tokens.
+type Slack struct {
+	APIURL string `yaml:"api_url"` // default https://slack.com/api/; SLACK_API_URL overrides
+}
+
+// HTTP is the operations endpoint (/healthz, /readyz, /metrics).
+type HTTP struct {
+	Addr string `yaml:"addr"` // host:port; OPSBOT_HTTP_ADDR overrides; default ":8080" with Slack, off (empty) in the console
+}
+
+// Channels are the team's shared channels (IDs like C0123 or #names).
+type Channels struct {
+	Support  string `yaml:"support"`
+	Finance  string `yaml:"finance"`
+	Security string `yaml:"security"`
+}
+
+// Client is one customer (or the agency itself) whose infrastructure opsbot watches.
+type Client struct {
+	Name     string         `yaml:"name"` // display name; defaults to the client's key
+	Channels ClientChannels `yaml:"channels"`
+}
+
+// ClientChannels are a client's own channels.
+type ClientChannels struct {
+	Alerts  string `yaml:"alerts"`
+	General string `yaml:"general"`
+}
+
+// Integrations holds every external API's base URL, so each can point at an
+// EU region, an Enterprise host or a test server. Empty means the vendor default.
+type Integrations struct {
+	PagerDuty  PagerDuty `yaml:"pagerduty"`
+	StatusCake Endpoint  `yaml:"statuscake"`
+	GitHub     Endpoint  `yaml:"github"`
+	Detectify  Endpoint  `yaml:"detectify"`
+	LoaderIO   Endpoint  `yaml:"loaderio"`
+	AWS        AWS       `yaml:"aws"`
+}
+
+// Endpoint is one API's base URL.
+type Endpoint struct {
+	APIURL string `yaml:"api_url"`
+}
+
+// PagerDuty has two hosts: REST and Events v2.
+type PagerDuty struct {
+	APIURL    string `yaml:"api_url"`
+	EventsURL string `yaml:"events_url"`
+}
+
+// AWS settings; credentials come from the usual AWS chain, never from here.
+type AWS struct {
+	Region      string `yaml:"region"`
+	EndpointURL string `yaml:"endpoint_url"`
+}
+
+// Log settings.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info (default), warn, error
+	Format string `yaml:"format"` // json (default) or text
+}
+
+// Secrets are read from the environment only.
+type Secrets struct {
+	SlackBotToken   Secret // SLACK_BOT_TOKEN
+	SlackAppToken   Secret // SLACK_APP_TOKEN
+	RedisURL        Secret // REDIS_URL
+	PagerDutyToken  Secret // PAGERDUTY_TOKEN
+	StatusCakeToken Secret // STATUSCAKE_TOKEN
+	GitHubToken     Secret // GITHUB_TOKEN
+}
+
+// Secret is a string that never prints: fmt, slog and JSON all see [redacted].
+type Secret string
+
+const redacted = "[redacted]"
+
+// Reveal returns the secret itself, for handing to a client library.
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString implements fmt.GoStringer (%#v).
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalText keeps the secret out of JSON, YAML and slog text.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Format implements fmt.Formatter so that every verb (%v, %s, %q, %x, %d ...)
+// prints [redacted], never the value.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue implements slog.LogValuer so every slog handler sees [redacted].
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// SlackEnabled reports whether both Slack tokens are set (Load guarantees both
+// or neither). Without them opsbot runs the local console.
+func (c *Config) SlackEnabled() bool {
+	return c.Secrets.SlackBotToken != "" && c.Secrets.SlackAppToken != ""
+}
+
+// ClientKeys returns the keys of Clients in sorted order.
+func (c *Config) ClientKeys() []string {
+	keys := make([]string, 0, len(c.Clients))
+	for k := range c.Clients {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

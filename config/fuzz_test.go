@@ -1,0 +1,95 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzLoad feeds arbitrary files to Load: it must never panic, must return
+// either a Config or an error, and a Problems error never shows a secret.
+func FuzzLoad(f *testing.F) {
+	for _, seed := range []string{"testdata/full.yaml", "../deploy/opsbot.example.yaml"} {
+		b, err := os.ReadFile(seed)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	for _, seed := range []string{
+		"",
+		"timezone: ${TZ:-UTC}\nadmins: [U1, bad]\n",
+		"clients:\n  acme:\n    channels:\n      alerts: \"acme alerts\"\n",
+		"slack:\n  token: xoxb-1\n",
+		"a: &a [*a]\n",
+		"x: &x {<<: *x}\nclients: *x\n",
+		"clients: {<<: [{a: {}}, {b: {}}]}\n",
+		"redis:\n  db: ${REDIS_DB}\n",
+		"---\n---\n",
+		"{{{{[[[[",
+		"? [a, b]\n: c\n",
+		"timezone: !!binary aGVsbG8=\n",
+		"clients:\n  acme: &c\n    name: x\n  b: *c\n  c: *c\n",
+	} {
+		f.Add(seed)
+	}
+	dir := f.TempDir()
+	getenv := envOf(map[string]string{
+		"TZ": "Europe/London", "REDIS_DB": "3",
+		"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken,
+	})
+	f.Fuzz(func(t *testing.T, src string) {
+		path := filepath.Join(dir, "opsbot.yaml")
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		cfg, err := Load(path, getenv)
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("Load took %v", d)
+		}
+		if (cfg == nil) == (err == nil) {
+			t.Fatalf("Load returned cfg=%v and err=%v: want exactly one", cfg != nil, err)
+		}
+		if err == nil {
+			if cfg.Location == nil {
+				t.Error("valid config without Location")
+			}
+			return
+		}
+		if ps, ok := errors.AsType[Problems](err); ok {
+			if len(ps) == 0 {
+				t.Error("empty Problems")
+			}
+			if msg := err.Error(); strings.Contains(msg, botToken) || strings.Contains(msg, appToken) {
+				t.Errorf("problem shows a token: %s", msg)
+			}
+		}
+	})
+}
+
+func TestAliasBombIsBounded(t *testing.T) {
+	// Each level multiplies the work by ten; the walk budget and yaml's own
+	// alias check must stop it quickly.
+	src := `a: &a ["U0AAA","U0AAA","U0AAA","U0AAA","U0AAA","U0AAA","U0AAA","U0AAA","U0AAA","U0AAA"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]
+admins: *g
+`
+	path := writeConfig(t, src)
+	start := time.Now()
+	_, err := Load(path, nil)
+	if err == nil {
+		t.Fatal("Load accepted an alias bomb")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Load took %v", d)
+	}
+}
