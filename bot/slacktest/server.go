@@ -228,4 +228,3 @@ func (s *Server) close() {
 
 // APIURL is the value for slack.OptionAPIURL: URL + "/api/".
 func (s *Server) APIURL() string { return s.URL + "/api/" }
-

@@ -2,7 +2,6 @@ package slacktest_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log"
@@ -252,4 +251,3 @@ func TestBlockActionAndViewSubmission(t *testing.T) {
 		t.Errorf("payload = %s", ack.Payload)
 	}
 }
-

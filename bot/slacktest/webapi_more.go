@@ -216,4 +216,3 @@ func (s *Server) viewsPublish(c Call) map[string]any {
 	}
 	return s.storeView(id, id, view)
 }
-

@@ -1,0 +1,98 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/383project/opsbot/commands"
+	"github.com/slack-go/slack"
+)
+
+func msgOptions(m commands.Message) []slack.MsgOption {
+	opts := []slack.MsgOption{slack.MsgOptionText(m.Text, false)}
+	if len(m.Blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
+	}
+	if m.ThreadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(m.ThreadTS))
+	}
+	return opts
+}
+
+// Post implements commands.Poster with chat.postMessage.
+func (b *Bot) Post(ctx context.Context, channel string, m commands.Message) (string, error) {
+	_, ts, err := b.api.PostMessageContext(ctx, channel, msgOptions(m)...)
+	if err != nil {
+		return "", fmt.Errorf("slack: chat.postMessage to %s: %w", channel, err)
+	}
+	return ts, nil
+}
+
+// Update implements commands.Poster with chat.update.
+func (b *Bot) Update(ctx context.Context, channel, ts string, m commands.Message) error {
+	if _, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...); err != nil {
+		return fmt.Errorf("slack: chat.update %s/%s: %w", channel, ts, err)
+	}
+	return nil
+}
+
+// Ephemeral implements commands.Poster with chat.postEphemeral.
+func (b *Bot) Ephemeral(ctx context.Context, channel, userID string, m commands.Message) error {
+	if _, err := b.api.PostEphemeralContext(ctx, channel, userID, msgOptions(m)...); err != nil {
+		return fmt.Errorf("slack: chat.postEphemeral to %s in %s: %w", userID, channel, err)
+	}
+	return nil
+}
+
+// userCache holds the workspace's members for @name look-ups.
+type userCache struct {
+	mu      sync.Mutex
+	byName  map[string]commands.User
+	fetched time.Time
+}
+
+const userCacheTTL = 5 * time.Minute
+
+// UserByName implements commands.Directory over users.list, matching the
+// handle, display name or real name case-insensitively. The list is cached
+// and refreshed when stale or when a name is missing (at most every 30 s).
+func (b *Bot) UserByName(ctx context.Context, name string) (commands.User, error) {
+	key := strings.ToLower(strings.TrimPrefix(name, "@"))
+	c := &b.users
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if u, ok := c.byName[key]; ok && time.Since(c.fetched) < userCacheTTL {
+		return u, nil
+	}
+	if time.Since(c.fetched) > 30*time.Second || c.byName == nil {
+		members, err := b.api.GetUsersContext(ctx, slack.GetUsersOptionLimit(200))
+		if err != nil {
+			return commands.User{}, fmt.Errorf("slack: users.list: %w", err)
+		}
+		c.byName = make(map[string]commands.User, len(members)*2)
+		for _, m := range members {
+			if m.Deleted {
+				continue
+			}
+			u := commands.User{ID: m.ID, Name: m.Name}
+			// Handles are unique; display and real names are not, so they
+			// never shadow a handle.
+			for _, n := range []string{m.Profile.DisplayName, m.RealName} {
+				if n = strings.ToLower(n); n != "" {
+					if _, taken := c.byName[n]; !taken {
+						c.byName[n] = u
+					}
+				}
+			}
+			c.byName[strings.ToLower(m.Name)] = u
+		}
+		c.fetched = time.Now()
+	}
+	if u, ok := c.byName[key]; ok {
+		return u, nil
+	}
+	return commands.User{}, commands.ErrUnknownUser
+}

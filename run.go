@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/383project/opsbot/bot"
+	"github.com/383project/opsbot/bot/console"
+	"github.com/383project/opsbot/commands"
+	"github.com/383project/opsbot/config"
+	"github.com/383project/opsbot/httpapi"
+	"github.com/383project/opsbot/metrics"
+	"github.com/383project/opsbot/store"
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // something broke while running
+	exitUsage   = 2 // bad flags or configuration: fix and start again
+)
+
+// consoleUserID is the local console's user; it is always an admin.
+const consoleUserID = "ULOCALUSER"
+
+// run is the whole program: wiring only. It returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("opsbot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", getenv("OPSBOT_CONFIG"), "YAML config `file` (or OPSBOT_CONFIG)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: opsbot [--config FILE]\n       opsbot config check FILE\n\nWithout SLACK_BOT_TOKEN and SLACK_APP_TOKEN opsbot runs a local console.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitUsage
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		if len(rest) == 3 && rest[0] == "config" && rest[1] == "check" {
+			return checkConfig(rest[2], getenv, stdout, stderr)
+		}
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, err := config.Load(*cfgPath, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "opsbot: configuration problems:\n%v\n", err)
+		return exitUsage
+	}
+	log := newLogger(cfg, stderr)
+	redis.SetLogger(redisLog{log.With("component", "redis")})
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	rdb, closeRedis, err := openRedis(cfg, log)
+	if err != nil {
+		log.Error("cannot open the state store", "err", err)
+		return exitFailure
+	}
+	defer closeRedis()
+	st := store.New(rdb, cfg.Redis.Prefix)
+	signing, err := signingKey(ctx, st, getenv)
+	if err != nil {
+		log.Error("cannot reach Redis at start-up", "err", err)
+		return exitFailure
+	}
+	m := metrics.New()
+	deps := commands.Deps{Roles: st, Audit: st, Admins: cfg.Admins, Clients: clientNames(cfg),
+		SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
+
+	if !cfg.SlackEnabled() {
+		return runConsole(ctx, cfg, deps, st, m, getenv, stdin, stdout, stderr, log)
+	}
+	b := bot.New(bot.Config{BotToken: cfg.Secrets.SlackBotToken.Reveal(), AppToken: cfg.Secrets.SlackAppToken.Reveal(),
+		APIURL: cfg.Slack.APIURL, Logger: log, Metrics: m}, st)
+	deps.Directory = b
+	router, err := commands.New(deps)
+	if err != nil {
+		log.Error("cannot build the command router", "err", err)
+		return exitFailure
+	}
+	addr := cmpOr(cfg.HTTP.Addr, ":8080")
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.Run(gctx, router) })
+	g.Go(func() error {
+		return serveHTTP(gctx, addr, httpapi.Handler(m.Handler(),
+			httpapi.Check{Name: "redis", Run: st.Ping},
+			httpapi.Check{Name: "slack", Run: func(context.Context) error {
+				if !b.Connected() {
+					return errors.New("socket mode not connected")
+				}
+				return nil
+			}}), log)
+	})
+	log.Info("opsbot started", "mode", "slack", "http_addr", addr)
+	if err := g.Wait(); err != nil {
+		log.Error("opsbot stopped", "err", err)
+		return exitFailure
+	}
+	log.Info("opsbot stopped cleanly")
+	return exitOK
+}
+
+func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st *store.Store, m *metrics.Metrics,
+	getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, log *slog.Logger) int {
+	interactive := false
+	if f, ok := stdin.(*os.File); ok {
+		interactive = term.IsTerminal(int(f.Fd()))
+	}
+	name := cmpOr(getenv("USER"), "you")
+	con := console.New(console.Options{In: stdin, Out: stdout, Interactive: interactive,
+		User: commands.User{ID: consoleUserID, Name: name}, FileDir: filepath.Join(os.TempDir(), "opsbot")})
+	deps.Directory = con
+	deps.Admins = append(deps.Admins, consoleUserID)
+	router, err := commands.New(deps)
+	if err != nil {
+		log.Error("cannot build the command router", "err", err)
+		return exitFailure
+	}
+	if interactive {
+		console.Banner(stdout, true)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	runCtx, endInput := context.WithCancel(gctx)
+	g.Go(func() error { defer endInput(); return con.Run(runCtx, router) })
+	if cfg.HTTP.Addr != "" {
+		g.Go(func() error {
+			return serveHTTP(runCtx, cfg.HTTP.Addr, httpapi.Handler(m.Handler(), httpapi.Check{Name: "redis", Run: st.Ping}), log)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		fmt.Fprintf(stderr, "opsbot: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if err := config.Check(path, getenv); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "%s: ok\n", path)
+	return exitOK
+}
+
+// openRedis connects to REDIS_URL (plus Sentinel/Cluster addresses from the
+// config) or, without it, starts an embedded in-memory store that is lost at exit.
+func openRedis(cfg *config.Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	opts := &redis.UniversalOptions{
+		DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
+		PoolTimeout: 3 * time.Second, MaxRetries: 2, DB: cfg.Redis.DB,
+		Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName,
+	}
+	if url := cfg.Secrets.RedisURL.Reveal(); url != "" {
+		o, err := redis.ParseURL(url)
+		if err != nil {
+			return nil, nil, fmt.Errorf("REDIS_URL: %w", err) // ParseURL never echoes the password
+		}
+		opts.Username, opts.Password, opts.TLSConfig = o.Username, o.Password, o.TLSConfig
+		opts.DB = o.DB
+		if len(opts.Addrs) == 0 {
+			opts.Addrs = []string{o.Addr}
+		}
+		if o.Network == "unix" && len(cfg.Redis.Addrs) == 0 {
+			o.DialTimeout, o.ReadTimeout, o.WriteTimeout = opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout
+			o.PoolTimeout, o.MaxRetries = opts.PoolTimeout, opts.MaxRetries
+			rdb := redis.NewClient(o)
+			return rdb, func() { _ = rdb.Close() }, nil
+		}
+		rdb := redis.NewUniversalClient(opts)
+		return rdb, func() { _ = rdb.Close() }, nil
+	}
+	if cfg.SlackEnabled() {
+		log.Warn("REDIS_URL is not set: using an in-memory store; roles and state are lost on restart and replicas do not share them")
+	}
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		return nil, nil, fmt.Errorf("embedded store: %w", err)
+	}
+	mr.ClockTTL(true) // keys with a TTL (dedup, locks) expire by wall clock
+	opts.Addrs = []string{mr.Addr()}
+	rdb := redis.NewUniversalClient(opts)
+	return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
+}
+
+func signingKey(ctx context.Context, st *store.Store, getenv func(string) string) ([]byte, error) {
+	if k := getenv("OPSBOT_SIGNING_KEY"); k != "" {
+		return []byte(k), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return st.SigningKey(ctx)
+}
+
+// serveHTTP runs the operations endpoint until ctx ends, then drains it.
+func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("http: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Info("http endpoint listening", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http: %w", err)
+	}
+	return nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	if !cfg.SlackEnabled() && level < slog.LevelWarn && cfg.Log.Level != "debug" {
+		level = slog.LevelWarn // keep the console quiet unless asked
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func clientNames(cfg *config.Config) map[string]string {
+	out := make(map[string]string, len(cfg.Clients))
+	for k, c := range cfg.Clients {
+		out[k] = c.Name
+	}
+	return out
+}
+
+// redisLog sends go-redis's internal messages to slog.
+type redisLog struct{ l *slog.Logger }
+
+func (r redisLog) Printf(_ context.Context, format string, v ...any) {
+	r.l.Debug(fmt.Sprintf(format, v...))
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
