@@ -163,6 +163,7 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 		return // lifecycle or unparseable frames: nothing to ack
 	}
 	b.cfg.Metrics.Envelope(string(evt.Type))
+	b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
 	// Acknowledge first so Slack never times out, except view submissions:
 	// their validation errors must travel in the ack itself.
 	isSubmission := false

@@ -12,13 +12,13 @@ import (
 // FuzzLoad feeds arbitrary files to Load: it must never panic, must return
 // either a Config or an error, and a Problems error never shows a secret.
 func FuzzLoad(f *testing.F) {
-	for _, seed := range []string{"testdata/full.yaml", "../deploy/opsbot.example.yaml"} {
-		b, err := os.ReadFile(seed)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(b))
+	// Seeds stay small: the fuzzer minimises every new interesting input,
+	// which takes long on a big one (the example file is tested elsewhere).
+	full, err := os.ReadFile("testdata/full.yaml")
+	if err != nil {
+		f.Fatal(err)
 	}
+	f.Add(string(full))
 	for _, seed := range []string{
 		"",
 		"timezone: ${TZ:-UTC}\nadmins: [U1, bad]\n",

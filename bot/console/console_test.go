@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -261,45 +260,6 @@ func TestInteractivePrompt(t *testing.T) {
 	h := &fakeHandler{command: func(commands.Command) commands.Reply { return commands.Reply{Text: "*hi*"} }}
 	c.Run(context.Background(), h)
 	if got, want := out.String(), "ops> \x1b[1mhi\x1b[22m\nops> "; got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-}
-
-func TestUserByName(t *testing.T) {
-	c := New(Options{User: admin})
-	tests := []struct {
-		name string
-		want commands.User
-	}{
-		{"alice", admin},
-		{"@Alice", admin},
-		{"ULOCAL", admin},
-		{"bob", commands.User{ID: "UBOB", Name: "bob"}},
-		{"@jo.smith-2", commands.User{ID: "UJOSMITH2", Name: "jo.smith-2"}},
-	}
-	for _, tt := range tests {
-		got, err := c.UserByName(context.Background(), tt.name)
-		if err != nil || got != tt.want {
-			t.Errorf("UserByName(%q) = %v, %v; want %v", tt.name, got, err, tt.want)
-		}
-	}
-	if _, err := c.UserByName(context.Background(), "@"); err == nil {
-		t.Error("UserByName(@) succeeded, want an error")
-	}
-}
-
-func TestUpload(t *testing.T) {
-	dir := t.TempDir()
-	var out bytes.Buffer
-	c := New(Options{Out: &out, FileDir: dir})
-	path, err := c.Upload(context.Background(), "#finance", "../cost.png", "Cost, May", []byte("PNG"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(path); err != nil || string(b) != "PNG" || !strings.HasPrefix(path, dir) || !strings.HasSuffix(path, "-cost.png") {
-		t.Errorf("file %q: %q, %v", path, b, err)
-	}
-	if got, want := out.String(), "#finance: Cost, May: "+path+"\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
