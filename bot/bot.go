@@ -173,9 +173,11 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 	if !isSubmission {
 		b.ack(req, nil)
 	}
-	sem <- struct{}{}
+	// The slot is taken inside the goroutine so a busy pool never delays the
+	// event loop, and with it the acks of the envelopes behind this one.
 	inflight.Add(1)
 	go func() {
+		sem <- struct{}{}
 		defer func() { <-sem; inflight.Done() }()
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
 		defer cancel()

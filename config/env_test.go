@@ -73,7 +73,11 @@ integrations:
 	if err == nil {
 		t.Fatalf("a ${VAR} key must stay literal, got config %+v", cfg)
 	}
-	path = writeConfig(t, strings.Replace(readFile2(t, path), "${CLIENT}", "acme", 1))
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path = writeConfig(t, strings.Replace(string(src), "${CLIENT}", "acme", 1))
 	cfg, err = Load(path, envOf(map[string]string{
 		"TZ_NAME": "Europe/Rome", "REDIS_DB": "4", "ENVIRONMENT": "prod", "PD_HOST": "api.eu.pagerduty.com",
 	}))
@@ -85,15 +89,6 @@ integrations:
 	if !reflect.DeepEqual(gotVals, wantVals) {
 		t.Errorf("got %v, want %v", gotVals, wantVals)
 	}
-}
-
-func readFile2(t *testing.T, path string) string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func TestSecretsFromFiles(t *testing.T) {

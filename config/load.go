@@ -30,8 +30,12 @@ const (
 // (os.Getenv in production; nil means an empty environment).
 //
 // In the file, ${VAR} and ${VAR:-default} are expanded in values (never in
-// keys); unknown keys are errors, and so is any secret. Defaults fill what is
-// left empty, then the environment overrides (see the package doc).
+// keys) and unknown keys are errors, which includes any attempt to put a token
+// in the file: secrets come only from the environment. The environment
+// overrides the file (see the package doc), then defaults fill what is still
+// empty. Unknown keys are found by walking the parsed tree against the Go
+// types (yaml's Node.Decode has no KnownFields option), so each is reported
+// with its path and line, together with every other problem.
 //
 // If anything is invalid, Load returns a nil Config and a Problems error
 // listing every problem at once, with the file line where there is one. A

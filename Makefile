@@ -1,0 +1,31 @@
+# The two commands of the README: `make run` and `make test`.
+GO          ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 20s
+
+.PHONY: run build test lint race bench fuzz
+
+run: ## start opsbot (local console without Slack tokens)
+	$(GO) run .
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/opsbot .
+
+test: lint race ## lint, then the whole suite with the race detector
+
+lint: ## gofmt, go vet, staticcheck; the dependency rule is TestDependencyRule
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+race:
+	$(GO) test -race -count=1 ./...
+
+bench: ## benchmarks; figures quoted in issue notes come from here
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
+
+fuzz: ## run each fuzz target for FUZZTIME
+	$(GO) test -run='^$$' -fuzz=FuzzTokenize -fuzztime=$(FUZZTIME) ./commands/
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./config/
+	$(GO) test -run='^$$' -fuzz=FuzzMrkdwn -fuzztime=$(FUZZTIME) ./bot/console/
