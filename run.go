@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", getenv("OPSBOT_CONFIG"), "YAML config `file` (or OPSBOT_CONFIG)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: opsbot [--config FILE]\n       opsbot config check FILE\n\nWithout SLACK_BOT_TOKEN and SLACK_APP_TOKEN opsbot runs a local console.")
+		fmt.Fprintln(stderr, "usage: opsbot [--config FILE]\n       opsbot config check FILE\n       opsbot healthcheck URL\n\nWithout SLACK_BOT_TOKEN and SLACK_APP_TOKEN opsbot runs a local console.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args[1:]); err != nil {
@@ -53,6 +53,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if rest := fs.Args(); len(rest) > 0 {
 		if len(rest) == 3 && rest[0] == "config" && rest[1] == "check" {
 			return checkConfig(rest[2], getenv, stdout, stderr)
+		}
+		if len(rest) == 2 && rest[0] == "healthcheck" {
+			return healthcheck(ctx, rest[1], stderr)
 		}
 		fs.Usage()
 		return exitUsage
@@ -157,6 +160,29 @@ func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writ
 		return exitUsage
 	}
 	fmt.Fprintf(stdout, "%s: ok\n", path)
+	return exitOK
+}
+
+// healthcheck GETs url and exits 0 on 200: the container image has no shell
+// or curl, so the binary probes itself (docker-compose healthcheck).
+func healthcheck(ctx context.Context, url string, stderr io.Writer) int {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+		return exitUsage
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "healthcheck: %v\n", err)
+		return exitFailure
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "healthcheck: %s answered %s\n", url, resp.Status)
+		return exitFailure
+	}
 	return exitOK
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -192,6 +193,13 @@ func TestSlackCommandsEndToEnd(t *testing.T) {
 	}
 	if code, _ := o.get(t, "/readyz"); code != 200 {
 		t.Fatalf("/readyz = %d", code)
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"opsbot", "healthcheck", "http://" + o.httpAddr + "/healthz"}, func(string) string { return "" }, nil, &out, &out); code != exitOK {
+		t.Fatalf("healthcheck subcommand: exit %d %s", code, out.String())
+	}
+	if code := run(context.Background(), []string{"opsbot", "healthcheck", "http://" + o.httpAddr + "/nope"}, func(string) string { return "" }, nil, &out, &out); code != exitFailure {
+		t.Fatalf("healthcheck of a 404: exit %d", code)
 	}
 }
 
@@ -463,5 +471,47 @@ func TestConsolePipedInput(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestSIGTERMFinishesInFlightWork(t *testing.T) {
+	o := start(t, nil)
+	// Hold Redis busy for a second so the command below is still in flight
+	// (acked, waiting on its dedup and RBAC look-ups) when SIGTERM arrives.
+	blocker := o.redis.Client(t)
+	sleeping := make(chan struct{})
+	slept := make(chan error, 1)
+	go func() {
+		close(sleeping)
+		slept <- blocker.Do(context.Background(), "DEBUG", "SLEEP", "1").Err()
+	}()
+	<-sleeping
+	time.Sleep(50 * time.Millisecond) // let DEBUG SLEEP reach the server first
+	sent := time.Now()
+	env := o.fake.SlashCommand(admin, "C0OPS0001", "whoami")
+	if _, err := o.fake.WaitAck(env, wait); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-o.exit:
+		o.exit <- code // for the cleanup
+		if code != exitOK {
+			t.Fatalf("exit code %d after SIGTERM, want 0\n%s", code, o.logs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("opsbot did not exit within 10s of SIGTERM")
+	}
+	if err := <-slept; err != nil {
+		t.Fatalf("DEBUG SLEEP failed, so nothing was in flight: %v", err)
+	}
+	calls := o.fake.Calls("response_url")
+	if len(calls) != 1 || calls[0].At.Before(sent.Add(500*time.Millisecond)) || !strings.Contains(flatten(calls[0].JSON), "You are <@UADMIN0001>") {
+		t.Fatalf("the in-flight command was not answered before exit: %d replies\n%s", len(calls), o.logs)
+	}
+	if !strings.Contains(o.logs.String(), "opsbot stopped cleanly") {
+		t.Fatalf("no clean-stop log line:\n%s", o.logs)
 	}
 }

@@ -27,6 +27,7 @@ func TestExpandString(t *testing.T) {
 		{"${not a name}", "", `"not a name" is not a variable name`},
 		{"${SLACK_BOT_TOKEN}", "", "looks like a secret"},
 		{"${DB_PASSWORD:-x}", "", "looks like a secret"},
+		{"${OPSBOT_SIGNING_KEY}", "", "looks like a secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -89,6 +89,8 @@ func (s *Server) Restart() error {
 		"--port", port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no",
 		"--dir", s.dir, "--daemonize", "no",
+		// Fault tests use DEBUG SLEEP to hold the server busy.
+		"--enable-debug-command", "local",
 		"--logfile", filepath.Join(s.dir, "redis.log"))
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
