@@ -236,6 +236,19 @@ func TestDuplicateEnvelopeRunsOnce(t *testing.T) {
 	if n := o.rdb.XLen(context.Background(), "opsbot:audit").Val(); n != 1 {
 		t.Fatalf("audit entries = %d, want 1", n)
 	}
+	// An Events API event redelivered under a new envelope with retry_attempt
+	// is recognised by its event_id.
+	event := map[string]any{"type": "app_home_opened", "user": admin, "channel": "D0HOME0001", "tab": "home", "event_ts": "1763633000.000100"}
+	_, eventID := o.fake.EventCallback(event, 0)
+	redelivery := o.fake.SendEnvelope("events_api", map[string]any{"token": "x", "team_id": "T123", "api_app_id": "A123",
+		"type": "event_callback", "event_id": eventID, "event_time": 1763633000, "event": event}, false, 1)
+	if _, err := o.fake.WaitAck(redelivery, wait); err != nil {
+		t.Fatal(err)
+	}
+	o.waitMetric(t, "opsbot_slack_duplicate_envelopes_total 2")
+	if ttl := o.rdb.PTTL(context.Background(), "opsbot:seen:event:"+eventID).Val(); ttl < 9*time.Minute {
+		t.Fatalf("event dedup key TTL = %v", ttl)
+	}
 	if ttl := o.rdb.PTTL(context.Background(), "opsbot:seen:envelope:env-dup-1").Val(); ttl < 9*time.Minute {
 		t.Fatalf("dedup key TTL = %v, want ≥ 10m", ttl)
 	}
@@ -467,7 +480,7 @@ func TestConsolePipedInput(t *testing.T) {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
 	}
 	got := out.String()
-	for _, want := range []string{"WHAT YOU CAN RUN", "You are @", "admin", "is now support", "[1] Undo", "support: @UBOB", "Did you mean"} {
+	for _, want := range []string{"WHAT YOU CAN RUN", "You are @", "admin", "✅", "is now support", "[1] Undo", "support: @UBOB", "Did you mean"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q:\n%s", want, got)
 		}
@@ -489,8 +502,13 @@ func TestSIGTERMFinishesInFlightWork(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let DEBUG SLEEP reach the server first
 	sent := time.Now()
 	env := o.fake.SlashCommand(admin, "C0OPS0001", "whoami")
-	if _, err := o.fake.WaitAck(env, wait); err != nil {
+	ack, err := o.fake.WaitAck(env, wait)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Acked at once although the work behind it is stuck on Redis.
+	if d := ack.At.Sub(ack.SentAt); d > 200*time.Millisecond {
+		t.Fatalf("ack took %v while Redis was busy: the ack waited for the work", d)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)

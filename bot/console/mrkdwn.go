@@ -33,9 +33,18 @@ var unescape = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Repla
 // verbatim. It never panics, whatever the input.
 func (st style) mrkdwn(s string) string {
 	var b strings.Builder
-	st.inline(&b, s)
+	st.inline(&b, emoji(s))
 	return b.String()
 }
+
+// emoji turns the shortcodes opsbot's messages use into the characters Slack
+// would show; unknown shortcodes stay as typed.
+var emoji = strings.NewReplacer(
+	":white_check_mark:", "✅", ":warning:", "⚠️", ":no_entry:", "⛔", ":x:", "❌",
+	":thinking_face:", "🤔", ":hourglass:", "⏳", ":red_circle:", "🔴",
+	":large_orange_circle:", "🟠", ":large_green_circle:", "🟢", ":double_vertical_bar:", "⏸️",
+	":hourglass_flowing_sand:", "⏳",
+).Replace
 
 func (st style) inline(b *strings.Builder, s string) {
 	for i := 0; i < len(s); {
