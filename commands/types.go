@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/slack-go/slack"
 )
 
@@ -76,23 +77,10 @@ type SubmitResult struct {
 }
 
 // Message is something the bot posts into a channel on its own behalf.
-type Message struct {
-	Text     string // mrkdwn; the notification fallback when Blocks are set
-	Blocks   []slack.Block
-	ThreadTS string // post as a reply in this thread
-}
+type Message = chat.Message
 
-// Poster delivers the bot's own messages. The Slack transport and the console
-// implement it; commands and jobs only see this interface.
-type Poster interface {
-	// Post sends msg to channel (an ID like C0123 or a #name) and returns the
-	// message timestamp used to update it or thread under it.
-	Post(ctx context.Context, channel string, msg Message) (ts string, err error)
-	// Update replaces the message channel/ts in place.
-	Update(ctx context.Context, channel, ts string, msg Message) error
-	// Ephemeral shows msg to one user in channel.
-	Ephemeral(ctx context.Context, channel, userID string, msg Message) error
-}
+// Poster delivers the bot's own messages (the Slack transport and the console).
+type Poster = chat.Poster
 
 // Directory resolves people by the name typed after "@".
 type Directory interface {

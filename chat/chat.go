@@ -1,0 +1,29 @@
+// Package chat is the shape of a message the bot posts on its own behalf and
+// the Poster that delivers it. Commands and jobs both post, must not import
+// each other, and share these two types through this leaf package; the
+// Slack transport and the console implement Poster.
+package chat
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+)
+
+// Message is something the bot posts into a channel on its own behalf.
+type Message struct {
+	Text     string // mrkdwn; the notification fallback when Blocks are set
+	Blocks   []slack.Block
+	ThreadTS string // post as a reply in this thread
+}
+
+// Poster delivers the bot's own messages.
+type Poster interface {
+	// Post sends msg to channel (an ID like C0123 or a #name) and returns the
+	// message timestamp used to update it or thread under it.
+	Post(ctx context.Context, channel string, msg Message) (ts string, err error)
+	// Update replaces the message channel/ts in place.
+	Update(ctx context.Context, channel, ts string, msg Message) error
+	// Ephemeral shows msg to one user in channel.
+	Ephemeral(ctx context.Context, channel, userID string, msg Message) error
+}

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// AlertStatus is where an alert stands. Every monitor (uptime, servers,
+// cost, scans) drives the same machine:
+//
+//	ok ──(FailAfter failures)──▶ firing ──(Acknowledge)──▶ acknowledged
+//	 ▲                             │                           │
+//	 └──── resolved ◀──(RecoverAfter successes, or Resolve by a person)
+//
+// While a silence matches, crossing the threshold mutes the alert instead
+// of firing it; if the subject is still failing when the silence ends, the
+// next observation fires it.
+type AlertStatus string
+
+// Alert statuses.
+const (
+	AlertOK           AlertStatus = "ok"
+	AlertFiring       AlertStatus = "firing"
+	AlertAcknowledged AlertStatus = "acknowledged"
+	AlertResolved     AlertStatus = "resolved"
+)
+
+// Transition is what an observation or a person did to an alert, and so
+// what must be announced (posted, paged).
+type Transition string
+
+// Transitions.
+const (
+	NoChange    Transition = ""
+	Fired       Transition = "fired"
+	Recovered   Transition = "recovered"    // the subject is healthy again
+	Acknowledge Transition = "acknowledged" // by a person
+	Resolve     Transition = "resolved"     // by a person while still failing, or before recovery
+)
+
+// Thresholds hold an alert back until a failure or a recovery is confirmed,
+// so a flapping subject does not page on every flip.
+type Thresholds struct {
+	FailAfter    int // consecutive failing observations before firing (min 1)
+	RecoverAfter int // consecutive passing observations before recovering (min 1)
+}
+
+// Alert is the state of one monitored subject (a site, an instance, a
+// client's cost). It is stored as one record and changed only through its
+// methods, which return the transition to announce.
+type Alert struct {
+	Key     string      `json:"key"` // unique: "uptime/acme/www"
+	Monitor string      `json:"monitor"`
+	Client  string      `json:"client"`
+	Subject string      `json:"subject"`
+	Status  AlertStatus `json:"status"`
+
+	Failures       int       `json:"failures"`  // consecutive failing observations
+	Successes      int       `json:"successes"` // consecutive passing observations
+	FailingSince   time.Time `json:"failing_since,omitzero"`
+	RecoveringFrom time.Time `json:"recovering_from,omitzero"` // first passing observation after failures
+	LastError      string    `json:"last_error,omitempty"`
+	LastChecked    time.Time `json:"last_checked,omitzero"`
+	Muted          bool      `json:"muted,omitempty"` // threshold crossed while silenced
+
+	FiredAt    time.Time `json:"fired_at,omitzero"`
+	AckedAt    time.Time `json:"acked_at,omitzero"`
+	AckedBy    string    `json:"acked_by,omitempty"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	ResolvedBy string    `json:"resolved_by,omitempty"` // empty when it recovered by itself
+
+	Channel   string `json:"channel,omitempty"`    // where its one message lives
+	MessageTS string `json:"message_ts,omitempty"` // that message, once posted
+	Version   int64  `json:"version"`              // bumped on every save
+}
+
+// Errors returned by the person-driven transitions.
+var (
+	ErrAlertNotFiring = errors.New("the alert is not firing")
+	ErrAlreadyAcked   = errors.New("the alert is already acknowledged")
+)
+
+func (th Thresholds) norm() Thresholds {
+	return Thresholds{FailAfter: max(th.FailAfter, 1), RecoverAfter: max(th.RecoverAfter, 1)}
+}
+
+// active reports whether the alert is announced and open.
+func (a *Alert) active() bool { return a.Status == AlertFiring || a.Status == AlertAcknowledged }
+
+// Observe applies one check: ok or failing with errText, at time at.
+// silenced says whether a silence matches the subject now.
+func (a *Alert) Observe(ok bool, errText string, at time.Time, th Thresholds, silenced bool) Transition {
+	th = th.norm()
+	a.LastChecked = at
+	if a.Status == "" {
+		a.Status = AlertOK
+	}
+	if !ok {
+		if a.Failures == 0 && !a.active() {
+			a.FailingSince = at // a new failing run; a firing alert keeps its start
+		}
+		a.Failures++
+		a.Successes = 0
+		a.RecoveringFrom = time.Time{}
+		a.LastError = errText
+		if a.active() || a.Failures < th.FailAfter {
+			return NoChange
+		}
+		if silenced {
+			a.Muted = true
+			return NoChange
+		}
+		a.Muted = false
+		a.Status, a.FiredAt = AlertFiring, at
+		a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
+		a.MessageTS, a.Channel = "", "" // a new firing gets a new message
+		return Fired
+	}
+	if a.Successes == 0 {
+		a.RecoveringFrom = at
+	}
+	a.Successes++
+	a.Failures = 0 // failures must be consecutive: one success breaks the run
+	if a.Successes < th.RecoverAfter {
+		return NoChange
+	}
+	a.Muted = false
+	if !a.active() {
+		return NoChange
+	}
+	a.Status, a.ResolvedAt, a.ResolvedBy = AlertResolved, at, ""
+	return Recovered
+}
+
+// Downtime is how long the last failing run lasted: from the first failing
+// observation to the first passing one (or to now while still failing).
+func (a *Alert) Downtime(now time.Time) time.Duration {
+	if a.FailingSince.IsZero() {
+		return 0
+	}
+	end := now
+	if !a.RecoveringFrom.IsZero() && a.RecoveringFrom.After(a.FailingSince) {
+		end = a.RecoveringFrom
+	}
+	return max(end.Sub(a.FailingSince), 0)
+}
+
+// Ack records that a person took the alert on.
+func (a *Alert) Ack(by string, at time.Time) (Transition, error) {
+	switch a.Status {
+	case AlertFiring:
+		a.Status, a.AckedBy, a.AckedAt = AlertAcknowledged, by, at
+		return Acknowledge, nil
+	case AlertAcknowledged:
+		return NoChange, fmt.Errorf("%w by %s", ErrAlreadyAcked, a.AckedBy)
+	}
+	return NoChange, ErrAlertNotFiring
+}
+
+// ResolveBy closes the alert by hand. If the subject is still failing it
+// must cross the failure threshold again to fire anew.
+func (a *Alert) ResolveBy(by string, at time.Time) (Transition, error) {
+	if !a.active() {
+		return NoChange, ErrAlertNotFiring
+	}
+	a.Status, a.ResolvedBy, a.ResolvedAt = AlertResolved, by, at
+	a.Failures = 0
+	return Resolve, nil
+}
+
+// Unmute fires a muted alert whose silence has ended, if still failing.
+func (a *Alert) Unmute(at time.Time, th Thresholds) Transition {
+	if !a.Muted || a.Failures < th.norm().FailAfter || a.active() {
+		return NoChange
+	}
+	a.Muted = false
+	a.Status, a.FiredAt = AlertFiring, at
+	a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
+	a.MessageTS, a.Channel = "", ""
+	return Fired
+}

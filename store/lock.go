@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bsm/redislock"
+)
+
+// ErrLockNotHeld is returned by a lock's release func when the lock had
+// already expired (its ttl passed) or been released, so another holder may
+// have run in the meantime.
+var ErrLockNotHeld = errors.New("store: lock not held")
+
+// Lock takes the mutual-exclusion lock name for ttl, shared by every replica
+// on this Redis (bsm/redislock: SET NX PX with a random token, released by a
+// compare-and-delete script, single instance, no Redlock).
+//
+// ok is false with a nil error when another holder has the lock; Lock never
+// waits for it. On success release must be called (with a fresh ctx) when
+// the work is done; it returns ErrLockNotHeld if the ttl ran out first.
+// release is never nil: when ok is false it is a no-op. Redis failures are
+// wrapped and marked with ErrUnavailable where Redis did not answer.
+func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (release func(context.Context) error, ok bool, err error) {
+	noop := func(context.Context) error { return nil }
+	// A redislock.Client is only the Redis client plus a scratch buffer for
+	// tokens: constructing one per call is cheap and keeps Store unchanged.
+	l, err := redislock.New(s.rdb).Obtain(ctx, s.key("lock", name), ttl, nil)
+	switch {
+	case errors.Is(err, redislock.ErrNotObtained):
+		return noop, false, nil
+	case err != nil:
+		return noop, false, wrap("lock "+name, err)
+	}
+	release = func(ctx context.Context) error {
+		err := l.Release(ctx)
+		if errors.Is(err, redislock.ErrLockNotHeld) {
+			return fmt.Errorf("store: unlock %s: %w", name, ErrLockNotHeld)
+		}
+		return wrap("unlock "+name, err)
+	}
+	return release, true, nil
+}

@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The outbox makes deliveries (Slack posts, PagerDuty events) durable: an
+// item is written in the same transaction as the state change that caused it
+// and removed only once delivered, so a crash, a Slack reconnect or a vendor
+// 5xx/429 loses nothing. Delivery is at least once; dedup keys and in-place
+// updates make repeats harmless.
+//
+// Items are kept in FIFO queues, one per kind and subject ("pagerduty|
+// uptime/acme/www"), so a resolve never overtakes its trigger. A sorted set
+// holds each non-empty queue scored by when its head is due; claiming a
+// queue pushes its score forward by a lease, so a worker that dies mid-
+// delivery lets another replica retry once the lease ends.
+
+// OutboxItem is one delivery to make.
+type OutboxItem struct {
+	ID      string          `json:"id"`
+	Kind    string          `json:"kind"`              // e.g. "slack.alert", "slack.thread", "pagerduty"
+	Subject string          `json:"subject,omitempty"` // orders items: usually the alert key
+	Payload json.RawMessage `json:"payload,omitempty"` // kind-specific
+	Created time.Time       `json:"created"`
+}
+
+// Queue names the FIFO the item belongs to.
+func (i OutboxItem) Queue() string { return i.Kind + "|" + i.Subject }
+
+// NewOutboxItem builds an item with a fresh ID; payload is marshalled to JSON.
+func NewOutboxItem(kind, subject string, payload any, now time.Time) (OutboxItem, error) {
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return OutboxItem{}, fmt.Errorf("store: outbox %s payload: %w", kind, err)
+	}
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	return OutboxItem{ID: hex.EncodeToString(id[:]), Kind: kind, Subject: subject, Payload: raw, Created: now}, nil
+}
+
+// Claimed is an item handed to one worker until its lease ends.
+type Claimed struct {
+	Queue    string
+	Item     OutboxItem
+	Attempts int // failed attempts so far
+	raw      string
+}
+
+var claimScript = redis.NewScript(`
+local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, q in ipairs(qs) do
+  local head = redis.call('LINDEX', ARGV[4] .. q, 0)
+  if not head then
+    redis.call('ZREM', KEYS[1], q)
+  else
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), q)
+    out[#out+1] = q
+    out[#out+1] = head
+    out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
+  end
+end
+return out
+`)
+
+// finishScript removes the delivered (or dead) head and reschedules the
+// queue for its next item. KEYS: due, queue list, attempts, dead list.
+// ARGV: queue name, item, now ms, dead entry ("" when delivered).
+var finishScript = redis.NewScript(`
+if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then
+  redis.call('LPOP', KEYS[2])
+  if ARGV[4] ~= '' then
+    redis.call('RPUSH', KEYS[4], ARGV[4])
+    redis.call('LTRIM', KEYS[4], -1000, -1)
+  end
+end
+redis.call('HDEL', KEYS[3], ARGV[1])
+if redis.call('LLEN', KEYS[2]) > 0 then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 1
+`)
+
+func (s *Store) outboxDue() string           { return s.key("outbox", "due") }
+func (s *Store) outboxQueues() string        { return s.key("outbox", "q") + ":" }
+func (s *Store) outboxAttempts() string      { return s.key("outbox", "attempts") }
+func (s *Store) outboxDead() string          { return s.key("outbox", "dead") }
+func (s *Store) outboxQueue(q string) string { return s.outboxQueues() + q }
+
+// enqueue adds items to a pipeline (inside the caller's transaction).
+func (s *Store) enqueue(ctx context.Context, p redis.Pipeliner, now time.Time, items []OutboxItem) error {
+	for _, it := range items {
+		raw, err := json.Marshal(it)
+		if err != nil {
+			return fmt.Errorf("store: outbox item: %w", err)
+		}
+		p.RPush(ctx, s.outboxQueue(it.Queue()), raw)
+		p.ZAddNX(ctx, s.outboxDue(), redis.Z{Score: float64(now.UnixMilli()), Member: it.Queue()})
+	}
+	return nil
+}
+
+// Enqueue adds items on their own (no state change goes with them).
+func (s *Store) Enqueue(ctx context.Context, now time.Time, items ...OutboxItem) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error { return s.enqueue(ctx, p, now, items) })
+	return wrap("outbox enqueue", err)
+}
+
+// ClaimOutbox hands out up to n due items, each leased for lease.
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, n int) ([]Claimed, error) {
+	res, err := claimScript.Run(ctx, s.rdb, []string{s.outboxDue(), s.outboxAttempts()},
+		now.UnixMilli(), lease.Milliseconds(), n, s.outboxQueues()).StringSlice()
+	if err != nil {
+		return nil, wrap("outbox claim", err)
+	}
+	out := make([]Claimed, 0, len(res)/3)
+	for i := 0; i+2 < len(res); i += 3 {
+		c := Claimed{Queue: res[i], raw: res[i+1]}
+		c.Attempts, _ = strconv.Atoi(res[i+2])
+		if err := json.Unmarshal([]byte(c.raw), &c.Item); err != nil {
+			// A record we cannot read would block its queue forever: bury it.
+			_ = s.finish(ctx, c, now, "unreadable item: "+err.Error())
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// AckOutbox removes a delivered item.
+func (s *Store) AckOutbox(ctx context.Context, c Claimed, now time.Time) error {
+	return s.finish(ctx, c, now, "")
+}
+
+// DeadLetter gives up on an item (kept in a capped list for inspection).
+func (s *Store) DeadLetter(ctx context.Context, c Claimed, now time.Time, reason string) error {
+	entry, _ := json.Marshal(map[string]any{"item": json.RawMessage(c.raw), "reason": reason, "at": now, "attempts": c.Attempts})
+	if len(c.raw) == 0 || !json.Valid([]byte(c.raw)) {
+		entry, _ = json.Marshal(map[string]any{"raw": c.raw, "reason": reason, "at": now})
+	}
+	return s.finish(ctx, c, now, string(entry))
+}
+
+func (s *Store) finish(ctx context.Context, c Claimed, now time.Time, dead string) error {
+	keys := []string{s.outboxDue(), s.outboxQueue(c.Queue), s.outboxAttempts(), s.outboxDead()}
+	return wrap("outbox finish "+c.Queue, finishScript.Run(ctx, s.rdb, keys, c.Queue, c.raw, now.UnixMilli(), dead).Err())
+}
+
+// RetryOutbox counts a failed attempt and makes the queue due again at at.
+func (s *Store) RetryOutbox(ctx context.Context, c Claimed, at time.Time) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, s.outboxAttempts(), c.Queue, 1)
+		p.ZAddXX(ctx, s.outboxDue(), redis.Z{Score: float64(at.UnixMilli()), Member: c.Queue})
+		return nil
+	})
+	return wrap("outbox retry "+c.Queue, err)
+}
+
+// DeferOutbox makes the queue due again at at without counting a failure
+// (e.g. a thread reply waiting for its parent message to be posted).
+func (s *Store) DeferOutbox(ctx context.Context, c Claimed, at time.Time) error {
+	return wrap("outbox defer "+c.Queue, s.rdb.ZAddXX(ctx, s.outboxDue(), redis.Z{Score: float64(at.UnixMilli()), Member: c.Queue}).Err())
+}
+
+// OutboxBacklog counts queues with undelivered items, and dead letters.
+func (s *Store) OutboxBacklog(ctx context.Context) (queues, dead int64, err error) {
+	pipe := s.rdb.Pipeline()
+	q := pipe.ZCard(ctx, s.outboxDue())
+	d := pipe.LLen(ctx, s.outboxDead())
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, 0, wrap("outbox backlog", err)
+	}
+	return q.Val(), d.Val(), nil
+}
