@@ -17,9 +17,11 @@ import (
 
 	"github.com/383project/opsbot/bot"
 	"github.com/383project/opsbot/bot/console"
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/commands"
 	"github.com/383project/opsbot/config"
 	"github.com/383project/opsbot/httpapi"
+	"github.com/383project/opsbot/jobs"
 	"github.com/383project/opsbot/metrics"
 	"github.com/383project/opsbot/store"
 	"github.com/alicebob/miniredis/v2"
@@ -101,6 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	addr := cmpOr(cfg.HTTP.Addr, ":8080")
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(gctx, router) })
+	startBackground(gctx, g, cfg, st, b, log)
 	g.Go(func() error {
 		return serveHTTP(gctx, addr, httpapi.Handler(m.Handler(),
 			httpapi.Check{Name: "redis", Run: st.Ping},
@@ -142,6 +145,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, endInput := context.WithCancel(gctx)
 	g.Go(func() error { defer endInput(); return con.Run(runCtx, router) })
+	startBackground(runCtx, g, cfg, st, con, log)
 	if cfg.HTTP.Addr != "" {
 		g.Go(func() error {
 			return serveHTTP(runCtx, cfg.HTTP.Addr, httpapi.Handler(m.Handler(), httpapi.Check{Name: "redis", Run: st.Ping}), log)
@@ -152,6 +156,16 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 		return exitFailure
 	}
 	return exitOK
+}
+
+// startBackground runs the outbox worker (on every replica: leases keep each
+// delivery with one worker) and the scheduler (each fire runs once across
+// replicas under a Redis lock) until ctx ends.
+func startBackground(ctx context.Context, g *errgroup.Group, cfg *config.Config, st *store.Store, poster chat.Poster, log *slog.Logger) {
+	outbox := jobs.NewOutbox(st, poster, nil, jobs.OutboxOptions{Logger: log.With("component", "outbox")})
+	sched := jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler")})
+	g.Go(func() error { return outbox.Run(ctx) })
+	g.Go(func() error { return sched.Run(ctx) })
 }
 
 func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writer) int {

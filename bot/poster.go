@@ -26,7 +26,7 @@ func msgOptions(m commands.Message) []slack.MsgOption {
 func (b *Bot) Post(ctx context.Context, channel string, m commands.Message) (string, error) {
 	_, ts, err := b.api.PostMessageContext(ctx, channel, msgOptions(m)...)
 	if err != nil {
-		return "", fmt.Errorf("slack: chat.postMessage to %s: %w", channel, err)
+		return "", classify("slack: chat.postMessage to "+channel, err)
 	}
 	return ts, nil
 }
@@ -34,7 +34,7 @@ func (b *Bot) Post(ctx context.Context, channel string, m commands.Message) (str
 // Update implements commands.Poster with chat.update.
 func (b *Bot) Update(ctx context.Context, channel, ts string, m commands.Message) error {
 	if _, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...); err != nil {
-		return fmt.Errorf("slack: chat.update %s/%s: %w", channel, ts, err)
+		return classify("slack: chat.update "+channel+"/"+ts, err)
 	}
 	return nil
 }
@@ -42,7 +42,7 @@ func (b *Bot) Update(ctx context.Context, channel, ts string, m commands.Message
 // Ephemeral implements commands.Poster with chat.postEphemeral.
 func (b *Bot) Ephemeral(ctx context.Context, channel, userID string, m commands.Message) error {
 	if _, err := b.api.PostEphemeralContext(ctx, channel, userID, msgOptions(m)...); err != nil {
-		return fmt.Errorf("slack: chat.postEphemeral to %s in %s: %w", userID, channel, err)
+		return classify("slack: chat.postEphemeral to "+userID+" in "+channel, err)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ package chat
 
 import (
 	"context"
+	"strings"
 
 	"github.com/slack-go/slack"
 )
@@ -27,3 +28,9 @@ type Poster interface {
 	// Ephemeral shows msg to one user in channel.
 	Ephemeral(ctx context.Context, channel, userID string, msg Message) error
 }
+
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// Escape makes text from people or vendors safe inside mrkdwn: no links,
+// mentions or broadcasts can be smuggled in.
+func Escape(s string) string { return mrkdwnEscaper.Replace(s) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/slack-go/slack"
 )
 
@@ -17,11 +18,8 @@ const (
 	maxBlockText = 3000
 )
 
-var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// Escape makes user-supplied text safe inside mrkdwn: no links, mentions or
-// broadcasts can be smuggled in.
-func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
+// Escape makes user-supplied text safe inside mrkdwn.
+func Escape(s string) string { return chat.Escape(s) }
 
 // mention renders a user ID as a Slack mention built by opsbot.
 func mention(userID string) string { return "<@" + userID + ">" }

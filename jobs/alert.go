@@ -1,0 +1,162 @@
+// Package jobs runs opsbot's background work: the scheduler, the monitors
+// and the delivery of what they announce. The alert state machine of store
+// is driven from here, once, for every monitor.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/383project/opsbot/integrations"
+	"github.com/383project/opsbot/store"
+)
+
+// AlertStore is the part of the store alerts need.
+type AlertStore interface {
+	UpdateAlert(ctx context.Context, key string, now time.Time, fn func(a *store.Alert) ([]store.OutboxItem, error)) (store.Alert, error)
+	GetAlert(ctx context.Context, key string) (store.Alert, bool, error)
+}
+
+// Subject is one monitored thing and where its alerts go.
+type Subject struct {
+	Key        string // unique and stable: "uptime/acme/www"
+	Monitor    string // "uptime", "server", "cost", ...
+	Client     string
+	Name       string // shown to people
+	URL        string // optional link
+	Channel    string // the client's (or team's) alert channel
+	PagerRef   string // names the PagerDuty routing key (e.g. the client key); never the key itself
+	Severity   integrations.Severity
+	Thresholds store.Thresholds
+}
+
+// Outbox kinds.
+const (
+	kindSlackAlert  = "slack.alert"  // post or update the alert's one message
+	kindSlackThread = "slack.thread" // a line in the alert message's thread
+	kindPager       = "pagerduty"    // an Events v2 event
+)
+
+// alertPayload is what a slack.alert delivery needs beyond the stored alert.
+type alertPayload struct {
+	Name    string `json:"name"`
+	URL     string `json:"url,omitempty"`
+	Channel string `json:"channel"`
+}
+
+type threadPayload struct {
+	Text string `json:"text"`
+}
+
+// pagerPayload is an event whose routing key is looked up at delivery, so
+// no secret is stored in Redis.
+type pagerPayload struct {
+	Ref   string             `json:"ref"`
+	Event integrations.Alert `json:"event"`
+}
+
+// Alerter turns observations and people's actions into alert transitions and
+// the deliveries that announce them (queued in the same transaction).
+type Alerter struct {
+	store AlertStore
+	nudge func() // wakes the outbox worker; may be nil
+}
+
+// NewAlerter returns an Alerter; nudge (optional) is called after each
+// transition so delivery starts at once instead of at the next poll.
+func NewAlerter(s AlertStore, nudge func()) *Alerter { return &Alerter{store: s, nudge: nudge} }
+
+// Observe records one check of subj. It returns the transition it caused.
+func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced bool) (store.Transition, error) {
+	var tr store.Transition
+	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
+		a.Monitor, a.Client, a.Subject = subj.Monitor, subj.Client, subj.Name
+		tr = a.Observe(ok, errText, at, subj.Thresholds, silenced)
+		if tr == store.NoChange && a.Muted && !silenced {
+			tr = a.Unmute(at, subj.Thresholds)
+		}
+		return announce(subj, a, tr, "", at)
+	})
+	if err != nil {
+		return store.NoChange, fmt.Errorf("jobs: observe %s: %w", subj.Key, err)
+	}
+	if tr != store.NoChange && al.nudge != nil {
+		al.nudge()
+	}
+	return tr, nil
+}
+
+// announce lists the deliveries a transition needs.
+func announce(subj Subject, a *store.Alert, tr store.Transition, by string, at time.Time) ([]store.OutboxItem, error) {
+	if tr == store.NoChange {
+		return nil, nil
+	}
+	if tr == store.Fired {
+		a.Channel = subj.Channel
+	}
+	var items []store.OutboxItem
+	add := func(kind string, payload any) error {
+		it, err := store.NewOutboxItem(kind, subj.Key, payload, at)
+		items = append(items, it)
+		return err
+	}
+	if err := add(kindSlackAlert, alertPayload{Name: subj.Name, URL: subj.URL, Channel: subj.Channel}); err != nil {
+		return nil, err
+	}
+	if line := threadLine(a, tr, by, at); line != "" {
+		if err := add(kindSlackThread, threadPayload{Text: line}); err != nil {
+			return nil, err
+		}
+	}
+	action := map[store.Transition]string{store.Fired: "trigger", store.Recovered: "resolve",
+		store.Resolve: "resolve", store.Acknowledge: "acknowledge"}[tr]
+	if subj.PagerRef != "" && action != "" {
+		ev := integrations.Alert{DedupKey: "opsbot/" + subj.Key, Action: action, At: at,
+			Summary: fmt.Sprintf("%s is down: %s", subj.Name, a.LastError), Source: cmpOr(subj.URL, subj.Name),
+			Severity: cmpOr(subj.Severity, integrations.SeverityCritical), Group: subj.Client, Class: subj.Monitor,
+			Component: subj.Name, Details: map[string]any{"error": a.LastError, "since": a.FailingSince}}
+		if subj.URL != "" {
+			ev.Links = []integrations.Link{{Href: subj.URL, Text: subj.Name}}
+		}
+		if err := add(kindPager, pagerPayload{Ref: subj.PagerRef, Event: ev}); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
+
+// threadLine is the history line posted under the alert message.
+func threadLine(a *store.Alert, tr store.Transition, by string, at time.Time) string {
+	switch tr {
+	case store.Recovered:
+		return fmt.Sprintf(":large_green_circle: Recovered after %s down.", human(a.Downtime(at)))
+	case store.Acknowledge:
+		return fmt.Sprintf(":large_orange_circle: Acknowledged by <@%s>.", by)
+	case store.Resolve:
+		return fmt.Sprintf(":large_green_circle: Resolved by <@%s>.", by)
+	}
+	return ""
+}
+
+// human renders a duration the way people say it: "2h 14m", "45s".
+func human(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,188 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/383project/opsbot/bot"
+	"github.com/383project/opsbot/bot/slacktest"
+	"github.com/383project/opsbot/integrations/pagerduty"
+	"github.com/383project/opsbot/integrations/pagerduty/pagerdutytest"
+	"github.com/383project/opsbot/jobs"
+	"github.com/383project/opsbot/store"
+	"github.com/383project/opsbot/store/redistest"
+)
+
+const routingKey = "R0123456789abcdef0123456789abcde" // 32 characters, as PagerDuty wants
+
+var site = jobs.Subject{Key: "uptime/acme/www", Monitor: "uptime", Client: "acme", Name: "www.acme.example",
+	URL: "https://www.acme.example/", Channel: "C0ACMEALRT", PagerRef: "acme",
+	Thresholds: store.Thresholds{FailAfter: 3, RecoverAfter: 2}}
+
+// rig is a monitor's delivery path: real Redis, the real Slack poster
+// against the fake Slack, the real PagerDuty client against its fake.
+type rig struct {
+	st    *store.Store
+	slack *slacktest.Server
+	pd    *pagerdutytest.Server
+	al    *jobs.Alerter
+	stop  func()
+}
+
+func newRig(t *testing.T, srv *redistest.Server, fake *slacktest.Server, pd *pagerdutytest.Server) *rig {
+	t.Helper()
+	st := store.New(srv.Client(t), "opsbot:")
+	poster := bot.New(bot.Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: fake.APIURL()}, st)
+	pager := pagerduty.New(pagerduty.Config{APIURL: pd.URL, EventsURL: pd.URL}, nil, nil)
+	ob := jobs.NewOutbox(st, poster, pager, jobs.OutboxOptions{BaseBackoff: 20 * time.Millisecond, Poll: 20 * time.Millisecond,
+		RoutingKey: func(ref string) (string, bool) { return routingKey, ref == "acme" }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = ob.Run(ctx); close(done) }()
+	r := &rig{st: st, slack: fake, pd: pd, al: jobs.NewAlerter(st, ob.Nudge)}
+	r.stop = func() { cancel(); <-done }
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *rig) observe(t *testing.T, ok bool, at time.Time) {
+	t.Helper()
+	if _, err := r.al.Observe(context.Background(), site, ok, "status 503 (expected 2xx/3xx)", at, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tick(i int) time.Time {
+	return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * 30 * time.Second)
+}
+
+func topLevel(msgs []slacktest.Message) []slacktest.Message {
+	var out []slacktest.Message
+	for _, m := range msgs {
+		if m.ThreadTS == "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestDownThenRecoveredAnnouncedOnce(t *testing.T) {
+	r := newRig(t, redistest.Start(t), slacktest.New(t), pagerdutytest.New(t))
+	for i := range 5 { // threshold is 3: fires on the third, stays quiet after
+		r.observe(t, false, tick(i))
+	}
+	if _, err := r.pd.WaitEvents(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.slack.WaitCall("chat.postMessage", nil, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	msgs := topLevel(r.slack.Messages("C0ACMEALRT"))
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "www.acme.example is DOWN") || !strings.Contains(string(msgs[0].Blocks), `"action_id":"alert_ack"`) {
+		t.Fatalf("alert messages = %+v", msgs)
+	}
+	r.observe(t, true, tick(5))
+	r.observe(t, true, tick(6))
+	events, err := r.pd.WaitEvents(2, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if events[0].EventAction != "trigger" || events[1].EventAction != "resolve" || events[0].DedupKey != events[1].DedupKey || events[0].RoutingKey != routingKey {
+		t.Fatalf("pagerduty events = %+v", events)
+	}
+	if _, err := r.slack.WaitCall("chat.postMessage", func(c slacktest.Call) bool { return c.Form.Get("thread_ts") != "" }, 5*time.Second); err != nil {
+		t.Fatalf("no recovery line in the thread: %v", err)
+	}
+	if _, err := r.slack.WaitCall("chat.update", nil, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	all := r.slack.Messages("C0ACMEALRT")
+	top := topLevel(all)
+	if len(top) != 1 || top[0].Updated != 1 || !strings.Contains(top[0].Text, "RECOVERED") {
+		t.Fatalf("the alert message was not updated in place: %+v", top)
+	}
+	if len(all) != 2 || !strings.Contains(all[1].Text, "Recovered after 2m 30s") && !strings.Contains(all[1].Text, "Recovered after 2m") {
+		t.Fatalf("thread = %+v", all)
+	}
+	incidents := r.pd.Incidents()
+	if len(incidents) != 1 || incidents[0].Status != "resolved" {
+		t.Fatalf("incidents = %+v", incidents)
+	}
+}
+
+func TestPagerDutyFailuresRetriedNothingLost(t *testing.T) {
+	pd := pagerdutytest.New(t)
+	pd.FailEnqueue(pagerdutytest.Response{Status: 500}, pagerdutytest.Response{Status: 500},
+		pagerdutytest.Response{Status: 429, RetryAfter: time.Second})
+	r := newRig(t, redistest.Start(t), slacktest.New(t), pd)
+	for i := range 3 {
+		r.observe(t, false, tick(i))
+	}
+	events, err := pd.WaitEvents(1, 10*time.Second)
+	if err != nil {
+		t.Fatalf("trigger never delivered: %v", err)
+	}
+	if len(events) != 1 || events[0].EventAction != "trigger" {
+		t.Fatalf("events = %+v", events)
+	}
+	if n := len(pd.Incidents()); n != 1 {
+		t.Fatalf("%d incidents, want 1", n)
+	}
+	if msgs := topLevel(r.slack.Messages("C0ACMEALRT")); len(msgs) != 1 {
+		t.Fatalf("%d alert messages, want 1", len(msgs))
+	}
+	// Four enqueue attempts reached PagerDuty: 500, 500, 429, 202.
+	enqueues := 0
+	for _, req := range pd.Requests() {
+		if req.Path == "/v2/enqueue" {
+			enqueues++
+		}
+	}
+	if enqueues != 4 {
+		t.Fatalf("%d enqueue requests, want 4", enqueues)
+	}
+}
+
+func TestRestartWhileDownKeepsOneAlert(t *testing.T) {
+	srv, fake, pd := redistest.Start(t), slacktest.New(t), pagerdutytest.New(t)
+	first := newRig(t, srv, fake, pd)
+	for i := range 3 {
+		first.observe(t, false, tick(i))
+	}
+	if _, err := pd.WaitEvents(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.WaitCall("chat.postMessage", nil, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	first.stop() // opsbot restarts
+
+	second := newRig(t, srv, fake, pd)
+	for i := 3; i < 6; i++ {
+		second.observe(t, false, tick(i))
+	}
+	second.observe(t, true, tick(6))
+	second.observe(t, true, tick(7))
+	events, err := pd.WaitEvents(2, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 || events[1].EventAction != "resolve" {
+		t.Fatalf("events after restart = %+v", events)
+	}
+	if _, err := fake.WaitCall("chat.update", nil, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	top := topLevel(fake.Messages("C0ACMEALRT"))
+	if len(top) != 1 || top[0].Updated != 1 {
+		t.Fatalf("after restart: %+v", top)
+	}
+	a, _, _ := second.st.GetAlert(context.Background(), site.Key)
+	raw, _ := json.Marshal(a)
+	if a.Status != store.AlertResolved || a.MessageTS != top[0].TS {
+		t.Fatalf("alert = %s", raw)
+	}
+}

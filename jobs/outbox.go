@@ -1,0 +1,225 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/383project/opsbot/chat"
+	"github.com/383project/opsbot/integrations"
+	"github.com/383project/opsbot/store"
+)
+
+// OutboxStore is the durable queue the worker drains.
+type OutboxStore interface {
+	AlertStore
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, n int) ([]store.Claimed, error)
+	AckOutbox(ctx context.Context, c store.Claimed, now time.Time) error
+	RetryOutbox(ctx context.Context, c store.Claimed, at time.Time) error
+	DeferOutbox(ctx context.Context, c store.Claimed, at time.Time) error
+	DeadLetter(ctx context.Context, c store.Claimed, now time.Time, reason string) error
+}
+
+// Pager sends incident events (integrations/pagerduty satisfies it).
+type Pager interface {
+	Send(ctx context.Context, a integrations.Alert) error
+}
+
+// OutboxOptions tune the worker; zero values get defaults.
+type OutboxOptions struct {
+	Logger      *slog.Logger
+	Now         func() time.Time
+	Lease       time.Duration // how long a claimed item is hidden from other workers; 30 s
+	Batch       int           // items claimed per round; 64
+	Workers     int           // deliveries in flight; 16
+	Poll        time.Duration // idle poll interval (other replicas' items); 250 ms
+	MaxAttempts int           // failed attempts before an item is dead-lettered; 40 (about a day with backoff)
+	BaseBackoff time.Duration // first retry delay, doubling up to 5 min; 1 s
+	// RoutingKey resolves a PagerRef to the PagerDuty routing key.
+	RoutingKey func(ref string) (string, bool)
+}
+
+// Outbox delivers queued Slack messages and PagerDuty events, retrying
+// 429/5xx/network failures with backoff and jitter (honouring Retry-After),
+// until delivered. Several replicas may run it: leases keep an item with one
+// worker at a time, and per-subject FIFO queues keep order.
+type Outbox struct {
+	st     OutboxStore
+	poster chat.Poster
+	pager  Pager
+	o      OutboxOptions
+	wake   chan struct{}
+}
+
+// NewOutbox builds the worker. pager may be nil (no PagerDuty configured).
+func NewOutbox(st OutboxStore, poster chat.Poster, pager Pager, o OutboxOptions) *Outbox {
+	o.Logger = cmpOr(o.Logger, slog.New(slog.DiscardHandler))
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.Lease, o.Batch, o.Workers = cmpOr(o.Lease, 30*time.Second), cmpOr(o.Batch, 64), cmpOr(o.Workers, 16)
+	o.Poll, o.MaxAttempts = cmpOr(o.Poll, 250*time.Millisecond), cmpOr(o.MaxAttempts, 40)
+	o.BaseBackoff = cmpOr(o.BaseBackoff, time.Second)
+	return &Outbox{st: st, poster: poster, pager: pager, o: o, wake: make(chan struct{}, 1)}
+}
+
+// Name implements the job naming used in logs and metrics.
+func (ob *Outbox) Name() string { return "outbox" }
+
+// Nudge wakes the worker now (called after enqueueing in this process).
+func (ob *Outbox) Nudge() {
+	select {
+	case ob.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run drains the outbox until ctx ends. Deliveries in progress finish.
+func (ob *Outbox) Run(ctx context.Context) error {
+	for {
+		n, err := ob.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			ob.o.Logger.Warn("outbox round failed", "err", err)
+		}
+		if n > 0 && err == nil {
+			continue // more may be due right away
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ob.wake:
+		case <-time.After(ob.o.Poll):
+		}
+	}
+}
+
+// RunOnce claims one batch and delivers it; it returns how many it handled.
+func (ob *Outbox) RunOnce(ctx context.Context) (int, error) {
+	claimed, err := ob.st.ClaimOutbox(ctx, ob.o.Now(), ob.o.Lease, ob.o.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("jobs: outbox claim: %w", err)
+	}
+	sem := make(chan struct{}, ob.o.Workers)
+	var wg sync.WaitGroup
+	for _, c := range claimed {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+			defer cancel()
+			ob.settle(dctx, c, ob.deliver(dctx, c))
+		})
+	}
+	wg.Wait()
+	return len(claimed), nil
+}
+
+// errWaiting defers an item without counting a failure.
+var errWaiting = errors.New("waiting for the alert message to be posted")
+
+func (ob *Outbox) settle(ctx context.Context, c store.Claimed, err error) {
+	now := ob.o.Now()
+	log := ob.o.Logger.With("queue", c.Queue, "item_id", c.Item.ID, "attempts", c.Attempts)
+	var serr error
+	switch retryable, after := integrations.IsRetryable(err); {
+	case err == nil:
+		serr = ob.st.AckOutbox(ctx, c, now)
+	case errors.Is(err, errWaiting) && now.Sub(c.Item.Created) < time.Hour:
+		serr = ob.st.DeferOutbox(ctx, c, now.Add(time.Second))
+	case retryable && c.Attempts+1 < ob.o.MaxAttempts:
+		at := now.Add(backoff(ob.o.BaseBackoff, c.Attempts, after))
+		log.Warn("delivery failed; will retry", "err", err, "retry_at", at)
+		serr = ob.st.RetryOutbox(ctx, c, at)
+	default:
+		log.Error("delivery failed for good; dead-lettered", "err", err)
+		serr = ob.st.DeadLetter(ctx, c, now, err.Error())
+	}
+	if serr != nil {
+		// The lease runs out and the item is delivered again: at least once.
+		log.Warn("could not record the delivery outcome", "err", serr)
+	}
+}
+
+// backoff is exponential from base to 5 min with jitter, or what the vendor
+// asked for (Retry-After) plus a little jitter so replicas do not stampede.
+func backoff(base time.Duration, attempts int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter + rand.N(retryAfter/10+time.Millisecond)
+	}
+	d := min(base<<min(attempts, 9), 5*time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
+	switch c.Item.Kind {
+	case kindSlackAlert:
+		return ob.deliverAlert(ctx, c)
+	case kindSlackThread:
+		var p threadPayload
+		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+			return fmt.Errorf("thread payload: %w", err)
+		}
+		a, _, err := ob.st.GetAlert(ctx, c.Item.Subject)
+		if err != nil {
+			return &integrations.RetryableError{Op: "read alert", Err: err}
+		}
+		if a.MessageTS == "" {
+			return errWaiting
+		}
+		_, err = ob.poster.Post(ctx, a.Channel, chat.Message{Text: p.Text, ThreadTS: a.MessageTS})
+		return err
+	case kindPager:
+		var p pagerPayload
+		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+			return fmt.Errorf("pagerduty payload: %w", err)
+		}
+		if ob.pager == nil || ob.o.RoutingKey == nil {
+			return errors.New("PagerDuty is not configured")
+		}
+		key, ok := ob.o.RoutingKey(p.Ref)
+		if !ok {
+			return fmt.Errorf("no PagerDuty routing key for %q", p.Ref)
+		}
+		p.Event.RoutingKey = key
+		return ob.pager.Send(ctx, p.Event)
+	}
+	return fmt.Errorf("unknown outbox kind %q", c.Item.Kind)
+}
+
+// deliverAlert posts the alert's message the first time and updates it in
+// place afterwards, rendering the alert as it is now.
+func (ob *Outbox) deliverAlert(ctx context.Context, c store.Claimed) error {
+	var p alertPayload
+	if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+		return fmt.Errorf("alert payload: %w", err)
+	}
+	a, _, err := ob.st.GetAlert(ctx, c.Item.Subject)
+	if err != nil {
+		return &integrations.RetryableError{Op: "read alert", Err: err}
+	}
+	msg := alertMessage(a, p, ob.o.Now())
+	if a.MessageTS != "" {
+		return ob.poster.Update(ctx, a.Channel, a.MessageTS, msg)
+	}
+	channel := cmpOr(a.Channel, p.Channel)
+	ts, err := ob.poster.Post(ctx, channel, msg)
+	if err != nil {
+		return err
+	}
+	_, err = ob.st.UpdateAlert(ctx, a.Key, ob.o.Now(), func(cur *store.Alert) ([]store.OutboxItem, error) {
+		if cur.MessageTS == "" && cur.FiredAt.Equal(a.FiredAt) {
+			cur.Channel, cur.MessageTS = channel, ts
+		}
+		return nil, nil
+	})
+	if err != nil {
+		// Posted but not recorded: a retry would post twice, so do not retry.
+		ob.o.Logger.Error("alert posted but its message ts was not saved", "alert", a.Key, "ts", ts, "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package jobs
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/383project/opsbot/chat"
+	"github.com/383project/opsbot/store"
+	"github.com/slack-go/slack"
+)
+
+// Action IDs of the alert message's buttons; commands routes them.
+const (
+	ActionAlertAck     = "alert_ack"
+	ActionAlertResolve = "alert_resolve"
+	ActionAlertSilence = "alert_silence_1h"
+)
+
+// alertMessage renders an alert's one message in its current state. The
+// status always comes as an emoji and a word (UX.md), times in the viewer's
+// zone, vendor and user text escaped.
+func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
+	name := chat.Escape(p.Name)
+	if p.URL != "" {
+		name = "<" + chat.Escape(p.URL) + "|" + name + ">"
+	}
+	var head, word string
+	switch a.Status {
+	case store.AlertFiring:
+		head, word = ":red_circle:", "DOWN"
+	case store.AlertAcknowledged:
+		head, word = ":large_orange_circle:", "DOWN, acknowledged"
+	default:
+		head, word = ":large_green_circle:", "RECOVERED"
+		if a.ResolvedBy != "" {
+			word = "RESOLVED"
+		}
+	}
+	text := fmt.Sprintf("%s *%s* is %s", head, name, word)
+	fields := []*slack.TextBlockObject{
+		md("*Client*\n" + chat.Escape(a.Client)),
+		md("*Down since*\n" + date(a.FailingSince)),
+	}
+	if a.LastError != "" {
+		fields = append(fields, md("*Error*\n"+chat.Escape(truncate(a.LastError, 300))))
+	}
+	if a.Status == store.AlertResolved {
+		fields = append(fields, md("*Down for*\n"+human(a.Downtime(a.ResolvedAt))))
+	} else {
+		fields = append(fields, md("*Down for*\n"+human(a.Downtime(now))+" so far"))
+	}
+	blocks := []slack.Block{slack.NewSectionBlock(md(text), fields, nil)}
+	var notes []string
+	if a.AckedBy != "" {
+		notes = append(notes, fmt.Sprintf("Acknowledged by <@%s> %s", a.AckedBy, date(a.AckedAt)))
+	}
+	if a.ResolvedBy != "" {
+		notes = append(notes, fmt.Sprintf("Resolved by <@%s> %s", a.ResolvedBy, date(a.ResolvedAt)))
+	} else if a.Status == store.AlertResolved {
+		notes = append(notes, "Recovered "+date(a.ResolvedAt))
+	}
+	for _, n := range notes {
+		blocks = append(blocks, slack.NewContextBlock("", md(n)))
+	}
+	if a.Status == store.AlertFiring || a.Status == store.AlertAcknowledged {
+		var btns []slack.BlockElement
+		if a.Status == store.AlertFiring {
+			ack := slack.NewButtonBlockElement(ActionAlertAck, a.Key, plain("Acknowledge"))
+			ack.Style = slack.StylePrimary
+			btns = append(btns, ack)
+		}
+		res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
+		res.Confirm = slack.NewConfirmationBlockObject(plain("Resolve this alert?"),
+			md("It closes the PagerDuty incident too. If the site is still down it will alert again."), plain("Resolve"), plain("Cancel"))
+		btns = append(btns, res, slack.NewButtonBlockElement(ActionAlertSilence, a.Key, plain("Silence 1h")))
+		blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
+	}
+	fallback := fmt.Sprintf("%s is %s", p.Name, word)
+	return chat.Message{Text: fallback, Blocks: blocks}
+}
+
+func md(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
