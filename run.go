@@ -17,11 +17,9 @@ import (
 
 	"github.com/383project/opsbot/bot"
 	"github.com/383project/opsbot/bot/console"
-	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/commands"
 	"github.com/383project/opsbot/config"
 	"github.com/383project/opsbot/httpapi"
-	"github.com/383project/opsbot/jobs"
 	"github.com/383project/opsbot/metrics"
 	"github.com/383project/opsbot/store"
 	"github.com/alicebob/miniredis/v2"
@@ -86,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitFailure
 	}
 	m := metrics.New()
-	deps := commands.Deps{Roles: st, Audit: st, Admins: cfg.Admins, Clients: clientNames(cfg),
+	deps := commands.Deps{Roles: st, Audit: st, Silences: st, Admins: cfg.Admins, Clients: clientNames(cfg),
 		SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
 
 	if !cfg.SlackEnabled() {
@@ -94,7 +92,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	b := bot.New(bot.Config{BotToken: cfg.Secrets.SlackBotToken.Reveal(), AppToken: cfg.Secrets.SlackAppToken.Reveal(),
 		APIURL: cfg.Slack.APIURL, Logger: log, Metrics: m}, st)
-	deps.Directory = b
+	deps.Directory, deps.Emails = b, b
+	bg, err := newBackground(cfg, st, b, log)
+	if err != nil {
+		log.Error("cannot set up the monitors", "err", err)
+		return exitFailure
+	}
+	bg.wire(&deps)
 	router, err := commands.New(deps)
 	if err != nil {
 		log.Error("cannot build the command router", "err", err)
@@ -103,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	addr := cmpOr(cfg.HTTP.Addr, ":8080")
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(gctx, router) })
-	startBackground(gctx, g, cfg, st, b, log)
+	bg.start(gctx, g)
 	g.Go(func() error {
 		return serveHTTP(gctx, addr, httpapi.Handler(m.Handler(),
 			httpapi.Check{Name: "redis", Run: st.Ping},
@@ -134,6 +138,12 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 		User: commands.User{ID: consoleUserID, Name: name}, FileDir: filepath.Join(os.TempDir(), "opsbot")})
 	deps.Directory = con
 	deps.Admins = append(deps.Admins, consoleUserID)
+	bg, err := newBackground(cfg, st, con, log)
+	if err != nil {
+		log.Error("cannot set up the monitors", "err", err)
+		return exitFailure
+	}
+	bg.wire(&deps)
 	router, err := commands.New(deps)
 	if err != nil {
 		log.Error("cannot build the command router", "err", err)
@@ -145,7 +155,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, endInput := context.WithCancel(gctx)
 	g.Go(func() error { defer endInput(); return con.Run(runCtx, router) })
-	startBackground(runCtx, g, cfg, st, con, log)
+	bg.start(runCtx, g)
 	if cfg.HTTP.Addr != "" {
 		g.Go(func() error {
 			return serveHTTP(runCtx, cfg.HTTP.Addr, httpapi.Handler(m.Handler(), httpapi.Check{Name: "redis", Run: st.Ping}), log)
@@ -156,16 +166,6 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 		return exitFailure
 	}
 	return exitOK
-}
-
-// startBackground runs the outbox worker (on every replica: leases keep each
-// delivery with one worker) and the scheduler (each fire runs once across
-// replicas under a Redis lock) until ctx ends.
-func startBackground(ctx context.Context, g *errgroup.Group, cfg *config.Config, st *store.Store, poster chat.Poster, log *slog.Logger) {
-	outbox := jobs.NewOutbox(st, poster, nil, jobs.OutboxOptions{Logger: log.With("component", "outbox")})
-	sched := jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler")})
-	g.Go(func() error { return outbox.Run(ctx) })
-	g.Go(func() error { return sched.Run(ctx) })
 }
 
 func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writer) int {

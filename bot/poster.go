@@ -96,3 +96,12 @@ func (b *Bot) UserByName(ctx context.Context, name string) (commands.User, error
 	}
 	return commands.User{}, commands.ErrUnknownUser
 }
+
+// UserEmail implements commands.Emails with users.info (scope users:read.email).
+func (b *Bot) UserEmail(ctx context.Context, userID string) (string, error) {
+	u, err := b.api.GetUserInfoContext(ctx, userID)
+	if err != nil {
+		return "", fmt.Errorf("slack: users.info %s: %w", userID, err)
+	}
+	return u.Profile.Email, nil
+}

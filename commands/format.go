@@ -40,6 +40,17 @@ func header(s string) slack.Block {
 // linesToBlocks packs lines into as few section blocks as Slack allows,
 // summarising what does not fit in the message's block budget.
 func linesToBlocks(lines []string, budget int) []slack.Block {
+	blocks, used := packLines(lines, budget-1)
+	if used < len(lines) {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more.", len(lines)-used))))
+	}
+	return blocks
+}
+
+// packLines packs lines into at most budget section blocks of at most
+// maxBlockText characters (a longer line is cut) and reports how many lines
+// it used.
+func packLines(lines []string, budget int) ([]slack.Block, int) {
 	var (
 		blocks []slack.Block
 		cur    strings.Builder
@@ -52,15 +63,13 @@ func linesToBlocks(lines []string, budget int) []slack.Block {
 	}
 	for i, line := range lines {
 		if len(line) > maxBlockText-2 {
-			line = line[:maxBlockText-5] + "…"
+			line = strings.ToValidUTF8(line[:maxBlockText-5], "") + "…"
 		}
 		if cur.Len()+len(line)+1 > maxBlockText {
 			flush()
 		}
-		if len(blocks) == budget-1 {
-			more := fmt.Sprintf("… and %d more.", len(lines)-i)
-			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(more)))
-			return blocks
+		if len(blocks) >= budget {
+			return blocks, i
 		}
 		if cur.Len() > 0 {
 			cur.WriteByte('\n')
@@ -68,7 +77,7 @@ func linesToBlocks(lines []string, budget int) []slack.Block {
 		cur.WriteString(line)
 	}
 	flush()
-	return blocks
+	return blocks, len(lines)
 }
 
 // resolveClient accepts a client key case-insensitively or by unique prefix.

@@ -31,6 +31,10 @@ type AuditLog interface {
 type Deps struct {
 	Roles      RoleStore
 	Audit      AuditLog
+	Silences   SilenceStore // nil until run.go wires it: the silence verbs say so
+	Alerts     AlertActions // nil: no alert buttons
+	Incidents  Incidents    // nil: PagerDuty not configured
+	Emails     Emails       // nil: people's emails unknown (console)
 	Directory  Directory
 	Admins     []string          // bootstrap admins from config: always admin
 	Clients    map[string]string // client key → display name
@@ -38,6 +42,11 @@ type Deps struct {
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
 	Now        func() time.Time
+
+	Sites      SiteView           // nil: uptime monitoring not configured (/ops status says so)
+	SLATargets map[string]float64 // client key → monthly uptime target in percent
+	OnCall     OnCallSource       // nil: PagerDuty not configured (/ops oncall says so)
+	Schedules  map[string]string  // schedule name → PagerDuty schedule ID, from config
 }
 
 // Router is the whole /ops surface behind one authorisation gate: every

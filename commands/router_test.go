@@ -51,21 +51,29 @@ type fixture struct {
 	log *syncBuffer
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith builds the router on a throwaway redis-server; with, when
+// set, adjusts the dependencies (extra stores, a clock, other clients).
+func newFixtureWith(t *testing.T, with func(d *commands.Deps, st *store.Store)) *fixture {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: 300 * time.Millisecond, MaxRetries: 1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	st := store.New(rdb, "opsbot:")
 	logs := &syncBuffer{}
-	r, err := commands.New(commands.Deps{
+	d := commands.Deps{
 		Roles: st, Audit: st,
 		Directory:  directory{"alice": "UALICE0001", "bob": "UBOB000001"},
 		Admins:     []string{admin},
 		Clients:    map[string]string{"acme": "Acme Ltd", "beta": "Beta & Co"},
 		SigningKey: []byte("0123456789abcdef0123456789abcdef"),
 		Logger:     slog.New(slog.NewJSONHandler(logs, nil)),
-	})
+	}
+	if with != nil {
+		with(&d, st)
+	}
+	r, err := commands.New(d)
 	if err != nil {
 		t.Fatal(err)
 	}

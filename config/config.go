@@ -15,7 +15,9 @@
 //	OPSBOT_LOG_FORMAT    log.format
 //
 // and the secrets SLACK_BOT_TOKEN, SLACK_APP_TOKEN, REDIS_URL, PAGERDUTY_TOKEN,
-// STATUSCAKE_TOKEN and GITHUB_TOKEN, each also readable from the file named by
+// STATUSCAKE_TOKEN, GITHUB_TOKEN, PAGERDUTY_ROUTING_KEY (the default routing
+// key of alerts) and PAGERDUTY_ROUTING_KEY_<CLIENT> (one client's, the client
+// key upper-cased with - as _), each also readable from the file named by
 // NAME_FILE (for Docker and Kubernetes secrets).
 //
 // The package is a leaf: it imports nothing of this module.
@@ -42,6 +44,7 @@ type Config struct {
 	Channels     Channels          `yaml:"channels"`
 	Clients      map[string]Client `yaml:"clients"`
 	Integrations Integrations      `yaml:"integrations"`
+	Uptime       Uptime            `yaml:"uptime"`
 	Log          Log               `yaml:"log"`
 
 	// Location is TimeZone loaded; filled by Load.
@@ -80,7 +83,52 @@ type Channels struct {
 type Client struct {
 	Name     string         `yaml:"name"` // display name; defaults to the client's key
 	Channels ClientChannels `yaml:"channels"`
+	// SLATarget is the monthly uptime promised, in percent (default 99.9).
+	SLATarget float64 `yaml:"sla_target"`
+	// Severity of this client's alerts: critical (default), error, warning, info.
+	Severity string `yaml:"severity"`
+	// Sites are the client's uptime checks.
+	Sites []Site `yaml:"sites"`
 }
+
+// Site is one uptime check of a client: watched by StatusCake (statuscake_id)
+// and/or probed by opsbot itself (probe; on by default without statuscake_id).
+type Site struct {
+	Name         string `yaml:"name"` // key within the client: lowercase letters, digits, . _ -
+	URL          string `yaml:"url"`
+	StatusCakeID string `yaml:"statuscake_id"`
+	Probe        *Probe `yaml:"probe"`
+	Severity     string `yaml:"severity"` // overrides the client's
+	// FailAfter consecutive failures before alerting (default 3);
+	// RecoverAfter consecutive successes before recovering (default 2).
+	FailAfter    int `yaml:"fail_after"`
+	RecoverAfter int `yaml:"recover_after"`
+}
+
+// Probe settings for opsbot's own HTTP check of a site.
+type Probe struct {
+	Interval     Duration `yaml:"interval"` // at least 10s; default 60s
+	Timeout      Duration `yaml:"timeout"`  // default 10s, and less than the interval
+	ExpectStatus []int    `yaml:"expect_status"`
+	Keyword      string   `yaml:"keyword"` // the body must contain it
+	Host         string   `yaml:"host"`    // Host header
+	Method       string   `yaml:"method"`  // GET (default) or HEAD
+}
+
+// Uptime holds settings of the uptime monitor as a whole.
+type Uptime struct {
+	StatusCakeInterval Duration `yaml:"statuscake_interval"` // how often StatusCake is polled; default 60s, min 15s
+	ProbeConcurrency   int      `yaml:"probe_concurrency"`   // own probes in flight; default 64
+	// AllowPrivate lets own probes reach loopback and private addresses
+	// (internal health URLs); off by default as an SSRF guard.
+	AllowPrivate bool `yaml:"allow_private"`
+}
+
+// Duration is a time.Duration written as "30s", "5m" in YAML.
+type Duration time.Duration
+
+// Std returns the time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
 
 // ClientChannels are a client's own channels.
 type ClientChannels struct {
@@ -108,6 +156,9 @@ type Endpoint struct {
 type PagerDuty struct {
 	APIURL    string `yaml:"api_url"`
 	EventsURL string `yaml:"events_url"`
+	// Schedules names PagerDuty schedule IDs for `/ops oncall <name>`;
+	// `/ops oncall` alone shows every one of them.
+	Schedules map[string]string `yaml:"schedules"`
 }
 
 // AWS settings; credentials come from the usual AWS chain, never from here.
@@ -130,6 +181,11 @@ type Secrets struct {
 	PagerDutyToken  Secret // PAGERDUTY_TOKEN
 	StatusCakeToken Secret // STATUSCAKE_TOKEN
 	GitHubToken     Secret // GITHUB_TOKEN
+	// RoutingKeys are PagerDuty Events v2 routing keys by client key: the
+	// default (PAGERDUTY_ROUTING_KEY) under "", each client's own under its
+	// key (PAGERDUTY_ROUTING_KEY_<CLIENT>). Only set keys are present; nil if
+	// none. Use Config.RoutingKey.
+	RoutingKeys map[string]Secret
 }
 
 // Secret is a string that never prints: fmt, slog and JSON all see [redacted].

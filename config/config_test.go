@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -67,11 +68,28 @@ func TestLoadFullFile(t *testing.T) {
 		HTTP:     HTTP{Addr: "127.0.0.1:9090"},
 		Channels: Channels{Support: "#ops-support", Finance: "G0FINANCE1", Security: "#sec_team"},
 		Clients: map[string]Client{
-			"acme":      {Name: "ACME Ltd", Channels: ClientChannels{Alerts: "C0ACME0001", General: "#acme"}},
-			"own-infra": {Name: "own-infra", Channels: ClientChannels{Alerts: "#ops-alerts"}},
+			"acme": {
+				Name: "ACME Ltd", Channels: ClientChannels{Alerts: "C0ACME0001", General: "#acme"},
+				SLATarget: 99.95, Severity: "error",
+				Sites: []Site{
+					{Name: "www", URL: "https://www.acme.example/", StatusCakeID: "123456", Severity: "warning", FailAfter: 5, RecoverAfter: 1},
+					{Name: "api.v2", URL: "https://api.acme.example/health", StatusCakeID: "987654", Severity: "error", FailAfter: 3, RecoverAfter: 2,
+						Probe: &Probe{
+							Interval: Duration(90 * time.Second), Timeout: Duration(5 * time.Second), ExpectStatus: []int{200, 204},
+							Keyword: `"status":"ok"`, Host: "api.internal", Method: "HEAD",
+						}},
+				},
+			},
+			"own-infra": {
+				Name: "own-infra", Channels: ClientChannels{Alerts: "#ops-alerts"}, SLATarget: 99.9, Severity: "critical",
+				Sites: []Site{{Name: "status", URL: "http://10.0.0.5:8080/healthz", Severity: "critical", FailAfter: 3, RecoverAfter: 2,
+					Probe: &Probe{Interval: Duration(time.Minute), Timeout: Duration(10 * time.Second), Method: "GET"}}},
+			},
 		},
+		Uptime: Uptime{StatusCakeInterval: Duration(2 * time.Minute), ProbeConcurrency: 16, AllowPrivate: true},
 		Integrations: Integrations{
-			PagerDuty:  PagerDuty{APIURL: "https://api.eu.pagerduty.com", EventsURL: "https://events.eu.pagerduty.com"},
+			PagerDuty: PagerDuty{APIURL: "https://api.eu.pagerduty.com", EventsURL: "https://events.eu.pagerduty.com",
+				Schedules: map[string]string{"primary": "PABC123", "db-team": "P0DB0001"}},
 			StatusCake: Endpoint{APIURL: "http://statuscake.test/v1"},
 			GitHub:     Endpoint{APIURL: "https://ghe.example.com/api/v3/"},
 			Detectify:  Endpoint{APIURL: "https://api.detectify.com/rest"},
@@ -108,6 +126,13 @@ func TestLoadExampleFile(t *testing.T) {
 	if got, want := cfg.ClientKeys(), []string{"acme", "agency"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("ClientKeys() = %v, want %v", got, want)
 	}
+	acme := cfg.Clients["acme"]
+	if len(acme.Sites) != 2 || acme.Sites[0].Probe != nil || acme.Sites[1].Probe == nil || acme.Sites[1].Probe.Keyword == "" {
+		t.Errorf("acme sites = %+v, want one StatusCake site and one own probe with a keyword", acme.Sites)
+	}
+	if len(cfg.Integrations.PagerDuty.Schedules) == 0 || cfg.Uptime.ProbeConcurrency == 0 {
+		t.Errorf("example lacks schedules or uptime: %+v %+v", cfg.Integrations.PagerDuty, cfg.Uptime)
+	}
 	if err := Check("../deploy/opsbot.example.yaml", nil); err != nil {
 		t.Errorf("Check(example) with an empty environment: %v", err)
 	}
@@ -126,6 +151,8 @@ func TestLoadNoFileDefaultsAndEnv(t *testing.T) {
 		{"slack api default", nil, func(c *Config) any { return c.Slack.APIURL }, "https://slack.com/api/"},
 		{"console: no http", nil, func(c *Config) any { return c.HTTP.Addr }, ""},
 		{"console: slack off", nil, func(c *Config) any { return c.SlackEnabled() }, false},
+		{"uptime default", nil, func(c *Config) any { return c.Uptime }, Uptime{StatusCakeInterval: Duration(time.Minute), ProbeConcurrency: 64}},
+		{"no routing key", nil, func(c *Config) any { _, ok := c.RoutingKey("acme"); return ok }, false},
 		{"slack: http default", map[string]string{"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken},
 			func(c *Config) any { return c.HTTP.Addr }, ":8080"},
 		{"SLACK_API_URL gets its slash", map[string]string{"SLACK_API_URL": "http://127.0.0.1:1234/api"},

@@ -57,21 +57,30 @@ func readSecrets(cfg *Config, getenv func(string) string, c *collector) {
 		{"STATUSCAKE_TOKEN", &s.StatusCakeToken},
 		{"GITHUB_TOKEN", &s.GitHubToken},
 	} {
-		val, file := getenv(v.name), getenv(v.name+"_FILE")
-		switch {
-		case val != "" && file != "":
-			c.addEnv(v.name, "set %s or %s_FILE, not both", v.name, v.name)
-		case val != "":
-			*v.dst = Secret(val)
-		case file != "":
-			data, err := readSecretFile(file)
-			if err != nil {
-				c.addEnv(v.name+"_FILE", "%v", err)
-				continue
-			}
-			*v.dst = Secret(data)
-		}
+		*v.dst = readSecret(v.name, getenv, c)
 	}
+	readRoutingKeys(cfg, getenv, c)
+}
+
+// readSecret returns the secret in the environment variable name, or in the
+// file named by name_FILE (its trailing newline trimmed), never both; "" when
+// neither is set or on a problem, which it reports.
+func readSecret(name string, getenv func(string) string, c *collector) Secret {
+	val, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case val != "" && file != "":
+		c.addEnv(name, "set %s or %s_FILE, not both", name, name)
+	case val != "":
+		return Secret(val)
+	case file != "":
+		data, err := readSecretFile(file)
+		if err != nil {
+			c.addEnv(name+"_FILE", "%v", err)
+			return ""
+		}
+		return Secret(data)
+	}
+	return ""
 }
 
 // readSecretFile reads a secret from a file, trimming the trailing newline

@@ -28,6 +28,8 @@ func TestExpandString(t *testing.T) {
 		{"${SLACK_BOT_TOKEN}", "", "looks like a secret"},
 		{"${DB_PASSWORD:-x}", "", "looks like a secret"},
 		{"${OPSBOT_SIGNING_KEY}", "", "looks like a secret"},
+		{"${PAGERDUTY_ROUTING_KEY_ACME}", "", "looks like a secret"},
+		{"${PAGERDUTY_ROUTING_KEY_ACME_FILE:-x}", "", "looks like a secret"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

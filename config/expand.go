@@ -13,7 +13,7 @@ var (
 	reVarName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// reSecretVar names variables that must not be copied into the file's
 	// values: a bad value would be quoted back in a problem message.
-	reSecretVar = regexp.MustCompile(`(?i)token|secret|passw|(^|_)KEY(_FILE)?$|^REDIS_URL(_FILE)?$`)
+	reSecretVar = regexp.MustCompile(`(?i)token|secret|passw|(^|_)KEY(_FILE)?$|ROUTING_KEY|^REDIS_URL(_FILE)?$`)
 )
 
 // expand replaces ${VAR} and ${VAR:-default} in scalar n at path. The result

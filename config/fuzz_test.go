@@ -33,6 +33,8 @@ func FuzzLoad(f *testing.F) {
 		"? [a, b]\n: c\n",
 		"timezone: !!binary aGVsbG8=\n",
 		"clients:\n  acme: &c\n    name: x\n  b: *c\n  c: *c\n",
+		"clients:\n  a:\n    sites:\n      - {name: x, url: 'http://x/', probe: {interval: 5 minutes, timeout: ${T}}}\n",
+		"uptime:\n  statuscake_interval: &d 1m\n  probe_concurrency: *d\ntimezone: *d\n",
 	} {
 		f.Add(seed)
 	}

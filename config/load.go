@@ -178,6 +178,7 @@ func applyDefaults(cfg *Config) {
 			cfg.Clients[key] = cl
 		}
 	}
+	applyUptimeDefaults(cfg)
 }
 
 func dedupe(ids []string) []string {

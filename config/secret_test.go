@@ -15,12 +15,14 @@ import (
 func loadWithSecrets(t *testing.T) (*Config, []string) {
 	t.Helper()
 	secrets := map[string]string{
-		"SLACK_BOT_TOKEN":  botToken,
-		"SLACK_APP_TOKEN":  appToken,
-		"REDIS_URL":        "redis://:REDISPASSWORD@redis:6379/0",
-		"PAGERDUTY_TOKEN":  "PDTOKENVALUE",
-		"STATUSCAKE_TOKEN": "SCTOKENVALUE",
-		"GITHUB_TOKEN":     "ghp_GITHUBTOKENVALUE",
+		"SLACK_BOT_TOKEN":            botToken,
+		"SLACK_APP_TOKEN":            appToken,
+		"REDIS_URL":                  "redis://:REDISPASSWORD@redis:6379/0",
+		"PAGERDUTY_TOKEN":            "PDTOKENVALUE",
+		"STATUSCAKE_TOKEN":           "SCTOKENVALUE",
+		"GITHUB_TOKEN":               "ghp_GITHUBTOKENVALUE",
+		"PAGERDUTY_ROUTING_KEY":      routingDefault,
+		"PAGERDUTY_ROUTING_KEY_ACME": routingAcme,
 	}
 	cfg, err := Load("testdata/full.yaml", func(k string) string {
 		if k == "REDIS_DB" {
@@ -31,13 +33,17 @@ func loadWithSecrets(t *testing.T) (*Config, []string) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	raw := []string{botToken, appToken, "REDISPASSWORD", "PDTOKENVALUE", "SCTOKENVALUE", "GITHUBTOKENVALUE"}
+	raw := []string{botToken, appToken, "REDISPASSWORD", "PDTOKENVALUE", "SCTOKENVALUE", "GITHUBTOKENVALUE", routingDefault, routingAcme}
 	return cfg, raw
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {
 	cfg, raw := loadWithSecrets(t)
 	s := cfg.Secrets.SlackBotToken
+	acmeKey, ok := cfg.RoutingKey("acme")
+	if !ok || acmeKey.Reveal() != routingAcme {
+		t.Fatalf("RoutingKey(acme) = %v, %v", acmeKey, ok)
+	}
 
 	slogJSON := func(args ...any) string {
 		var buf bytes.Buffer
@@ -83,6 +89,11 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{"json config", mustJSON(cfg)},
 		{"json secret", mustJSON(s)},
 		{"yaml secrets", mustYAML(cfg.Secrets)},
+		{"%v routing keys", fmt.Sprintf("%v", cfg.Secrets.RoutingKeys)},
+		{"%#v routing keys", fmt.Sprintf("%#v", cfg.Secrets.RoutingKeys)},
+		{"json routing keys", mustJSON(cfg.Secrets.RoutingKeys)},
+		{"yaml routing keys", mustYAML(cfg.Secrets.RoutingKeys)},
+		{"slog routing key", slogJSON("key", acmeKey, "keys", cfg.Secrets.RoutingKeys)},
 	}
 	for _, o := range outputs {
 		for _, secret := range raw {

@@ -75,6 +75,7 @@ func validate(cfg *Config, c *collector) {
 	if !slices.Contains([]string{"json", "text"}, cfg.Log.Format) {
 		c.add("log.format", "%q is not one of json, text", cfg.Log.Format)
 	}
+	validateUptime(cfg, c)
 	validateSecrets(&cfg.Secrets, c)
 }
 

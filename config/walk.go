@@ -48,6 +48,10 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if t == durationType {
+		w.walkDuration(n, path)
+		return
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -144,7 +148,7 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	return fields
 }
 
-var reSecretKey = regexp.MustCompile(`(?i)token|secret|passw|api_?key|credential|redis_url`)
+var reSecretKey = regexp.MustCompile(`(?i)token|secret|passw|api_?key|routing_?key|credential|redis_url`)
 
 // unknownKey explains an unknown key: a secret that belongs in the
 // environment, a likely typo, or the keys allowed there.
@@ -152,7 +156,8 @@ func unknownKey(path, key string, fields map[string]reflect.Type) string {
 	msg := fmt.Sprintf("unknown key %q", key)
 	if reSecretKey.MatchString(key) || path == "redis.url" {
 		return msg + ": secrets are never read from the file; set SLACK_BOT_TOKEN, SLACK_APP_TOKEN, " +
-			"REDIS_URL, PAGERDUTY_TOKEN, STATUSCAKE_TOKEN or GITHUB_TOKEN (or NAME_FILE) in the environment"
+			"REDIS_URL, PAGERDUTY_TOKEN, PAGERDUTY_ROUTING_KEY[_<CLIENT>], STATUSCAKE_TOKEN or GITHUB_TOKEN " +
+			"(or NAME_FILE) in the environment"
 	}
 	known := make([]string, 0, len(fields))
 	for k := range fields {
@@ -160,7 +165,7 @@ func unknownKey(path, key string, fields map[string]reflect.Type) string {
 	}
 	slices.Sort(known)
 	for _, k := range known {
-		if strings.EqualFold(k, key) || editDistance(k, key) <= min(2, len(k)/3) {
+		if strings.EqualFold(k, key) || editDistance(k, key) <= min(2, len(k)/3) || strings.HasPrefix(k, key+"_") {
 			return fmt.Sprintf("%s (did you mean %q?)", msg, k)
 		}
 	}

@@ -36,7 +36,14 @@ const (
 	kindSlackAlert  = "slack.alert"  // post or update the alert's one message
 	kindSlackThread = "slack.thread" // a line in the alert message's thread
 	kindPager       = "pagerduty"    // an Events v2 event
+	kindSlackPost   = "slack.post"   // a standalone message
 )
+
+// postPayload is a standalone message to a channel.
+type postPayload struct {
+	Channel string `json:"channel"`
+	Text    string `json:"text"`
+}
 
 // alertPayload is what a slack.alert delivery needs beyond the stored alert.
 type alertPayload struct {
@@ -71,7 +78,7 @@ func NewAlerter(s AlertStore, nudge func()) *Alerter { return &Alerter{store: s,
 func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced bool) (store.Transition, error) {
 	var tr store.Transition
 	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
-		a.Monitor, a.Client, a.Subject = subj.Monitor, subj.Client, subj.Name
+		a.Monitor, a.Client, a.Subject, a.URL = subj.Monitor, subj.Client, subj.Name, subj.URL
 		tr = a.Observe(ok, errText, at, subj.Thresholds, silenced)
 		if tr == store.NoChange && a.Muted && !silenced {
 			tr = a.Unmute(at, subj.Thresholds)
@@ -85,6 +92,41 @@ func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText s
 		al.nudge()
 	}
 	return tr, nil
+}
+
+// Acknowledge records that person by took the alert on, and updates its
+// message. The incident tool is told by the caller (as that person).
+func (al *Alerter) Acknowledge(ctx context.Context, key, by string, at time.Time) (store.Alert, error) {
+	return al.byPerson(ctx, key, by, at, func(a *store.Alert) (store.Transition, error) { return a.Ack(by, at) })
+}
+
+// Resolve closes the alert by hand and updates its message.
+func (al *Alerter) Resolve(ctx context.Context, key, by string, at time.Time) (store.Alert, error) {
+	return al.byPerson(ctx, key, by, at, func(a *store.Alert) (store.Transition, error) { return a.ResolveBy(by, at) })
+}
+
+// Alert returns the stored alert under key.
+func (al *Alerter) Alert(ctx context.Context, key string) (store.Alert, bool, error) {
+	return al.store.GetAlert(ctx, key)
+}
+
+func (al *Alerter) byPerson(ctx context.Context, key, by string, at time.Time, op func(*store.Alert) (store.Transition, error)) (store.Alert, error) {
+	a, err := al.store.UpdateAlert(ctx, key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
+		tr, err := op(a)
+		if err != nil {
+			return nil, err
+		}
+		// PagerRef is left empty: the person's own REST call told PagerDuty.
+		subj := Subject{Key: a.Key, Monitor: a.Monitor, Client: a.Client, Name: a.Subject, URL: a.URL, Channel: a.Channel}
+		return announce(subj, a, tr, by, at)
+	})
+	if err != nil {
+		return store.Alert{}, err
+	}
+	if al.nudge != nil {
+		al.nudge()
+	}
+	return a, nil
 }
 
 // announce lists the deliveries a transition needs.
@@ -112,7 +154,7 @@ func announce(subj Subject, a *store.Alert, tr store.Transition, by string, at t
 	action := map[store.Transition]string{store.Fired: "trigger", store.Recovered: "resolve",
 		store.Resolve: "resolve", store.Acknowledge: "acknowledge"}[tr]
 	if subj.PagerRef != "" && action != "" {
-		ev := integrations.Alert{DedupKey: "opsbot/" + subj.Key, Action: action, At: at,
+		ev := integrations.Alert{DedupKey: a.DedupKey(), Action: action, At: at,
 			Summary: fmt.Sprintf("%s is down: %s", subj.Name, a.LastError), Source: cmpOr(subj.URL, subj.Name),
 			Severity: cmpOr(subj.Severity, integrations.SeverityCritical), Group: subj.Client, Class: subj.Monitor,
 			Component: subj.Name, Details: map[string]any{"error": a.LastError, "since": a.FailingSince}}

@@ -173,6 +173,13 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 		}
 		_, err = ob.poster.Post(ctx, a.Channel, chat.Message{Text: p.Text, ThreadTS: a.MessageTS})
 		return err
+	case kindSlackPost:
+		var p postPayload
+		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+			return fmt.Errorf("post payload: %w", err)
+		}
+		_, err := ob.poster.Post(ctx, p.Channel, chat.Message{Text: p.Text})
+		return err
 	case kindPager:
 		var p pagerPayload
 		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {

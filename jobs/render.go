@@ -79,7 +79,9 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	return chat.Message{Text: fallback, Blocks: blocks}
 }
 
-func md(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+func md(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
 func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
 }

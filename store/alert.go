@@ -54,6 +54,7 @@ type Alert struct {
 	Monitor string      `json:"monitor"`
 	Client  string      `json:"client"`
 	Subject string      `json:"subject"`
+	URL     string      `json:"url,omitempty"`
 	Status  AlertStatus `json:"status"`
 
 	Failures       int       `json:"failures"`  // consecutive failing observations
@@ -74,6 +75,9 @@ type Alert struct {
 	MessageTS string `json:"message_ts,omitempty"` // that message, once posted
 	Version   int64  `json:"version"`              // bumped on every save
 }
+
+// DedupKey is the stable incident key of the alert at PagerDuty.
+func (a *Alert) DedupKey() string { return "opsbot/" + a.Key }
 
 // Errors returned by the person-driven transitions.
 var (

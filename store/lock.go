@@ -43,3 +43,48 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (relea
 	}
 	return release, true, nil
 }
+
+// Lead runs work on one replica at a time: it takes the lock name, renews it
+// every ttl/3 while work runs, and cancels work's ctx as soon as a renewal
+// fails (another replica may take over once the ttl runs out). When another
+// replica leads, it retries every ttl/3. Lead returns when ctx ends.
+func (s *Store) Lead(ctx context.Context, name string, ttl time.Duration, work func(ctx context.Context) error) error {
+	locker := redislock.New(s.rdb)
+	for {
+		l, err := locker.Obtain(ctx, s.key("lock", name), ttl, nil)
+		if err == nil {
+			err = s.leadWith(ctx, l, ttl, work)
+			relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			_ = l.Release(relCtx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				return fmt.Errorf("store: lead %s: %w", name, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(ttl / 3):
+		}
+	}
+}
+
+func (s *Store) leadWith(ctx context.Context, l *redislock.Lock, ttl time.Duration, work func(context.Context) error) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- work(wctx) }()
+	tick := time.NewTicker(ttl / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if err := l.Refresh(ctx, ttl, nil); err != nil {
+				cancel() // lost the lead: stop before another replica starts
+				return <-done
+			}
+		}
+	}
+}

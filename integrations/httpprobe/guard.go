@@ -112,8 +112,10 @@ func newTransport(cfg Config) *http.Transport {
 // it (proxy, custom dial funcs). cfg.RootCAs, when set, replaces t's roots.
 func guardTransport(t *http.Transport, cfg Config) {
 	t.Proxy = nil
-	t.Dial = nil    //nolint:staticcheck // cleared so it cannot bypass the guard
-	t.DialTLS = nil //nolint:staticcheck
+	//lint:ignore SA1019 cleared on purpose: a caller's old-style dialer must not bypass the guard
+	t.Dial = nil
+	//lint:ignore SA1019 cleared on purpose, as above
+	t.DialTLS = nil
 	t.DialTLSContext = nil
 	t.DialContext = newDialer(cfg.AllowPrivate).DialContext
 	if cfg.RootCAs != nil {

@@ -6,43 +6,8 @@ import (
 	"github.com/383project/opsbot/integrations"
 )
 
-// MonthUptime computes the uptime percentage and the down time of the month
-// so far, from a test's periods (as Periods returns them, in any order).
-//
-// Each period is clipped to [monthStart, now]; a running period (zero End)
-// runs to now. down is the total clipped time of StateDown periods. Time in
-// StateUnknown periods counts as neither up nor down: it is taken out of the
-// denominator. Time no period covers (e.g. before the test existed) counts as
-// up, as in StatusCake's own figure. So
-//
-//	pct = 100 × (1 − down / (now − monthStart − unknown))
-//
-// When no measurable time remains (now ≤ monthStart, or all of it unknown)
-// pct is 100. Periods are assumed not to overlap.
+// MonthUptime is integrations.MonthUptime, kept here for callers that read
+// StatusCake periods; own probes use the same arithmetic.
 func MonthUptime(periods []integrations.Period, monthStart, now time.Time) (pct float64, down time.Duration) {
-	var unknown time.Duration
-	for _, p := range periods {
-		start, end := p.Start, p.End
-		if end.IsZero() || end.After(now) {
-			end = now
-		}
-		if start.Before(monthStart) {
-			start = monthStart
-		}
-		if !end.After(start) {
-			continue
-		}
-		switch p.State {
-		case integrations.StateDown:
-			down += end.Sub(start)
-		case integrations.StateUp:
-		default:
-			unknown += end.Sub(start)
-		}
-	}
-	measured := now.Sub(monthStart) - unknown
-	if measured <= 0 {
-		return 100, down
-	}
-	return 100 * (1 - float64(down)/float64(measured)), down
+	return integrations.MonthUptime(periods, monthStart, now)
 }

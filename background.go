@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/383project/opsbot/chat"
+	"github.com/383project/opsbot/commands"
+	"github.com/383project/opsbot/config"
+	"github.com/383project/opsbot/integrations/pagerduty"
+	"github.com/383project/opsbot/jobs"
+	"github.com/383project/opsbot/store"
+	"golang.org/x/sync/errgroup"
+)
+
+// background is the work opsbot does on its own: the outbox worker (on every
+// replica: leases keep each delivery with one worker), the scheduler (each
+// fire runs once across replicas) and the alerter the monitors report to.
+type background struct {
+	outbox  *jobs.Outbox
+	sched   *jobs.Scheduler
+	alerter *jobs.Alerter
+	pager   *pagerduty.Client // nil without PAGERDUTY_TOKEN and routing keys
+	uptime  *uptimeMonitor
+	cfg     *config.Config
+	st      *store.Store
+}
+
+// newBackground builds the background machinery around poster (Slack or console).
+func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log *slog.Logger) (*background, error) {
+	bg := &background{cfg: cfg, st: st}
+	hc := &http.Client{Timeout: 20 * time.Second}
+	pdCfg := pagerduty.Config{APIURL: cfg.Integrations.PagerDuty.APIURL, EventsURL: cfg.Integrations.PagerDuty.EventsURL,
+		Token: cfg.Secrets.PagerDutyToken.Reveal()}
+	routing := func(ref string) (string, bool) {
+		key, ok := cfg.RoutingKey(ref)
+		return key.Reveal(), ok
+	}
+	var pager jobs.Pager
+	if _, def := cfg.RoutingKey(""); def || cfg.Secrets.PagerDutyToken != "" || len(cfg.Secrets.RoutingKeys) > 0 {
+		bg.pager = pagerduty.New(pdCfg, hc, log.With("component", "pagerduty"))
+		pager = bg.pager
+	}
+	bg.outbox = jobs.NewOutbox(st, poster, pager, jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing})
+	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler")})
+	bg.alerter = jobs.NewAlerter(st, bg.outbox.Nudge)
+	um, err := newUptimeMonitor(cfg, st, bg, log)
+	if err != nil {
+		return nil, err
+	}
+	bg.uptime = um
+	return bg, nil
+}
+
+// wire hands the command router what it needs of the background.
+func (bg *background) wire(d *commands.Deps) {
+	d.Alerts = bg.alerter
+	d.Sites, d.SLATargets = bg.st, slaTargets(bg.cfg)
+	d.Schedules = bg.cfg.Integrations.PagerDuty.Schedules
+	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
+		d.OnCall = bg.pager
+		if d.Emails != nil {
+			d.Incidents = bg.pager // acting as a person needs their email
+		}
+	}
+}
+
+// start runs the outbox worker and the scheduler until ctx ends.
+func (bg *background) start(ctx context.Context, g *errgroup.Group) {
+	g.Go(func() error { return bg.outbox.Run(ctx) })
+	g.Go(func() error { return bg.sched.Run(ctx) })
+	bg.uptime.start(ctx, g)
+}

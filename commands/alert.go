@@ -1,0 +1,181 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/383project/opsbot/integrations"
+	"github.com/383project/opsbot/store"
+)
+
+// AlertActions is the alert machinery (jobs.Alerter satisfies it).
+type AlertActions interface {
+	Alert(ctx context.Context, key string) (store.Alert, bool, error)
+	Acknowledge(ctx context.Context, key, by string, at time.Time) (store.Alert, error)
+	Resolve(ctx context.Context, key, by string, at time.Time) (store.Alert, error)
+}
+
+// Incidents is the incident tool's REST API acting as a person
+// (integrations/pagerduty satisfies it).
+type Incidents interface {
+	IncidentByDedupKey(ctx context.Context, dedupKey string) (integrations.Incident, error)
+	Acknowledge(ctx context.Context, incidentID, fromEmail string) error
+	Resolve(ctx context.Context, incidentID, fromEmail string) error
+}
+
+// Emails finds a person's email (Slack users.info), to act as them elsewhere.
+type Emails interface {
+	UserEmail(ctx context.Context, userID string) (string, error)
+}
+
+// Action IDs of the alert message buttons (rendered by jobs).
+const (
+	actionAlertAck     = "alert_ack"
+	actionAlertResolve = "alert_resolve"
+	actionAlertSilence = "alert_silence_1h"
+)
+
+var alertKeyForm = regexp.MustCompile(`^[a-z]{1,20}/[a-z0-9][a-z0-9_-]{0,39}/[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// alertFromButton reads the alert a button names. The value comes from the
+// client and may be forged: it is validated, and the caller's permission is
+// checked against the alert's client.
+func (c *Call) alertFromButton(ctx context.Context, a Action, perm store.Permission) (store.Alert, error) {
+	if c.r.deps.Alerts == nil {
+		return store.Alert{}, userErrorf("", "Alerts are not running on this opsbot.")
+	}
+	if !alertKeyForm.MatchString(a.Value) {
+		return store.Alert{}, userErrorf("", "That button does not name an alert I know.")
+	}
+	al, ok, err := c.r.deps.Alerts.Alert(ctx, a.Value)
+	if err != nil {
+		return store.Alert{}, err
+	}
+	if !ok {
+		return store.Alert{}, userErrorf("", "That alert no longer exists.")
+	}
+	if !c.Principal.CanFor(perm, al.Client) {
+		return store.Alert{}, &deniedError{reply: denied(c.Principal, perm, "act on alerts of "+al.Client)}
+	}
+	return al, nil
+}
+
+func runAlertAck(ctx context.Context, c *Call, a Action) (Reply, error) {
+	return alertByPerson(ctx, c, a, "acknowledge")
+}
+
+func runAlertResolve(ctx context.Context, c *Call, a Action) (Reply, error) {
+	return alertByPerson(ctx, c, a, "resolve")
+}
+
+// alertByPerson acknowledges or resolves the incident at PagerDuty as the
+// clicking person first (so PagerDuty shows who), then the alert itself; its
+// message is updated in place by the outbox.
+func alertByPerson(ctx context.Context, c *Call, a Action, verb string) (Reply, error) {
+	al, err := c.alertFromButton(ctx, a, store.PermIncidentManage)
+	if err != nil {
+		return Reply{}, err
+	}
+	if al.Status != store.AlertFiring && al.Status != store.AlertAcknowledged || verb == "acknowledge" && al.Status == store.AlertAcknowledged {
+		return Reply{Text: alertStateText(al)}, nil
+	}
+	pdNote, err := c.incidentAsPerson(ctx, al, verb)
+	if err != nil {
+		return Reply{}, err
+	}
+	op := c.r.deps.Alerts.Acknowledge
+	if verb == "resolve" {
+		op = c.r.deps.Alerts.Resolve
+	}
+	if _, err := op(ctx, al.Key, c.User.ID, c.Now); err != nil {
+		if errors.Is(err, store.ErrAlertNotFiring) || errors.Is(err, store.ErrAlreadyAcked) {
+			return Reply{Text: alertStateText(al)}, nil
+		}
+		return Reply{}, err
+	}
+	word := map[string]string{"acknowledge": ":large_orange_circle: Acknowledged", "resolve": ":large_green_circle: Resolved"}[verb]
+	return Reply{Text: fmt.Sprintf("%s *%s*.%s", word, Escape(al.Subject), pdNote)}, nil
+}
+
+// incidentAsPerson acts on the PagerDuty incident with the person's email.
+func (c *Call) incidentAsPerson(ctx context.Context, al store.Alert, verb string) (string, error) {
+	pd := c.r.deps.Incidents
+	if pd == nil {
+		return "", nil
+	}
+	inc, err := pd.IncidentByDedupKey(ctx, al.DedupKey())
+	if errors.Is(err, integrations.ErrNotFound) {
+		return " (no PagerDuty incident was open for it)", nil
+	}
+	if err != nil {
+		return "", c.pagerDutyError(err)
+	}
+	if c.r.deps.Emails == nil {
+		return "", userErrorf("", "I can't see Slack emails here, so I can't act for you in PagerDuty. Do it in PagerDuty instead; nothing was changed.")
+	}
+	email, err := c.r.deps.Emails.UserEmail(ctx, c.User.ID)
+	if err != nil || email == "" {
+		return "", userErrorf("", "I can't see your email address in Slack, so I can't %s the PagerDuty incident as you. Do it in PagerDuty; nothing was changed.", verb)
+	}
+	act := pd.Acknowledge
+	if verb == "resolve" {
+		act = pd.Resolve
+	}
+	if err := act(ctx, inc.ID, email); err != nil {
+		if errors.Is(err, integrations.ErrNotFound) {
+			return "", userErrorf("", "PagerDuty has no user with your Slack email %s, so I can't %s incident #%d as you. Ask an admin to add you to PagerDuty, or do it there; nothing was changed.", Escape(email), verb, inc.Number)
+		}
+		return "", c.pagerDutyError(err)
+	}
+	return fmt.Sprintf(" PagerDuty incident #%d %sd as %s.", inc.Number, strings.TrimSuffix(verb, "e"), Escape(email)), nil
+}
+
+func (c *Call) pagerDutyError(err error) error {
+	if ok, after := integrations.IsRetryable(err); ok {
+		wait := "a minute"
+		if after > 0 {
+			wait = after.Round(time.Second).String()
+		}
+		return userErrorf("", "PagerDuty is not answering right now, so nothing was changed. Try again in %s.", wait)
+	}
+	if errors.Is(err, integrations.ErrUnauthorized) {
+		return userErrorf("", "PagerDuty rejected opsbot's API token, so nothing was changed. Tell an admin (PAGERDUTY_TOKEN).")
+	}
+	return err
+}
+
+func alertStateText(al store.Alert) string {
+	switch al.Status {
+	case store.AlertAcknowledged:
+		return fmt.Sprintf(":large_orange_circle: *%s* was already acknowledged by <@%s>.", Escape(al.Subject), al.AckedBy)
+	case store.AlertResolved:
+		if al.ResolvedBy != "" {
+			return fmt.Sprintf(":large_green_circle: *%s* was already resolved by <@%s>.", Escape(al.Subject), al.ResolvedBy)
+		}
+		return fmt.Sprintf(":large_green_circle: *%s* has already recovered.", Escape(al.Subject))
+	}
+	return fmt.Sprintf("*%s* is not alerting.", Escape(al.Subject))
+}
+
+// runAlertSilence silences the alert's site for an hour.
+func runAlertSilence(ctx context.Context, c *Call, a Action) (Reply, error) {
+	al, err := c.alertFromButton(ctx, a, store.PermSilenceManage)
+	if err != nil {
+		return Reply{}, err
+	}
+	if c.r.deps.Silences == nil {
+		return Reply{}, userErrorf("", "Silences are not available on this opsbot.")
+	}
+	site := al.Key[strings.LastIndexByte(al.Key, '/')+1:]
+	sil, err := c.r.deps.Silences.AddSilence(ctx, store.Silence{Client: al.Client, Site: site,
+		Reason: "silenced from the alert message", CreatedBy: c.User.ID, Start: c.Now, End: c.Now.Add(time.Hour)})
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Text: fmt.Sprintf(":double_vertical_bar: Silenced *%s* for 1h (until %s). ID `%s` — `/ops unsilence %s` ends it.",
+		Escape(sil.Target()), slackDate(sil.End), sil.ID, sil.ID)}, nil
+}

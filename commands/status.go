@@ -1,0 +1,508 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/383project/opsbot/store"
+	"github.com/slack-go/slack"
+)
+
+// SiteView is what `/ops status` reads: everything comes from the state
+// store (Redis), never from a vendor. *store.Store satisfies it.
+type SiteView interface {
+	SiteStatuses(ctx context.Context) ([]store.SiteStatus, error)
+	SourceStatuses(ctx context.Context) ([]store.SourceStatus, error)
+	Alerts(ctx context.Context) ([]store.Alert, error)
+	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
+}
+
+const (
+	statusExample = "/ops status acme"
+	maxSiteError  = 200 // characters of a down site's error shown
+	maxSourceWhy  = 200 // characters of a source's failure reason shown
+)
+
+var errNoSites = Reply{Text: ":warning: Uptime monitoring is not configured on this opsbot, so there is no status to show yet. Ask an admin to set up StatusCake or the own probes under `uptime:` in opsbot.yaml."}
+
+// slackUserID recognises a Slack user ID (alerts record who acknowledged them).
+var slackUserID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+
+// siteView is one site with everything `/ops status` says about it.
+type siteView struct {
+	st       store.SiteStatus
+	alert    *store.Alert // open (firing or acknowledged) alert, if any
+	silenced bool
+}
+
+// class orders and colours a site: lower is more urgent.
+func (s siteView) class() int {
+	switch {
+	case s.silenced:
+		if s.st.State == "down" {
+			return 2
+		}
+		return 4
+	case s.alert != nil && s.alert.Status == store.AlertAcknowledged:
+		return 1
+	case s.st.State == "down":
+		return 0
+	case s.st.State == "up":
+		return 5
+	}
+	return 3 // unknown
+}
+
+// attention says whether the site belongs in the "down first" list.
+func (s siteView) attention() bool {
+	return s.st.State == "down" || (s.alert != nil && s.alert.Status == store.AlertAcknowledged)
+}
+
+// word is the emoji and status word (never colour alone, UX.md).
+func (s siteView) word() string {
+	state := s.st.State
+	switch {
+	case s.silenced:
+		return "⏸️ *silenced* (" + stateWord(state) + ")"
+	case s.alert != nil && s.alert.Status == store.AlertAcknowledged:
+		return "🟠 *acknowledged* (" + stateWord(state) + ")"
+	case state == "down":
+		return "🔴 *down*"
+	case state == "up":
+		return "🟢 *up*"
+	}
+	return "⚪ *unknown*"
+}
+
+func stateWord(state string) string {
+	switch state {
+	case "up", "down":
+		return state
+	}
+	return "unknown"
+}
+
+// statusData is everything read from Redis for one /ops status.
+type statusData struct {
+	sites   map[string][]siteView // client → sites, sorted
+	sources []store.SourceStatus
+}
+
+func loadStatus(ctx context.Context, v SiteView, now time.Time) (statusData, error) {
+	sites, err := v.SiteStatuses(ctx)
+	if err != nil {
+		return statusData{}, err
+	}
+	alerts, err := v.Alerts(ctx)
+	if err != nil {
+		return statusData{}, err
+	}
+	sils, err := v.Silences(ctx, now)
+	if err != nil {
+		return statusData{}, err
+	}
+	sources, err := v.SourceStatuses(ctx)
+	if err != nil {
+		return statusData{}, err
+	}
+	open := map[string]*store.Alert{}
+	for i := range alerts {
+		if a := &alerts[i]; a.Status == store.AlertFiring || a.Status == store.AlertAcknowledged {
+			open[a.Key] = a
+		}
+	}
+	d := statusData{sites: map[string][]siteView{}, sources: sources}
+	for _, st := range sites {
+		sv := siteView{st: st, alert: open[st.Key]}
+		sv.silenced = slices.ContainsFunc(sils, func(s store.Silence) bool { return s.Matches(st.Client, st.Site, now) })
+		d.sites[st.Client] = append(d.sites[st.Client], sv)
+	}
+	for _, list := range d.sites {
+		slices.SortFunc(list, func(a, b siteView) int {
+			if c := a.class() - b.class(); c != 0 {
+				return c
+			}
+			return strings.Compare(a.st.Site, b.st.Site)
+		})
+	}
+	return d, nil
+}
+
+// visibleClients are the clients the caller may see, sorted: with an
+// unscoped grant every configured client and every client with sites.
+func (c *Call) visibleClients(d statusData) []string {
+	all, scoped := c.Principal.Scope(store.PermStatusView)
+	if !all {
+		return scoped
+	}
+	set := map[string]bool{}
+	for k := range c.r.deps.Clients {
+		set[k] = true
+	}
+	for k := range d.sites {
+		set[k] = true
+	}
+	return sortedKeys(set)
+}
+
+// runStatus is `status [client]`.
+func runStatus(ctx context.Context, c *Call) (Reply, error) {
+	view := c.r.deps.Sites
+	if view == nil {
+		return errNoSites, nil
+	}
+	if len(c.Args) > 1 {
+		return Reply{}, userErrorf(statusExample, "`/ops status` takes at most one client.")
+	}
+	d, err := loadStatus(ctx, view, c.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	visible := c.visibleClients(d)
+	if len(c.Args) == 0 {
+		return c.statusAll(d, visible), nil
+	}
+	client, err := c.statusClient(c.Args[0], visible)
+	if err != nil {
+		return Reply{}, err
+	}
+	return c.statusOne(d, client), nil
+}
+
+// statusClient resolves the typed client: an exact key (refused when the
+// caller may not see it), else a unique prefix among the clients they see.
+// Errors list only the clients they may see.
+func (c *Call) statusClient(word string, visible []string) (string, error) {
+	w := strings.ToLower(word)
+	example := statusExample
+	if len(visible) > 0 {
+		example = "/ops status " + visible[0]
+	}
+	_, known := c.r.deps.Clients[w]
+	if known || slices.Contains(visible, w) {
+		if !slices.Contains(visible, w) {
+			return "", &deniedError{reply: c.statusDenied(w, visible)}
+		}
+		return w, nil
+	}
+	var matches []string
+	for _, k := range visible {
+		if strings.HasPrefix(k, w) {
+			matches = append(matches, k)
+		}
+	}
+	switch {
+	case len(matches) == 1:
+		return matches[0], nil
+	case len(matches) > 1:
+		return "", userErrorf(example, "%q matches several of your clients: %s. Type more of the name.", Escape(truncate(word, 40)), strings.Join(matches, ", "))
+	case len(visible) == 0:
+		return "", userErrorf("/ops status", "I don't know a client called %q, and there are no clients you can see yet.", Escape(truncate(word, 40)))
+	}
+	return "", userErrorf(example, "I don't know a client called %q. Clients you can see: %s.", Escape(truncate(word, 40)), c.clientList(visible))
+}
+
+func (c *Call) clientList(keys []string) string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = c.clientName(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// statusDenied refuses a client outside the caller's scope, gate style.
+func (c *Call) statusDenied(client string, visible []string) Reply {
+	have := "no client"
+	if len(visible) > 0 {
+		have = c.clientList(visible) + " only"
+	}
+	return Reply{Text: fmt.Sprintf(":no_entry: To see the status of %s you need a role covering that client (you can see %s). Ask an admin to grant it, e.g. `/ops role grant @you stakeholder %s`. `/ops status` shows the clients you can see.",
+		c.clientName(client), have, client)}
+}
+
+// statusOne is the view of one client: summary, then one line per site.
+func (c *Call) statusOne(d statusData, client string) Reply {
+	sites := d.sites[client]
+	title := truncate(c.plainClientName(client)+" — status", 140)
+	summary := siteSummary(sites)
+	if target, ok := c.r.deps.SLATargets[client]; ok {
+		summary += " · SLA target " + pct(target)
+	}
+	if len(sites) == 0 {
+		summary = "No sites are monitored for this client yet."
+	}
+	blocks := []slack.Block{header(title), slack.NewSectionBlock(mrkdwn(summary), nil, nil)}
+	if src := c.sourceLine(d.sources); src != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(src)))
+	}
+	target, hasTarget := c.r.deps.SLATargets[client]
+	budget := maxBlocks - len(blocks) - 1
+	for i, s := range sites {
+		if i == budget {
+			more := fmt.Sprintf("… and %d more sites not shown (the most urgent are listed first; the summary above counts them all).", len(sites)-i)
+			blocks = append(blocks, slack.NewContextBlock("", mrkdwn(more)))
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(c.siteLine(s, "", target, hasTarget)), nil, nil))
+	}
+	return Reply{Text: title + ": " + summary, Blocks: blocks}
+}
+
+// statusAll is the view across every client the caller may see: summary,
+// then the sites needing attention, then one compact line per client.
+func (c *Call) statusAll(d statusData, visible []string) Reply {
+	var all, attention []siteView
+	var clientLines []string
+	for _, k := range visible {
+		sites := d.sites[k]
+		all = append(all, sites...)
+		for _, s := range sites {
+			if s.attention() {
+				attention = append(attention, s)
+			}
+		}
+		clientLines = append(clientLines, c.clientLine(k, sites))
+	}
+	slices.SortStableFunc(attention, func(a, b siteView) int { return a.class() - b.class() })
+	clients := "clients"
+	if len(visible) == 1 {
+		clients = "client"
+	}
+	summary := fmt.Sprintf("%d %s · %s", len(visible), clients, siteSummary(all))
+	title := "Status — all your clients"
+	if unscoped, _ := c.Principal.Scope(store.PermStatusView); unscoped {
+		title = "Status — all clients"
+	}
+	blocks := []slack.Block{header(title), slack.NewSectionBlock(mrkdwn(summary), nil, nil)}
+	if src := c.sourceLine(d.sources); src != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(src)))
+	}
+	if len(visible) == 0 {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("You can't see any client yet. Ask an admin for a role, e.g. `/ops role grant @you stakeholder acme`."), nil, nil))
+		return Reply{Text: title + ": " + summary, Blocks: blocks}
+	}
+	// The client lines always show; the attention list gets what is left.
+	clientBlocks, shown := packLines(clientLines, maxBlocks-len(blocks)-2)
+	budget := maxBlocks - len(blocks) - len(clientBlocks) - 1
+	more := len(clientLines) - shown
+	for i, s := range attention {
+		if i == budget {
+			more += len(attention) - i
+			break
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(c.siteLine(s, s.st.Client, 0, false)), nil, nil))
+	}
+	blocks = append(blocks, clientBlocks...)
+	if more > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more — `/ops status <client>` for one client.", more))))
+	}
+	return Reply{Text: title + ": " + summary, Blocks: blocks}
+}
+
+// siteSummary is "5 sites: 4 up, 1 down" (plus unknown, acknowledged, silenced).
+func siteSummary(sites []siteView) string {
+	var up, down, unknown, acked, silenced int
+	for _, s := range sites {
+		switch s.st.State {
+		case "up":
+			up++
+		case "down":
+			down++
+		default:
+			unknown++
+		}
+		if s.silenced {
+			silenced++
+		} else if s.alert != nil && s.alert.Status == store.AlertAcknowledged {
+			acked++
+		}
+	}
+	noun := "sites"
+	if len(sites) == 1 {
+		noun = "site"
+	}
+	out := fmt.Sprintf("%d %s: %d up, %d down", len(sites), noun, up, down)
+	if unknown > 0 {
+		out += fmt.Sprintf(", %d unknown", unknown)
+	}
+	if acked > 0 {
+		out += fmt.Sprintf(" (%d acknowledged)", acked)
+	}
+	if silenced > 0 {
+		out += fmt.Sprintf(" · %d silenced", silenced)
+	}
+	return out
+}
+
+// clientLine is the compact line of one client in the overall view.
+func (c *Call) clientLine(client string, sites []siteView) string {
+	emoji := "🟢"
+	if len(sites) == 0 {
+		emoji = "⚪"
+	} else {
+		switch sites[0].class() { // sites are sorted most urgent first
+		case 0:
+			emoji = "🔴"
+		case 1:
+			emoji = "🟠"
+		case 2:
+			emoji = "⏸️"
+		case 3:
+			emoji = "⚪"
+		}
+	}
+	parts := []string{emoji + " " + c.clientName(client)}
+	if len(sites) == 0 {
+		parts = append(parts, "no sites monitored")
+	} else {
+		parts = append(parts, siteSummary(sites))
+	}
+	if target, ok := c.r.deps.SLATargets[client]; ok {
+		low := -1.0
+		for _, s := range sites {
+			if u := s.st.MonthUptime; u >= 0 && (low < 0 || u < low) {
+				low = u
+			}
+		}
+		sla := "SLA target " + pct(target)
+		if low >= 0 {
+			sla += ", lowest this month " + uptimePct(low)
+			if low < target {
+				sla += " ⚠️"
+			}
+		}
+		parts = append(parts, sla)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// siteLine is one site: status word, linked name, since, response time,
+// month uptime against the target, open incident and the error.
+func (c *Call) siteLine(s siteView, clientPrefix string, target float64, hasTarget bool) string {
+	st := s.st
+	name := Escape(st.Site)
+	if clientPrefix != "" {
+		name = Escape(clientPrefix + "/" + st.Site)
+	}
+	if link := siteURL(st.URL); link != "" {
+		name = "<" + link + "|" + name + ">"
+	}
+	parts := []string{s.word() + " " + name}
+	if !st.Since.IsZero() {
+		parts = append(parts, "since "+slackDate(st.Since))
+	}
+	if st.ResponseTime > 0 && st.State == "up" {
+		parts = append(parts, strconv.FormatInt(st.ResponseTime.Milliseconds(), 10)+" ms")
+	}
+	if clientPrefix == "" {
+		month := "month uptime —"
+		if st.MonthUptime >= 0 {
+			month = "month uptime " + uptimePct(st.MonthUptime)
+			if hasTarget {
+				month += " (target " + pct(target) + ")"
+				if st.MonthUptime < target {
+					month += " ⚠️ below target"
+				}
+			}
+		}
+		parts = append(parts, month)
+	}
+	if a := s.alert; a != nil {
+		switch a.Status {
+		case store.AlertAcknowledged:
+			inc := "incident acknowledged by " + who(a.AckedBy)
+			if !a.AckedAt.IsZero() {
+				inc += " " + slackDate(a.AckedAt)
+			}
+			parts = append(parts, inc)
+		case store.AlertFiring:
+			inc := "incident open, not acknowledged"
+			if !a.FiredAt.IsZero() {
+				inc = "incident open since " + slackDate(a.FiredAt) + ", not acknowledged"
+			}
+			parts = append(parts, inc)
+		}
+	}
+	if st.State == "down" && st.Error != "" {
+		parts = append(parts, "_"+Escape(truncate(oneLine(st.Error), maxSiteError))+"_")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// sourceLine warns about monitoring sources that failed their last poll.
+func (c *Call) sourceLine(sources []store.SourceStatus) string {
+	var lines []string
+	for _, s := range sources {
+		if s.OK {
+			continue
+		}
+		line := "⚠️ " + sourceName(s.Source) + " unavailable"
+		if !s.At.IsZero() {
+			line += " since " + slackDate(s.At)
+		}
+		if s.Reason != "" {
+			line += ": " + Escape(truncate(oneLine(s.Reason), maxSourceWhy))
+		}
+		if s.Source != "probe" {
+			line += " — own probes keep running"
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func sourceName(s string) string {
+	switch s {
+	case "statuscake":
+		return "StatusCake"
+	case "probe":
+		return "opsbot's own probes"
+	}
+	return Escape(s)
+}
+
+// plainClientName is the display name for plain-text places (headers).
+func (c *Call) plainClientName(key string) string {
+	if name := c.r.deps.Clients[key]; name != "" {
+		return name
+	}
+	return key
+}
+
+// who renders the person who acknowledged an alert.
+func who(by string) string {
+	if slackUserID.MatchString(by) {
+		return mention(by)
+	}
+	if by == "" {
+		return "someone"
+	}
+	return Escape(truncate(by, 60))
+}
+
+// siteURL builds the link target from a stored URL: http(s) only, and
+// re-encoded so it cannot break out of Slack's <url|label> syntax.
+func siteURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	s := u.String()
+	r := strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20", "\n", "", "\r", "")
+	return r.Replace(s)
+}
+
+// pct renders a target percentage: "99.9 %".
+func pct(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) + " %" }
+
+// uptimePct renders a measured uptime: "99.95 %".
+func uptimePct(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) + " %" }
+
+// oneLine folds whitespace runs (newlines included) to single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,163 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/383project/opsbot/integrations"
+	"github.com/383project/opsbot/store"
+)
+
+// UptimeStore is what the uptime monitor records into.
+type UptimeStore interface {
+	RecordCheck(ctx context.Context, st store.SiteStatus) (changed bool, since time.Time, err error)
+	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
+	SetSourceStatus(ctx context.Context, st store.SourceStatus) error
+}
+
+// StatusCakeSource lists StatusCake's uptime tests (integrations/statuscake satisfies it).
+type StatusCakeSource interface {
+	Uptime(ctx context.Context) ([]integrations.CheckResult, error)
+}
+
+// UptimeSite is one configured site. A site with a StatusCake test ID is
+// watched by StatusCake; any other by opsbot's own probe.
+type UptimeSite struct {
+	Subject             // Key "uptime/<client>/<site>", channel, thresholds, PagerDuty
+	Site         string // the site's name within its client
+	StatusCakeID string // "" for own probes
+	Interval     time.Duration
+	SLATarget    float64 // percent
+}
+
+// Uptime turns checks from every source into recorded state (for status and
+// the SLA) and alert observations.
+type Uptime struct {
+	sites        map[string]UptimeSite
+	byStatusCake map[string]string // StatusCake test ID → site key
+	alerter      *Alerter
+	st           UptimeStore
+	log          *slog.Logger
+	now          func() time.Time
+}
+
+// NewUptime builds the monitor for sites.
+func NewUptime(sites []UptimeSite, al *Alerter, st UptimeStore, log *slog.Logger, now func() time.Time) *Uptime {
+	u := &Uptime{sites: map[string]UptimeSite{}, byStatusCake: map[string]string{}, alerter: al, st: st,
+		log: cmpOr(log, slog.New(slog.DiscardHandler)), now: now}
+	if u.now == nil {
+		u.now = time.Now
+	}
+	for _, s := range sites {
+		u.sites[s.Key] = s
+		if s.StatusCakeID != "" {
+			u.byStatusCake[s.StatusCakeID] = s.Key
+		}
+	}
+	return u
+}
+
+// Sites returns the configured sites.
+func (u *Uptime) Sites() []UptimeSite {
+	out := make([]UptimeSite, 0, len(u.sites))
+	for _, s := range u.sites {
+		out = append(out, s)
+	}
+	return out
+}
+
+// ProbeTargets lists the sites opsbot probes itself, for the probe engine.
+func (u *Uptime) ProbeTargets() []ProbeTarget {
+	var ts []ProbeTarget
+	for _, s := range u.sites {
+		if s.StatusCakeID == "" {
+			ts = append(ts, ProbeTarget{Key: s.Key, Interval: s.Interval})
+		}
+	}
+	return ts
+}
+
+// Observe records one check of the site under key and feeds the alert.
+// An unknown result (paused test, cancelled check) is recorded but does not
+// move the alert either way.
+func (u *Uptime) Observe(ctx context.Context, key string, res integrations.CheckResult) error {
+	site, ok := u.sites[key]
+	if !ok {
+		return fmt.Errorf("jobs: uptime: unknown site %q", key)
+	}
+	at := res.CheckedAt
+	if at.IsZero() {
+		at = u.now()
+	}
+	_, _, err := u.st.RecordCheck(ctx, store.SiteStatus{Key: key, Client: site.Client, Site: site.Site, URL: site.URL,
+		Source: res.Source, State: string(res.State), LastChecked: at, ResponseTime: res.ResponseTime,
+		Error: res.Error, CertExpiry: res.CertExpiry})
+	if err != nil {
+		return fmt.Errorf("jobs: uptime: record %s: %w", key, err)
+	}
+	if res.State == integrations.StateUnknown {
+		return nil
+	}
+	silences, err := u.st.Silences(ctx, at)
+	if err != nil {
+		return fmt.Errorf("jobs: uptime: silences: %w", err)
+	}
+	silenced := false
+	for _, s := range silences {
+		silenced = silenced || s.Matches(site.Client, site.Site, at)
+	}
+	_, err = u.alerter.Observe(ctx, site.Subject, res.State == integrations.StateUp, res.Error, at, silenced)
+	return err
+}
+
+// OnProbe is the probe engine's result callback.
+func (u *Uptime) OnProbe(key string, res integrations.CheckResult, _ time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := u.Observe(ctx, key, res); err != nil {
+		u.log.Warn("probe result not recorded", "site", key, "err", err)
+	}
+}
+
+// StatusCakePoll is the scheduled job that reads every StatusCake test.
+type StatusCakePoll struct {
+	U      *Uptime
+	Source StatusCakeSource
+}
+
+// Name implements Job.
+func (p StatusCakePoll) Name() string { return "statuscake" }
+
+// Run fetches StatusCake's tests and observes the configured ones. When
+// StatusCake fails (429, 401, down) the source is recorded as unavailable
+// with the reason, so status says so; own probes are unaffected.
+func (p StatusCakePoll) Run(ctx context.Context) error {
+	now := p.U.now()
+	results, err := p.Source.Uptime(ctx)
+	if err != nil {
+		reason := err.Error()
+		if ok, after := integrations.IsRetryable(err); ok && after > 0 {
+			reason = fmt.Sprintf("%s (retry in %s)", reason, after.Round(time.Second))
+		}
+		if serr := p.U.st.SetSourceStatus(ctx, store.SourceStatus{Source: "statuscake", OK: false, Reason: reason, At: now}); serr != nil {
+			p.U.log.Warn("source status not recorded", "err", serr)
+		}
+		return fmt.Errorf("jobs: statuscake poll: %w", err)
+	}
+	if err := p.U.st.SetSourceStatus(ctx, store.SourceStatus{Source: "statuscake", OK: true, At: now}); err != nil {
+		return fmt.Errorf("jobs: statuscake poll: %w", err)
+	}
+	var firstErr error
+	for _, r := range results {
+		key, ok := p.U.byStatusCake[r.ID]
+		if !ok {
+			continue
+		}
+		if err := p.U.Observe(ctx, key, r); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}

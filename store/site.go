@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SiteStatus is the latest known state of one uptime check, kept for
+// `/ops status` (which never calls a vendor) and the SLA.
+type SiteStatus struct {
+	Key          string        `json:"key"` // uptime/<client>/<site>
+	Client       string        `json:"client"`
+	Site         string        `json:"site"`
+	URL          string        `json:"url,omitempty"`
+	Source       string        `json:"source"` // "statuscake" or "probe"
+	State        string        `json:"state"`  // up, down, unknown
+	Since        time.Time     `json:"-"`      // when State began (kept by RecordCheck)
+	LastChecked  time.Time     `json:"last_checked"`
+	ResponseTime time.Duration `json:"response_time"`
+	Error        string        `json:"error,omitempty"`
+	CertExpiry   time.Time     `json:"cert_expiry,omitzero"`
+	// MonthUptime is this month's uptime percentage (-1: not computed yet),
+	// for Month ("2026-11"); the SLA job fills it.
+	MonthUptime float64 `json:"-"`
+	Month       string  `json:"-"`
+}
+
+// StateChange is a site entering State at At.
+type StateChange struct {
+	State string
+	At    time.Time
+}
+
+// transitionsKept bounds the state-change history: this month and last.
+const transitionsKept = 62 * 24 * time.Hour
+
+// recordScript stores a check and, when the state changed, the change.
+// KEYS: site hash, transitions zset, index set. ARGV: state, at ms, data
+// json, trim-before ms, key.
+var recordScript = redis.NewScript(`
+local prev = redis.call('HGET', KEYS[1], 'state')
+local since = redis.call('HGET', KEYS[1], 'since')
+local changed = 0
+if prev ~= ARGV[1] then
+  since = ARGV[2]
+  changed = 1
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1] .. '|' .. ARGV[2])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'since', since, 'data', ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[5])
+return {changed, since}
+`)
+
+func (s *Store) siteKey(key string) string        { return s.key("site", key) }
+func (s *Store) transitionsKey(key string) string { return s.key("site", key, "changes") }
+
+// RecordCheck stores the newest check of a site; it reports whether the
+// state changed and since when the current state holds. One round trip.
+func (s *Store) RecordCheck(ctx context.Context, st SiteStatus) (changed bool, since time.Time, err error) {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("store: encode site %s: %w", st.Key, err)
+	}
+	at := st.LastChecked.UnixMilli()
+	res, err := recordScript.Run(ctx, s.rdb, []string{s.siteKey(st.Key), s.transitionsKey(st.Key), s.key("sites")},
+		st.State, at, data, st.LastChecked.Add(-transitionsKept).UnixMilli(), st.Key).Slice()
+	if err != nil {
+		return false, time.Time{}, wrap("record check "+st.Key, err)
+	}
+	ms, _ := strconv.ParseInt(fmt.Sprint(res[1]), 10, 64)
+	return res[0].(int64) == 1, time.UnixMilli(ms), nil
+}
+
+// SetMonthUptime stores the month's uptime percentage of a site.
+func (s *Store) SetMonthUptime(ctx context.Context, key, month string, pct float64) error {
+	err := s.rdb.HSet(ctx, s.siteKey(key), "month", month, "month_uptime", strconv.FormatFloat(pct, 'f', 4, 64)).Err()
+	return wrap("set month uptime "+key, err)
+}
+
+// SiteStatuses returns every site's latest state, sorted by key.
+func (s *Store) SiteStatuses(ctx context.Context) ([]SiteStatus, error) {
+	keys, err := s.rdb.SMembers(ctx, s.key("sites")).Result()
+	if err != nil || len(keys) == 0 {
+		return nil, wrap("list sites", err)
+	}
+	slices.Sort(keys)
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.HMGet(ctx, s.siteKey(k), "data", "since", "month", "month_uptime")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, wrap("read sites", err)
+	}
+	out := make([]SiteStatus, 0, len(keys))
+	for _, c := range cmds {
+		v := c.Val()
+		data, _ := v[0].(string)
+		var st SiteStatus
+		if json.Unmarshal([]byte(data), &st) != nil {
+			continue
+		}
+		if ms, err := strconv.ParseInt(str(v[1]), 10, 64); err == nil {
+			st.Since = time.UnixMilli(ms)
+		}
+		st.Month, st.MonthUptime = str(v[2]), -1
+		if pct, err := strconv.ParseFloat(str(v[3]), 64); err == nil {
+			st.MonthUptime = pct
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+// StateChanges returns the state in force at from (if known) followed by
+// every change up to to, oldest first.
+func (s *Store) StateChanges(ctx context.Context, key string, from, to time.Time) ([]StateChange, error) {
+	k := s.transitionsKey(key)
+	pipe := s.rdb.Pipeline()
+	before := pipe.ZRevRangeByScore(ctx, k, &redis.ZRangeBy{Max: strconv.FormatInt(from.UnixMilli(), 10), Min: "-inf", Count: 1})
+	during := pipe.ZRangeByScore(ctx, k, &redis.ZRangeBy{Min: "(" + strconv.FormatInt(from.UnixMilli(), 10), Max: strconv.FormatInt(to.UnixMilli(), 10)})
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, wrap("state changes of "+key, err)
+	}
+	var out []StateChange
+	for _, m := range append(before.Val(), during.Val()...) {
+		state, ms, ok := strings.Cut(m, "|")
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if ok && err == nil {
+			out = append(out, StateChange{State: state, At: time.UnixMilli(n)})
+		}
+	}
+	return out, nil
+}
+
+// SourceStatus says whether a monitoring source (e.g. StatusCake) answered
+// at its last poll, and why not.
+type SourceStatus struct {
+	Source string    `json:"source"`
+	OK     bool      `json:"ok"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// SetSourceStatus records the outcome of a source's last poll.
+func (s *Store) SetSourceStatus(ctx context.Context, st SourceStatus) error {
+	data, _ := json.Marshal(st)
+	return wrap("set source "+st.Source, s.rdb.HSet(ctx, s.key("sources"), st.Source, data).Err())
+}
+
+// SourceStatuses returns every source's last outcome.
+func (s *Store) SourceStatuses(ctx context.Context) ([]SourceStatus, error) {
+	m, err := s.rdb.HGetAll(ctx, s.key("sources")).Result()
+	if err != nil {
+		return nil, wrap("read sources", err)
+	}
+	out := make([]SourceStatus, 0, len(m))
+	for _, k := range sortedMapKeys(m) {
+		var st SourceStatus
+		if json.Unmarshal([]byte(m[k]), &st) == nil {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+func sortedMapKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
