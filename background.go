@@ -26,11 +26,12 @@ type background struct {
 	uptime  *uptimeMonitor
 	cfg     *config.Config
 	st      *store.Store
+	log     *slog.Logger
 }
 
 // newBackground builds the background machinery around poster (Slack or console).
 func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log *slog.Logger) (*background, error) {
-	bg := &background{cfg: cfg, st: st}
+	bg := &background{cfg: cfg, st: st, log: log}
 	hc := &http.Client{Timeout: 20 * time.Second}
 	pdCfg := pagerduty.Config{APIURL: cfg.Integrations.PagerDuty.APIURL, EventsURL: cfg.Integrations.PagerDuty.EventsURL,
 		Token: cfg.Secrets.PagerDutyToken.Reveal()}
@@ -71,5 +72,5 @@ func (bg *background) wire(d *commands.Deps) {
 func (bg *background) start(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return bg.outbox.Run(ctx) })
 	g.Go(func() error { return bg.sched.Run(ctx) })
-	bg.uptime.start(ctx, g)
+	bg.uptime.start(ctx, g, bg.log)
 }

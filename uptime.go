@@ -62,7 +62,14 @@ func newUptimeMonitor(cfg *config.Config, st *store.Store, bg *background, log *
 // start runs the probe engine on one replica at a time (a Redis lease), so
 // each site is checked once per interval however many replicas run; another
 // replica takes over within the lease time if the leader dies.
-func (m *uptimeMonitor) start(ctx context.Context, g *errgroup.Group) {
+func (m *uptimeMonitor) start(ctx context.Context, g *errgroup.Group, log *slog.Logger) {
+	if m.uptime != nil {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := m.uptime.Sync(sctx); err != nil {
+			log.Warn("configured sites not registered for status", "err", err)
+		}
+		cancel()
+	}
 	if m.engine != nil {
 		g.Go(func() error { return m.st.Lead(ctx, "probe-engine", 30*time.Second, m.engine.Run) })
 	}

@@ -284,7 +284,11 @@ func (c *Call) statusAll(d statusData, visible []string) Reply {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(src)))
 	}
 	if len(visible) == 0 {
-		blocks = append(blocks, slack.NewSectionBlock(mrkdwn("You can't see any client yet. Ask an admin for a role, e.g. `/ops role grant @you stakeholder acme`."), nil, nil))
+		empty := "You can't see any client yet. Ask an admin for a role, e.g. `/ops role grant @you stakeholder acme`."
+		if len(c.r.deps.Clients) == 0 {
+			empty = "No clients are configured yet: add them, with their `sites`, under `clients:` in opsbot.yaml (see deploy/opsbot.example.yaml)."
+		}
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(empty), nil, nil))
 		return Reply{Text: title + ": " + summary, Blocks: blocks}
 	}
 	// The client lines always show; the attention list gets what is left.

@@ -186,3 +186,33 @@ func TestRestartWhileDownKeepsOneAlert(t *testing.T) {
 		t.Fatalf("alert = %s", raw)
 	}
 }
+
+// Deliveries queued when opsbot and Redis both crash are made after they
+// come back: nothing is lost, nothing is sent twice.
+func TestQueuedAlertsSurviveRedisAndOpsbotCrash(t *testing.T) {
+	srv, fake, pd := redistest.StartPersistent(t), slacktest.New(t), pagerdutytest.New(t)
+	first := newRig(t, srv, fake, pd)
+	first.stop() // opsbot dies before its outbox delivers anything...
+	for i := range 3 {
+		first.observe(t, false, tick(i)) // ...while the site crosses its threshold
+	}
+	srv.Stop() // Redis crashes (SIGKILL) with the deliveries queued
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	second := newRig(t, srv, fake, pd) // both come back
+	events, err := pd.WaitEvents(1, 5*time.Second)
+	if err != nil || events[0].EventAction != "trigger" {
+		t.Fatalf("queued trigger lost: %+v, %v", events, err)
+	}
+	if _, err := fake.WaitCall("chat.postMessage", nil, 5*time.Second); err != nil {
+		t.Fatalf("queued alert post lost: %v", err)
+	}
+	a, ok, err := second.st.GetAlert(context.Background(), site.Key)
+	if err != nil || !ok || a.Status != store.AlertFiring || a.Failures != 3 {
+		t.Fatalf("alert state after the crash: %+v %v %v", a, ok, err)
+	}
+	if n := len(topLevel(fake.Messages("C0ACMEALRT"))); n != 1 {
+		t.Fatalf("%d alert messages, want 1", n)
+	}
+}

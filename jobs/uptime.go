@@ -15,6 +15,7 @@ type UptimeStore interface {
 	RecordCheck(ctx context.Context, st store.SiteStatus) (changed bool, since time.Time, err error)
 	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
 	SetSourceStatus(ctx context.Context, st store.SourceStatus) error
+	SyncSites(ctx context.Context, sites []store.SiteStatus, now time.Time) error
 }
 
 // StatusCakeSource lists StatusCake's uptime tests (integrations/statuscake satisfies it).
@@ -66,6 +67,23 @@ func (u *Uptime) Sites() []UptimeSite {
 		out = append(out, s)
 	}
 	return out
+}
+
+// Sync shows the configured sites in status at once ("not checked yet") and
+// forgets sites no longer configured.
+func (u *Uptime) Sync(ctx context.Context) error {
+	sites := make([]store.SiteStatus, 0, len(u.sites))
+	for _, s := range u.sites {
+		source := "probe"
+		if s.StatusCakeID != "" {
+			source = "statuscake"
+		}
+		sites = append(sites, store.SiteStatus{Key: s.Key, Client: s.Client, Site: s.Site, URL: s.URL, Source: source})
+	}
+	if err := u.st.SyncSites(ctx, sites, u.now()); err != nil {
+		return fmt.Errorf("jobs: uptime: sync sites: %w", err)
+	}
+	return nil
 }
 
 // ProbeTargets lists the sites opsbot probes itself, for the probe engine.

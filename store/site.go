@@ -182,3 +182,48 @@ func sortedMapKeys(m map[string]string) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// registerScript adds a site not seen before as "unknown" without recording
+// a state change, so a restart never resets a known state or its "since".
+var registerScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'unknown', 'since', ARGV[1], 'data', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1
+`)
+
+// SyncSites makes the stored sites match the configured ones: new sites
+// appear as unknown ("not checked yet") and sites no longer configured leave
+// the index (their history expires with the transitions' trimming).
+func (s *Store) SyncSites(ctx context.Context, sites []SiteStatus, now time.Time) error {
+	keep := make(map[string]bool, len(sites))
+	for _, st := range sites {
+		keep[st.Key] = true
+		st.State, st.LastChecked = "unknown", time.Time{}
+		st.Error = cmpOrStr(st.Error, "not checked yet")
+		data, _ := json.Marshal(st)
+		err := registerScript.Run(ctx, s.rdb, []string{s.siteKey(st.Key), s.key("sites")}, now.UnixMilli(), data, st.Key).Err()
+		if err != nil {
+			return wrap("register site "+st.Key, err)
+		}
+	}
+	stored, err := s.rdb.SMembers(ctx, s.key("sites")).Result()
+	if err != nil {
+		return wrap("list sites", err)
+	}
+	for _, k := range stored {
+		if !keep[k] {
+			if err := s.rdb.SRem(ctx, s.key("sites"), k).Err(); err != nil {
+				return wrap("forget site "+k, err)
+			}
+		}
+	}
+	return nil
+}
+
+func cmpOrStr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

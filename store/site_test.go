@@ -62,3 +62,32 @@ func TestRecordCheckKeepsSinceAndChanges(t *testing.T) {
 		t.Fatalf("sources = %+v, %v", src, err)
 	}
 }
+
+func TestSyncSitesRegistersWithoutResetting(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	if _, _, err := s.RecordCheck(ctx, store.SiteStatus{Key: "uptime/acme/www", Client: "acme", Site: "www", State: "down", LastChecked: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RecordCheck(ctx, store.SiteStatus{Key: "uptime/old/gone", Client: "old", Site: "gone", State: "up", LastChecked: t0}); err != nil {
+		t.Fatal(err)
+	}
+	sites := []store.SiteStatus{{Key: "uptime/acme/www", Client: "acme", Site: "www"}, {Key: "uptime/acme/api", Client: "acme", Site: "api"}}
+	if err := s.SyncSites(ctx, sites, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.SiteStatuses(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("statuses = %+v, %v", all, err)
+	}
+	byKey := map[string]store.SiteStatus{all[0].Key: all[0], all[1].Key: all[1]}
+	if www := byKey["uptime/acme/www"]; www.State != "down" || !www.Since.Equal(t0) {
+		t.Fatalf("known site reset by sync: %+v", www)
+	}
+	if api := byKey["uptime/acme/api"]; api.State != "unknown" || api.Error != "not checked yet" {
+		t.Fatalf("new site = %+v", api)
+	}
+	if changes, _ := s.StateChanges(ctx, "uptime/acme/api", t0, t0.Add(2*time.Hour)); len(changes) != 0 {
+		t.Fatalf("registration recorded a state change: %+v", changes)
+	}
+}

@@ -24,6 +24,9 @@ import (
 type Server struct {
 	Addr string // host:port
 	dir  string
+	// persistent keeps an append-only file fsynced on every write, so data
+	// survives Stop (a crash) and Restart, as a production Redis with AOF.
+	persistent bool
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -48,6 +51,26 @@ func Start(t testing.TB) *Server {
 	}
 	s, err := New(t.TempDir())
 	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartPersistent is Start with an append-only file (fsync always): what
+// was written survives Stop and Restart, for tests of crash recovery.
+func StartPersistent(t testing.TB) *Server {
+	t.Helper()
+	if !Available() {
+		Start(t) // skips or fails as Start does
+	}
+	s := &Server{dir: t.TempDir(), persistent: true}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if err := s.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
@@ -85,9 +108,14 @@ func (s *Server) Restart() error {
 		return nil
 	}
 	_, port, _ := net.SplitHostPort(s.Addr)
-	cmd := exec.Command("redis-server",
+	aof := []string{"--appendonly", "no"}
+	if s.persistent {
+		aof = []string{"--appendonly", "yes", "--appendfsync", "always"}
+	}
+	cmd := exec.Command("redis-server", append([]string{
 		"--port", port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no",
+		"--save", ""}, aof...)...)
+	cmd.Args = append(cmd.Args,
 		"--dir", s.dir, "--daemonize", "no",
 		// Fault tests use DEBUG SLEEP to hold the server busy.
 		"--enable-debug-command", "local",
