@@ -70,6 +70,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, restore the default handling: a second
+	// Ctrl-C or SIGTERM ends the process at once.
+	go func() { <-ctx.Done(); stop() }()
 
 	rdb, closeRedis, err := openRedis(cfg, log)
 	if err != nil {
@@ -155,7 +158,14 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, endInput := context.WithCancel(gctx)
 	g.Go(func() error { defer endInput(); return con.Run(runCtx, router) })
-	bg.start(runCtx, g)
+	// On a shared Redis (REDIS_URL) the console would take deliveries and
+	// scheduled runs away from the running opsbot and print Slack alerts to
+	// this terminal; it only serves commands there unless asked.
+	if cfg.Secrets.RedisURL == "" || getenv("OPSBOT_CONSOLE_BACKGROUND") == "1" {
+		bg.start(runCtx, g)
+	} else {
+		fmt.Fprintln(stderr, "opsbot: console on a shared Redis (REDIS_URL): monitors and deliveries are not started here; set OPSBOT_CONSOLE_BACKGROUND=1 to start them.")
+	}
 	if cfg.HTTP.Addr != "" {
 		g.Go(func() error {
 			return serveHTTP(runCtx, cfg.HTTP.Addr, httpapi.Handler(m.Handler(), httpapi.Check{Name: "redis", Run: st.Ping}), log)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,7 +52,25 @@ type Config struct {
 	// PingInterval is how long without a ping from Slack before the socket
 	// is considered dead; 0 keeps slack-go's default (30 s).
 	PingInterval time.Duration
+	// SubmitAckBudget is how long a view_submission's ack waits for the
+	// router: past it the modal is closed with a plain ack (Slack allows 3 s)
+	// and the outcome reaches the user as a DM; default 2.5 s.
+	SubmitAckBudget time.Duration
 }
+
+// ackTimeout bounds one ack: once the socket loop has exited (shutdown) the
+// response queue is no longer drained and an unbounded ack would block forever.
+const ackTimeout = 2 * time.Second
+
+// fatalAuthErrors are auth.test answers no retry can fix.
+var fatalAuthErrors = []string{"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
+
+// authBackoffMin and authBackoffMax are the first and the longest wait
+// between auth.test attempts.
+const (
+	authBackoffMin = time.Second
+	authBackoffMax = 30 * time.Second
+)
 
 // Bot is a Socket Mode connection plus the Web API client behind it.
 type Bot struct {
@@ -81,6 +100,7 @@ func New(cfg Config, dedup Deduper) *Bot {
 	cfg.Workers = cmpOr(cfg.Workers, 16)
 	cfg.DedupTTL = cmpOr(cfg.DedupTTL, 10*time.Minute)
 	cfg.HandlerTimeout = cmpOr(cfg.HandlerTimeout, 30*time.Second)
+	cfg.SubmitAckBudget = cmpOr(cfg.SubmitAckBudget, 2500*time.Millisecond)
 	lg := cfg.Logger.With("component", "slack")
 	libLog := slogOutput{lg}
 	api := slack.New(cfg.BotToken,
@@ -104,11 +124,15 @@ func New(cfg Config, dedup Deduper) *Bot {
 func (b *Bot) Connected() bool { return b.connected.Load() }
 
 // Run checks the bot token, connects and serves envelopes until ctx ends,
-// then waits for in-flight handlers. Bad tokens end it with an error.
+// then waits for in-flight handlers. Bad tokens end it with an error; other
+// auth.test failures (network, 5xx) are retried until ctx ends.
 func (b *Bot) Run(ctx context.Context, h Handler) error {
-	auth, err := b.api.AuthTestContext(ctx)
+	auth, err := b.authTest(ctx)
 	if err != nil {
-		return fmt.Errorf("slack: auth.test with the bot token: %w", err)
+		return err
+	}
+	if auth == nil {
+		return nil // ctx ended before Slack answered
 	}
 	b.log.Info("slack bot token accepted", "team", auth.Team, "bot_user_id", auth.UserID)
 
@@ -133,6 +157,35 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 		case evt := <-b.sm.Events:
 			b.dispatch(ctx, evt, h, sem, &inflight)
 		}
+	}
+}
+
+// authTest checks the bot token, retrying transient failures with backoff
+// (1 s doubling to 30 s). It returns an error only when Slack rejects the
+// token, and (nil, nil) when ctx ends first.
+func (b *Bot) authTest(ctx context.Context) (*slack.AuthTestResponse, error) {
+	delay := authBackoffMin
+	for {
+		auth, err := b.api.AuthTestContext(ctx)
+		if err == nil {
+			return auth, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && slices.Contains(fatalAuthErrors, se.Err) {
+			return nil, fmt.Errorf("slack: auth.test with the bot token: %w", err)
+		}
+		b.log.Warn("slack auth.test failed; retrying", "err", err, "retry_in", delay)
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil
+		case <-t.C:
+		}
+		delay = min(delay*2, authBackoffMax)
 	}
 }
 
@@ -164,15 +217,21 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 	}
 	b.cfg.Metrics.Envelope(string(evt.Type))
 	b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
-	// Acknowledge first so Slack never times out, except view submissions:
-	// their validation errors must travel in the ack itself.
-	isSubmission := false
+	a := &envAck{b: b, req: req}
+	// View submissions carry their validation errors in the ack, so they
+	// are acked after the router answers, within SubmitAckBudget. They skip
+	// the shared pool: waiting for a slot could cost the 3 s Slack allows.
 	if cb, ok := evt.Data.(slack.InteractionCallback); ok && cb.Type == slack.InteractionTypeViewSubmission {
-		isSubmission = true
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			defer b.recoverPanic(a)
+			b.serveSubmission(ctx, a, cb, h)
+		}()
+		return
 	}
-	if !isSubmission {
-		b.ack(req, nil)
-	}
+	// Everything else is acknowledged first so Slack never times out.
+	a.send(nil)
 	// The slot is taken inside the goroutine so a busy pool never delays the
 	// event loop, and with it the acks of the envelopes behind this one.
 	inflight.Add(1)
@@ -181,27 +240,47 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 		defer func() { <-sem; inflight.Done() }()
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
 		defer cancel()
-		defer b.recoverPanic(req, isSubmission)
+		defer b.recoverPanic(a)
 		if !b.firstSeen(hctx, dedupKey(req)) {
-			if isSubmission {
-				b.ack(req, nil)
-			}
 			return
 		}
 		b.handle(hctx, evt, h)
 	}()
 }
 
-func (b *Bot) ack(req *socketmode.Request, payload any) {
-	var err error
-	if payload == nil {
-		err = b.sm.Ack(*req)
-	} else {
-		err = b.sm.Ack(*req, payload)
-	}
-	if err != nil {
-		b.log.Warn("ack failed", "envelope_id", req.EnvelopeID, "err", err)
-	}
+// envAck acks one envelope at most once, whatever path (result, budget,
+// panic, duplicate) gets there first.
+type envAck struct {
+	b    *Bot
+	req  *socketmode.Request
+	once sync.Once
+}
+
+// send acks the envelope with payload (nil for a plain ack) unless it was
+// already acked. When the payload cannot be sent (over Slack's 20 KB limit,
+// say) a plain ack follows so Slack does not re-send, and the payload's error
+// is returned so the caller can tell the user.
+func (a *envAck) send(payload any) error {
+	var payloadErr error
+	a.once.Do(func() {
+		if payload != nil {
+			if payloadErr = a.b.ackCtx(a.req.EnvelopeID, payload); payloadErr == nil {
+				return
+			}
+			a.b.log.Warn("ack with payload failed; acking without", "envelope_id", a.req.EnvelopeID, "err", payloadErr)
+		}
+		if err := a.b.ackCtx(a.req.EnvelopeID, nil); err != nil {
+			a.b.log.Warn("ack failed", "envelope_id", a.req.EnvelopeID, "err", err)
+		}
+	})
+	return payloadErr
+}
+
+// ackCtx queues one ack, giving up after ackTimeout.
+func (b *Bot) ackCtx(envelopeID string, payload any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	return b.sm.AckCtx(ctx, envelopeID, payload)
 }
 
 // firstSeen drops redeliveries. When the store is down the envelope is

@@ -6,6 +6,7 @@ package chat
 
 import (
 	"context"
+	"net/url"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -34,3 +35,16 @@ var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // Escape makes text from people or vendors safe inside mrkdwn: no links,
 // mentions or broadcasts can be smuggled in.
 func Escape(s string) string { return mrkdwnEscaper.Replace(s) }
+
+var linkEscaper = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20", "\n", "", "\r", "")
+
+// SafeURL returns raw fit for a Slack link (<url|label>): only absolute
+// http(s) URLs without credentials, with the characters that would break
+// the link syntax encoded; "" when raw is not such a URL.
+func SafeURL(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	return linkEscaper.Replace(u.String())
+}

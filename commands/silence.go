@@ -55,6 +55,9 @@ func runSilence(ctx context.Context, c *Call) (Reply, error) {
 			return Reply{}, userErrorf("/ops silence acme/www 30m restarting the web server",
 				"%q is not a site name: use lower-case letters, digits, `.`, `_` and `-` (up to 63, starting with a letter or digit).", Escape(truncate(site, 70)))
 		}
+		if err := c.requireKnownSite(ctx, client, site); err != nil {
+			return Reply{}, err
+		}
 	}
 	if len(c.Args) < 2 {
 		return Reply{}, userErrorf(silenceExample, "Say for how long: `30m`, `2h` or `1d` (at most 30 days), then why.")
@@ -138,3 +141,30 @@ func runUnsilence(ctx context.Context, c *Call) (Reply, error) {
 
 // silenceTarget is the client key, or client/site, for display.
 func silenceTarget(sil store.Silence) string { return Escape(sil.Target()) }
+
+// requireKnownSite refuses a site the client does not have, listing the ones
+// it has, when uptime monitoring is configured (the sites are known).
+func (c *Call) requireKnownSite(ctx context.Context, client, site string) error {
+	if c.r.deps.Sites == nil {
+		return nil
+	}
+	statuses, err := c.r.deps.Sites.SiteStatuses(ctx)
+	if err != nil {
+		return err
+	}
+	var known []string
+	for _, st := range statuses {
+		if st.Client != client {
+			continue
+		}
+		if st.Site == site {
+			return nil
+		}
+		known = append(known, st.Site)
+	}
+	if len(known) == 0 {
+		return userErrorf("/ops silence "+client+" 2h deploying", "%s has no monitored sites; silence the whole client instead.", c.clientName(client))
+	}
+	return userErrorf("/ops silence "+client+"/"+known[0]+" 30m restarting the web server",
+		"%s has no site %q. Its sites: %s.", c.clientName(client), Escape(site), strings.Join(known, ", "))
+}

@@ -255,3 +255,21 @@ func containsID(all []store.Silence, id string) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestSilenceUnknownSiteRefused(t *testing.T) {
+	f := newFixtureWith(t, func(d *commands.Deps, st *store.Store) { d.Silences, d.Sites = st, st })
+	ctx := context.Background()
+	if _, _, err := f.st.RecordCheck(ctx, store.SiteStatus{Key: "uptime/acme/www", Client: "acme", Site: "www", State: "up", LastChecked: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	got := f.run(admin, "silence acme/nosuchsite 1h testing")
+	if !strings.Contains(got.Text, `has no site "nosuchsite"`) || !strings.Contains(got.Text, "Its sites: www") {
+		t.Fatalf("reply: %q", got.Text)
+	}
+	if all, _ := f.st.Silences(ctx, time.Now()); len(all) != 0 {
+		t.Fatalf("stored: %+v", all)
+	}
+	if got := f.run(admin, "silence acme/www 1h testing"); !strings.Contains(got.Text, "Silenced *acme/www*") {
+		t.Fatalf("known site: %q", got.Text)
+	}
+}

@@ -3,13 +3,13 @@ package commands
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
 	"github.com/slack-go/slack"
 )
@@ -98,6 +98,12 @@ func loadStatus(ctx context.Context, v SiteView, now time.Time) (statusData, err
 	sites, err := v.SiteStatuses(ctx)
 	if err != nil {
 		return statusData{}, err
+	}
+	month := now.UTC().Format("2006-01")
+	for i := range sites {
+		if sites[i].Month != month {
+			sites[i].MonthUptime = -1 // last month's figure until the SLA job runs
+		}
 	}
 	alerts, err := v.Alerts(ctx)
 	if err != nil {
@@ -492,15 +498,7 @@ func who(by string) string {
 
 // siteURL builds the link target from a stored URL: http(s) only, and
 // re-encoded so it cannot break out of Slack's <url|label> syntax.
-func siteURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return ""
-	}
-	s := u.String()
-	r := strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20", "\n", "", "\r", "")
-	return r.Replace(s)
-}
+func siteURL(raw string) string { return chat.SafeURL(raw) }
 
 // pct renders a target percentage: "99.9 %".
 func pct(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) + " %" }

@@ -78,11 +78,10 @@ func NewAlerter(s AlertStore, nudge func()) *Alerter { return &Alerter{store: s,
 func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced bool) (store.Transition, error) {
 	var tr store.Transition
 	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
-		a.Monitor, a.Client, a.Subject, a.URL = subj.Monitor, subj.Client, subj.Name, subj.URL
+		a.Monitor, a.Client, a.Subject, a.URL, a.PagerRef = subj.Monitor, subj.Client, subj.Name, subj.URL, subj.PagerRef
+		// A muted alert whose silence has ended fires on its next failing
+		// observation: Observe sees it still failing and no silence.
 		tr = a.Observe(ok, errText, at, subj.Thresholds, silenced)
-		if tr == store.NoChange && a.Muted && !silenced {
-			tr = a.Unmute(at, subj.Thresholds)
-		}
 		return announce(subj, a, tr, "", at)
 	})
 	if err != nil {
@@ -116,8 +115,10 @@ func (al *Alerter) byPerson(ctx context.Context, key, by string, at time.Time, o
 		if err != nil {
 			return nil, err
 		}
-		// PagerRef is left empty: the person's own REST call told PagerDuty.
-		subj := Subject{Key: a.Key, Monitor: a.Monitor, Client: a.Client, Name: a.Subject, URL: a.URL, Channel: a.Channel}
+		// The Events v2 acknowledge/resolve joins the alert's PagerDuty queue,
+		// behind its trigger, so it can never overtake it (the person's REST
+		// call, made before, is for attribution and may find no incident yet).
+		subj := Subject{Key: a.Key, Monitor: a.Monitor, Client: a.Client, Name: a.Subject, URL: a.URL, Channel: a.Channel, PagerRef: a.PagerRef}
 		return announce(subj, a, tr, by, at)
 	})
 	if err != nil {

@@ -154,7 +154,7 @@ func BenchmarkAlertBurst1000(b *testing.B) {
 	const timeout = 50 * time.Second
 	for range b.N {
 		b.StopTimer()
-		r := benchRig(b, jobs.OutboxOptions{Workers: 32, Batch: 256,
+		r := benchRig(b, jobs.OutboxOptions{Workers: 64,
 			BaseBackoff: 20 * time.Millisecond, Poll: 20 * time.Millisecond})
 		subjects := make([]jobs.Subject, n)
 		for i := range subjects {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -34,11 +35,10 @@ type Pager interface {
 type OutboxOptions struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
-	Lease       time.Duration // how long a claimed item is hidden from other workers; 30 s
-	Batch       int           // items claimed per round; 64
-	Workers     int           // deliveries in flight; 16
+	Lease       time.Duration // how long a claimed item is hidden from other workers; 60 s (> delivery timeout + settling)
+	Workers     int           // deliveries in flight, and so items claimed per round; 16
 	Poll        time.Duration // idle poll interval (other replicas' items); 250 ms
-	MaxAttempts int           // failed attempts before an item is dead-lettered; 40 (about a day with backoff)
+	MaxAge      time.Duration // an item still failing this long after it was queued is dead-lettered; 24 h
 	BaseBackoff time.Duration // first retry delay, doubling up to 5 min; 1 s
 	// RoutingKey resolves a PagerRef to the PagerDuty routing key.
 	RoutingKey func(ref string) (string, bool)
@@ -62,8 +62,8 @@ func NewOutbox(st OutboxStore, poster chat.Poster, pager Pager, o OutboxOptions)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.Lease, o.Batch, o.Workers = cmpOr(o.Lease, 30*time.Second), cmpOr(o.Batch, 64), cmpOr(o.Workers, 16)
-	o.Poll, o.MaxAttempts = cmpOr(o.Poll, 250*time.Millisecond), cmpOr(o.MaxAttempts, 40)
+	o.Lease, o.Workers = cmpOr(o.Lease, time.Minute), cmpOr(o.Workers, 16)
+	o.Poll, o.MaxAge = cmpOr(o.Poll, 250*time.Millisecond), cmpOr(o.MaxAge, 24*time.Hour)
 	o.BaseBackoff = cmpOr(o.BaseBackoff, time.Second)
 	return &Outbox{st: st, poster: poster, pager: pager, o: o, wake: make(chan struct{}, 1)}
 }
@@ -98,40 +98,62 @@ func (ob *Outbox) Run(ctx context.Context) error {
 	}
 }
 
-// RunOnce claims one batch and delivers it; it returns how many it handled.
+// deliveryTimeout bounds one delivery; the lease must outlast it.
+const deliveryTimeout = 20 * time.Second
+
+// RunOnce claims as many items as there are workers, so every claimed item
+// starts at once and finishes well inside its lease, and delivers them.
 func (ob *Outbox) RunOnce(ctx context.Context) (int, error) {
-	claimed, err := ob.st.ClaimOutbox(ctx, ob.o.Now(), ob.o.Lease, ob.o.Batch)
+	claimed, err := ob.st.ClaimOutbox(ctx, ob.o.Now(), ob.o.Lease, ob.o.Workers)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: outbox claim: %w", err)
 	}
-	sem := make(chan struct{}, ob.o.Workers)
 	var wg sync.WaitGroup
 	for _, c := range claimed {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
-			defer cancel()
-			ob.settle(dctx, c, ob.deliver(dctx, c))
-		})
+		wg.Go(func() { ob.process(ctx, c) })
 	}
 	wg.Wait()
 	return len(claimed), nil
 }
 
+// process delivers one item and records the outcome; a panic dead-letters
+// the item instead of crashing every replica that claims it in turn.
+func (ob *Outbox) process(ctx context.Context, c store.Claimed) {
+	var err error
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("delivery panicked: %v", v)
+			ob.o.Logger.Error("outbox delivery panicked", "queue", c.Queue, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			ob.settle(ctx, c, &permanentError{err})
+		}
+	}()
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliveryTimeout)
+	err = ob.deliver(dctx, c)
+	cancel()
+	ob.settle(ctx, c, err)
+}
+
+// permanentError is never retried.
+type permanentError struct{ error }
+
 // errWaiting defers an item without counting a failure.
 var errWaiting = errors.New("waiting for the alert message to be posted")
 
-func (ob *Outbox) settle(ctx context.Context, c store.Claimed, err error) {
+// settle records the outcome on a fresh context: the delivery's own may be
+// spent, and an unrecorded outcome means a second delivery.
+func (ob *Outbox) settle(parent context.Context, c store.Claimed, err error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)
+	defer cancel()
 	now := ob.o.Now()
+	age := now.Sub(c.Item.Created)
 	log := ob.o.Logger.With("queue", c.Queue, "item_id", c.Item.ID, "attempts", c.Attempts)
 	var serr error
 	switch retryable, after := integrations.IsRetryable(err); {
 	case err == nil:
 		serr = ob.st.AckOutbox(ctx, c, now)
-	case errors.Is(err, errWaiting) && now.Sub(c.Item.Created) < time.Hour:
+	case errors.Is(err, errWaiting) && age < ob.o.MaxAge:
 		serr = ob.st.DeferOutbox(ctx, c, now.Add(time.Second))
-	case retryable && c.Attempts+1 < ob.o.MaxAttempts:
+	case retryable && age < ob.o.MaxAge:
 		at := now.Add(backoff(ob.o.BaseBackoff, c.Attempts, after))
 		log.Warn("delivery failed; will retry", "err", err, "retry_at", at)
 		serr = ob.st.RetryOutbox(ctx, c, at)
@@ -218,15 +240,23 @@ func (ob *Outbox) deliverAlert(ctx context.Context, c store.Claimed) error {
 	if err != nil {
 		return err
 	}
-	_, err = ob.st.UpdateAlert(ctx, a.Key, ob.o.Now(), func(cur *store.Alert) ([]store.OutboxItem, error) {
-		if cur.MessageTS == "" && cur.FiredAt.Equal(a.FiredAt) {
-			cur.Channel, cur.MessageTS = channel, ts
+	// Record the ts on a fresh context (the delivery's may be nearly spent),
+	// a few times: unrecorded, the recovery would post a second message.
+	for attempt := range 3 {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_, err = ob.st.UpdateAlert(sctx, a.Key, ob.o.Now(), func(cur *store.Alert) ([]store.OutboxItem, error) {
+			if cur.MessageTS == "" && cur.FiredAt.Equal(a.FiredAt) {
+				cur.Channel, cur.MessageTS = channel, ts
+			}
+			return nil, nil
+		})
+		cancel()
+		if err == nil {
+			return nil
 		}
-		return nil, nil
-	})
-	if err != nil {
-		// Posted but not recorded: a retry would post twice, so do not retry.
-		ob.o.Logger.Error("alert posted but its message ts was not saved", "alert", a.Key, "ts", ts, "err", err)
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
 	}
+	// Posted but not recorded: retrying the item would post twice.
+	ob.o.Logger.Error("alert posted but its message ts was not saved", "alert", a.Key, "ts", ts, "err", err)
 	return nil
 }

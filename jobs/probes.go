@@ -178,6 +178,9 @@ func (e *ProbeEngine) Run(ctx context.Context) error {
 	if !e.running.CompareAndSwap(false, true) {
 		return errors.New("jobs: probe engine already running")
 	}
+	// Run again after it returns (a replica regaining the lead): the heap
+	// keeps each target's slot, and missed slots are skipped.
+	defer e.running.Store(false)
 	e.mu.Lock()
 	if !e.started { // targets set before Run start on Run's clock
 		now := e.o.Now()

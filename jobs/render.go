@@ -21,8 +21,8 @@ const (
 // zone, vendor and user text escaped.
 func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	name := chat.Escape(p.Name)
-	if p.URL != "" {
-		name = "<" + chat.Escape(p.URL) + "|" + name + ">"
+	if u := chat.SafeURL(p.URL); u != "" {
+		name = "<" + u + "|" + name + ">"
 	}
 	var head, word string
 	switch a.Status {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,21 +42,35 @@ type Options struct {
 	Location *time.Location // time zone of cron specs (from config); nil means UTC
 	Logger   *slog.Logger   // nil discards
 	// Metrics, if set, is called once per fire or RunNow with the outcome:
-	// "ok", "error", "panic", "skipped" (another replica ran the fire or
-	// the job is still running) or "lock_error" (Redis failed, not run).
+	// "ok", "error", "panic", "skipped" (another replica ran the fire, the
+	// job is still running or the Scheduler is shutting down) or
+	// "lock_error" (Redis failed, not run).
 	Metrics func(job, outcome string, d time.Duration)
 	// LockTTL bounds the job lock if a replica dies mid-run; when zero or
 	// shorter than Timeout it is Timeout + 1m. A job that ignores its ctx
 	// and outlives LockTTL may overlap its next fire.
 	LockTTL time.Duration
 	Timeout time.Duration // per run; default 10m
+	// ShutdownGrace is how long runs in flight may go on once Run's ctx
+	// ends; then their ctx is cancelled (cause ErrStopped) and Run waits for
+	// them to return and release their locks. Default 20s, to leave time to
+	// release the locks within Kubernetes' default 30s termination grace.
+	ShutdownGrace time.Duration
 }
 
 // DefaultTimeout bounds a run when Options.Timeout is zero.
 const DefaultTimeout = 10 * time.Minute
 
+// DefaultShutdownGrace bounds runs in flight at shutdown when
+// Options.ShutdownGrace is zero.
+const DefaultShutdownGrace = 20 * time.Second
+
 // redisTimeout bounds each lock or marker round trip.
 const redisTimeout = 5 * time.Second
+
+// releaseTimeout bounds releasing a job lock. It uses a fresh context, so a
+// run cancelled by shutdown still releases its lock.
+const releaseTimeout = 2 * time.Second
 
 // ErrUnknownJob is returned by RunNow for a name that was never added.
 var ErrUnknownJob = errors.New("jobs: unknown job")
@@ -64,12 +79,19 @@ var ErrUnknownJob = errors.New("jobs: unknown job")
 // replica).
 var ErrBusy = errors.New("jobs: job already running")
 
+// ErrStopped is returned by RunNow once the Scheduler is shutting down, and
+// is the cause (context.Cause) of a run's ctx cancelled by shutdown.
+var ErrStopped = errors.New("jobs: scheduler stopped")
+
 // Scheduler runs Jobs on cron schedules in one time zone. Each fire takes a
 // fire marker "fire:<job>:<unix fire time>" (so exactly one replica runs it,
 // even one whose clock fires late after another finished) and then the lock
 // "job:<name>" for the length of the run (so a slow run does not overlap the
 // next fire anywhere; locally cron.SkipIfStillRunning does the same). A
-// replica that loses either skips the fire. Panics are recovered.
+// replica that loses either skips the fire. Panics are recovered. On
+// shutdown runs in flight get Options.ShutdownGrace to finish, are then
+// cancelled, and release their locks before Run returns, so another replica
+// can take the jobs over at once.
 type Scheduler struct {
 	locker  Locker
 	marker  Marker
@@ -79,8 +101,16 @@ type Scheduler struct {
 	base    context.Context // values for scheduled runs, set by Run
 	running atomic.Bool
 
-	mu   sync.Mutex
-	jobs map[string]*entry
+	// hard is cancelled ShutdownGrace after Run's ctx ends (or when Run
+	// returns); every run's ctx is cancelled with it.
+	hard     context.Context
+	hardStop context.CancelFunc
+
+	mu       sync.Mutex
+	jobs     map[string]*entry
+	stopErr  error          // Run's ctx error once shutdown began; no new runs then
+	inflight sync.WaitGroup // executions in progress (fires and RunNow); Add under mu
+	active   map[string]int // job name → executions in progress, for logs
 }
 
 type entry struct {
@@ -102,12 +132,17 @@ func NewScheduler(l Locker, m Marker, o Options) *Scheduler {
 	if o.LockTTL < o.Timeout {
 		o.LockTTL = o.Timeout + time.Minute
 	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = DefaultShutdownGrace
+	}
 	log := o.Logger.With("component", "scheduler")
 	clog := cronLogger{log}
 	c := cron.New(cron.WithLocation(o.Location), cron.WithParser(parser), cron.WithLogger(clog),
 		cron.WithChain(cron.Recover(clog), cron.SkipIfStillRunning(clog)))
+	hard, hardStop := context.WithCancel(context.Background())
 	return &Scheduler{locker: l, marker: m, o: o, log: log, cron: c,
-		base: context.Background(), jobs: map[string]*entry{}}
+		base: context.Background(), hard: hard, hardStop: hardStop,
+		jobs: map[string]*entry{}, active: map[string]int{}}
 }
 
 // Add schedules j. spec is a 5-field cron spec ("*/5 * * * *") in the
@@ -135,10 +170,13 @@ func (s *Scheduler) Add(spec string, j Job) error {
 	return nil
 }
 
-// Run starts the schedule and blocks until ctx is done. It then stops firing
-// and waits for runs in flight: they are not cancelled by shutdown, only by
-// their own Timeout, so a report half sent is finished. It returns nil. Run
-// must be called at most once.
+// Run starts the schedule and blocks until ctx is done. It then shuts down:
+// it stops firing and refuses new RunNow calls (ErrStopped), lets runs in
+// flight (scheduled or RunNow) go on for at most Options.ShutdownGrace, so a
+// report half sent is usually finished, then cancels their ctx, waits for
+// them to return and for their job locks to be released, and returns nil.
+// A job that ignores its ctx delays Run until it returns. Run must be called
+// at most once.
 func (s *Scheduler) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("jobs: scheduler already running")
@@ -151,15 +189,74 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.mu.Unlock()
 	s.log.Info("scheduler started", "jobs", n, "location", s.o.Location.String())
 	<-ctx.Done()
-	<-s.cron.Stop().Done()
+	defer s.hardStop()
+
+	s.mu.Lock()
+	s.stopErr = ctx.Err()
+	s.mu.Unlock()
+	// No execution starts from now on, so inflight.Wait cannot race an Add
+	// from zero. cron's Stop context ends when its fire goroutines return.
+	cronDone := s.cron.Stop().Done()
+	done := make(chan struct{})
+	go func() {
+		<-cronDone
+		s.inflight.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(s.o.ShutdownGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		s.log.Warn("shutdown grace over: cancelling runs in flight",
+			"grace", s.o.ShutdownGrace, "jobs", s.activeJobs())
+		s.hardStop()
+		<-done
+	}
 	s.log.Info("scheduler stopped")
 	return nil
+}
+
+// enter registers an execution of job name, or returns the shutdown error.
+func (s *Scheduler) enter(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopErr != nil {
+		return s.stopErr
+	}
+	s.inflight.Add(1)
+	s.active[name]++
+	return nil
+}
+
+// leave ends an execution registered by enter.
+func (s *Scheduler) leave(name string) {
+	s.mu.Lock()
+	if s.active[name]--; s.active[name] <= 0 {
+		delete(s.active, name)
+	}
+	s.mu.Unlock()
+	s.inflight.Done()
+}
+
+// activeJobs lists the jobs with executions in progress.
+func (s *Scheduler) activeJobs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.active))
+	for name := range s.active {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // RunNow runs the job name once, now, under the same lock as scheduled runs
 // and with the same timeout and panic recovery (a panic is returned as an
 // error). It returns ErrBusy if the job is running anywhere, ErrUnknownJob
-// for a name never added, or the job's error. Cancelling ctx cancels the run.
+// for a name never added, an error wrapping ErrStopped and Run's ctx error
+// once the Scheduler is shutting down, or the job's error. Cancelling ctx
+// cancels the run; so does shutdown, after ShutdownGrace.
 func (s *Scheduler) RunNow(ctx context.Context, name string) error {
 	s.mu.Lock()
 	e := s.jobs[name]
@@ -182,6 +279,17 @@ func (s *Scheduler) fire(e *entry) {
 func (s *Scheduler) execute(ctx context.Context, e *entry, at time.Time) error {
 	name := e.job.Name()
 	log := s.log.With("job", name)
+	if err := s.enter(name); err != nil {
+		log.Debug("run skipped: shutting down", "fire_time", at)
+		s.metric(name, "skipped", 0)
+		return fmt.Errorf("jobs: run %s: %w: %w", name, ErrStopped, err)
+	}
+	defer s.leave(name)
+	// The run (and the lock and marker calls) end when shutdown's grace is
+	// over. The lock is released below with a fresh context all the same.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(s.hard, func() { cancel(ErrStopped) })()
 	if !at.IsZero() {
 		log = log.With("fire_time", at)
 		first, err := s.mark(ctx, name, at)
@@ -208,7 +316,7 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, at time.Time) error {
 		return fmt.Errorf("jobs: run %s: %w", name, ErrBusy)
 	}
 	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), redisTimeout)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 		defer cancel()
 		if err := release(rctx); err != nil {
 			log.Warn("release job lock", "err", err)
@@ -228,7 +336,11 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, at time.Time) error {
 		errors.As(err, &p)
 		log.Error("job panicked", "duration", d, "panic", p.value, "stack", p.stack)
 	default:
-		log.Error("job failed", "duration", d, "err", err)
+		if errors.Is(context.Cause(ctx), ErrStopped) {
+			log.Warn("job cancelled by shutdown", "duration", d, "err", err)
+		} else {
+			log.Error("job failed", "duration", d, "err", err)
+		}
 	}
 	return fmt.Errorf("jobs: run %s: %w", name, err)
 }

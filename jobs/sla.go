@@ -15,8 +15,7 @@ import (
 type SLAStore interface {
 	StateChanges(ctx context.Context, key string, from, to time.Time) ([]store.StateChange, error)
 	SetMonthUptime(ctx context.Context, key, month string, pct float64) error
-	FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
-	Enqueue(ctx context.Context, now time.Time, items ...store.OutboxItem) error
+	EnqueueOnce(ctx context.Context, marker string, ttl time.Duration, now time.Time, items ...store.OutboxItem) (bool, error)
 }
 
 // StatusCakePeriods reads a test's up/down periods (integrations/statuscake satisfies it).
@@ -70,15 +69,12 @@ func (s SLA) check(ctx context.Context, site UptimeSite, monthStart, monthEnd ti
 	if site.SLATarget <= 0 || down <= allowed {
 		return nil
 	}
-	first, err := s.Store.FirstSeen(ctx, "sla:"+site.Key+":"+month, 40*24*time.Hour)
-	if err != nil || !first {
-		return err
-	}
 	items, err := slaItems(site, month, pct, down, allowed, now)
 	if err != nil {
 		return err
 	}
-	if err := s.Store.Enqueue(ctx, now, items...); err != nil {
+	queued, err := s.Store.EnqueueOnce(ctx, "sla:"+site.Key+":"+month, 40*24*time.Hour, now, items...)
+	if err != nil || !queued {
 		return err
 	}
 	if s.Nudge != nil {

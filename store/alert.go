@@ -50,12 +50,14 @@ type Thresholds struct {
 // client's cost). It is stored as one record and changed only through its
 // methods, which return the transition to announce.
 type Alert struct {
-	Key     string      `json:"key"` // unique: "uptime/acme/www"
-	Monitor string      `json:"monitor"`
-	Client  string      `json:"client"`
-	Subject string      `json:"subject"`
-	URL     string      `json:"url,omitempty"`
-	Status  AlertStatus `json:"status"`
+	Key     string `json:"key"` // unique: "uptime/acme/www"
+	Monitor string `json:"monitor"`
+	Client  string `json:"client"`
+	Subject string `json:"subject"`
+	URL     string `json:"url,omitempty"`
+	// PagerRef names the incident tool routing of this alert (never the key).
+	PagerRef string      `json:"pager_ref,omitempty"`
+	Status   AlertStatus `json:"status"`
 
 	Failures       int       `json:"failures"`  // consecutive failing observations
 	Successes      int       `json:"successes"` // consecutive passing observations
@@ -171,16 +173,4 @@ func (a *Alert) ResolveBy(by string, at time.Time) (Transition, error) {
 	a.Status, a.ResolvedBy, a.ResolvedAt = AlertResolved, by, at
 	a.Failures = 0
 	return Resolve, nil
-}
-
-// Unmute fires a muted alert whose silence has ended, if still failing.
-func (a *Alert) Unmute(at time.Time, th Thresholds) Transition {
-	if !a.Muted || a.Failures < th.norm().FailAfter || a.active() {
-		return NoChange
-	}
-	a.Muted = false
-	a.Status, a.FiredAt = AlertFiring, at
-	a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
-	a.MessageTS, a.Channel = "", ""
-	return Fired
 }

@@ -62,9 +62,6 @@ func TestSilenceMutesThenFiresWhenItEnds(t *testing.T) {
 	if got := b.Observe(true, "", step(2), th, true); got != NoChange || b.Muted {
 		t.Fatalf("recovered while silenced: %q muted=%v", got, b.Muted)
 	}
-	if got := b.Unmute(step(3), th); got != NoChange {
-		t.Fatalf("unmute after recovery: %q", got)
-	}
 }
 
 func TestAckAndManualResolve(t *testing.T) {

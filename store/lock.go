@@ -76,13 +76,23 @@ func (s *Store) leadWith(ctx context.Context, l *redislock.Lock, ttl time.Durati
 	go func() { done <- work(wctx) }()
 	tick := time.NewTicker(ttl / 3)
 	defer tick.Stop()
+	renewed := time.Now()
 	for {
 		select {
 		case err := <-done:
 			return err
 		case <-tick.C:
-			if err := l.Refresh(ctx, ttl, nil); err != nil {
-				cancel() // lost the lead: stop before another replica starts
+			rctx, rcancel := context.WithTimeout(ctx, ttl/4)
+			err := l.Refresh(rctx, ttl, nil)
+			rcancel()
+			switch {
+			case err == nil:
+				renewed = time.Now()
+			case errors.Is(err, redislock.ErrNotObtained) || time.Since(renewed) > ttl*2/3:
+				// Lost, or about to lose, the lead: stop before another
+				// replica can start. A single failed renewal (a Redis blip)
+				// is retried at the next tick while the lease still holds.
+				cancel()
 				return <-done
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -47,14 +48,20 @@ func NewOutboxItem(kind, subject string, payload any, now time.Time) (OutboxItem
 	return OutboxItem{ID: hex.EncodeToString(id[:]), Kind: kind, Subject: subject, Payload: raw, Created: now}, nil
 }
 
-// Claimed is an item handed to one worker until its lease ends.
+// Claimed is an item handed to one worker until its lease ends. The lease
+// token makes every later step (ack, retry, defer, dead-letter) a no-op once
+// the lease has lapsed and the queue was claimed again elsewhere, so a slow
+// worker can never pop or reschedule another worker's item.
 type Claimed struct {
 	Queue    string
 	Item     OutboxItem
 	Attempts int // failed attempts so far
 	raw      string
+	token    string
 }
 
+// claimScript leases due queues. KEYS: due, attempts, leases. ARGV: now
+// ms, lease ms, n, queue key prefix, lease token.
 var claimScript = redis.NewScript(`
 local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
@@ -62,8 +69,10 @@ for _, q in ipairs(qs) do
   local head = redis.call('LINDEX', ARGV[4] .. q, 0)
   if not head then
     redis.call('ZREM', KEYS[1], q)
+    redis.call('HDEL', KEYS[3], q)
   else
     redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), q)
+    redis.call('HSET', KEYS[3], q, ARGV[5])
     out[#out+1] = q
     out[#out+1] = head
     out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
@@ -72,18 +81,32 @@ end
 return out
 `)
 
+// rescheduleScript moves a leased queue to a new due time, counting a
+// failed attempt when ARGV[4] is "1". KEYS: due, attempts, leases. ARGV:
+// queue, token, due ms, count.
+var rescheduleScript = redis.NewScript(`
+if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
+if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[2], ARGV[1], 1) end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+`)
+
 // finishScript removes the delivered (or dead) head and reschedules the
-// queue for its next item. KEYS: due, queue list, attempts, dead list.
-// ARGV: queue name, item, now ms, dead entry ("" when delivered).
+// queue for its next item, if the caller still holds the lease. KEYS: due,
+// queue list, attempts, dead list, leases. ARGV: queue name, item, now ms,
+// dead entry ("" when delivered), token.
 var finishScript = redis.NewScript(`
+if redis.call('HGET', KEYS[5], ARGV[1]) ~= ARGV[5] then return 0 end
+redis.call('HDEL', KEYS[5], ARGV[1])
 if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then
   redis.call('LPOP', KEYS[2])
+  redis.call('HDEL', KEYS[3], ARGV[1])
   if ARGV[4] ~= '' then
     redis.call('RPUSH', KEYS[4], ARGV[4])
     redis.call('LTRIM', KEYS[4], -1000, -1)
   end
 end
-redis.call('HDEL', KEYS[3], ARGV[1])
 if redis.call('LLEN', KEYS[2]) > 0 then
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 else
@@ -96,6 +119,7 @@ func (s *Store) outboxDue() string           { return s.key("outbox", "due") }
 func (s *Store) outboxQueues() string        { return s.key("outbox", "q") + ":" }
 func (s *Store) outboxAttempts() string      { return s.key("outbox", "attempts") }
 func (s *Store) outboxDead() string          { return s.key("outbox", "dead") }
+func (s *Store) outboxLeases() string        { return s.key("outbox", "leases") }
 func (s *Store) outboxQueue(q string) string { return s.outboxQueues() + q }
 
 // enqueue adds items to a pipeline (inside the caller's transaction).
@@ -119,14 +143,17 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, items ...OutboxItem)
 
 // ClaimOutbox hands out up to n due items, each leased for lease.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, n int) ([]Claimed, error) {
-	res, err := claimScript.Run(ctx, s.rdb, []string{s.outboxDue(), s.outboxAttempts()},
-		now.UnixMilli(), lease.Milliseconds(), n, s.outboxQueues()).StringSlice()
+	var tok [8]byte
+	_, _ = rand.Read(tok[:])
+	token := hex.EncodeToString(tok[:])
+	res, err := claimScript.Run(ctx, s.rdb, []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases()},
+		now.UnixMilli(), lease.Milliseconds(), n, s.outboxQueues(), token).StringSlice()
 	if err != nil {
 		return nil, wrap("outbox claim", err)
 	}
 	out := make([]Claimed, 0, len(res)/3)
 	for i := 0; i+2 < len(res); i += 3 {
-		c := Claimed{Queue: res[i], raw: res[i+1]}
+		c := Claimed{Queue: res[i], raw: res[i+1], token: token}
 		c.Attempts, _ = strconv.Atoi(res[i+2])
 		if err := json.Unmarshal([]byte(c.raw), &c.Item); err != nil {
 			// A record we cannot read would block its queue forever: bury it.
@@ -153,24 +180,28 @@ func (s *Store) DeadLetter(ctx context.Context, c Claimed, now time.Time, reason
 }
 
 func (s *Store) finish(ctx context.Context, c Claimed, now time.Time, dead string) error {
-	keys := []string{s.outboxDue(), s.outboxQueue(c.Queue), s.outboxAttempts(), s.outboxDead()}
-	return wrap("outbox finish "+c.Queue, finishScript.Run(ctx, s.rdb, keys, c.Queue, c.raw, now.UnixMilli(), dead).Err())
+	keys := []string{s.outboxDue(), s.outboxQueue(c.Queue), s.outboxAttempts(), s.outboxDead(), s.outboxLeases()}
+	return wrap("outbox finish "+c.Queue, finishScript.Run(ctx, s.rdb, keys, c.Queue, c.raw, now.UnixMilli(), dead, c.token).Err())
 }
 
 // RetryOutbox counts a failed attempt and makes the queue due again at at.
 func (s *Store) RetryOutbox(ctx context.Context, c Claimed, at time.Time) error {
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HIncrBy(ctx, s.outboxAttempts(), c.Queue, 1)
-		p.ZAddXX(ctx, s.outboxDue(), redis.Z{Score: float64(at.UnixMilli()), Member: c.Queue})
-		return nil
-	})
-	return wrap("outbox retry "+c.Queue, err)
+	return s.reschedule(ctx, c, at, true)
 }
 
 // DeferOutbox makes the queue due again at at without counting a failure
 // (e.g. a thread reply waiting for its parent message to be posted).
 func (s *Store) DeferOutbox(ctx context.Context, c Claimed, at time.Time) error {
-	return wrap("outbox defer "+c.Queue, s.rdb.ZAddXX(ctx, s.outboxDue(), redis.Z{Score: float64(at.UnixMilli()), Member: c.Queue}).Err())
+	return s.reschedule(ctx, c, at, false)
+}
+
+func (s *Store) reschedule(ctx context.Context, c Claimed, at time.Time, failed bool) error {
+	count := "0"
+	if failed {
+		count = "1"
+	}
+	keys := []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases()}
+	return wrap("outbox reschedule "+c.Queue, rescheduleScript.Run(ctx, s.rdb, keys, c.Queue, c.token, at.UnixMilli(), count).Err())
 }
 
 // OutboxBacklog counts queues with undelivered items, and dead letters.
@@ -182,4 +213,29 @@ func (s *Store) OutboxBacklog(ctx context.Context) (queues, dead int64, err erro
 		return 0, 0, wrap("outbox backlog", err)
 	}
 	return q.Val(), d.Val(), nil
+}
+
+// EnqueueOnce queues items only the first time marker is seen within ttl,
+// in one transaction: the marker is never set without the items, so a
+// failure in between cannot swallow the announcement. It reports whether it
+// queued them.
+func (s *Store) EnqueueOnce(ctx context.Context, marker string, ttl time.Duration, now time.Time, items ...OutboxItem) (bool, error) {
+	k := s.key("seen", marker)
+	queued := false
+	err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		n, err := tx.Exists(ctx, k).Result()
+		if err != nil || n > 0 {
+			return err
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, k, 1, ttl)
+			return s.enqueue(ctx, p, now, items)
+		})
+		queued = err == nil
+		return err
+	}, k)
+	if errors.Is(err, redis.TxFailedErr) {
+		return false, nil // another replica queued them at the same moment
+	}
+	return queued, wrap("enqueue once "+marker, err)
 }

@@ -113,3 +113,39 @@ func TestUpdateAlertAnnouncesOnce(t *testing.T) {
 		t.Fatalf("Alerts = %+v, %v", all, err)
 	}
 }
+
+func TestStaleLeaseCannotFinishOrReschedule(t *testing.T) {
+	ctx := context.Background()
+	s, rdb, _ := newStore(t)
+	it := item(t, "pagerduty", "uptime/acme/www", "trigger")
+	if err := s.Enqueue(ctx, t0, it); err != nil {
+		t.Fatal(err)
+	}
+	slow, _ := s.ClaimOutbox(ctx, t0, time.Minute, 1)
+	// The lease lapses; another worker claims the same queue.
+	fresh, _ := s.ClaimOutbox(ctx, t0.Add(2*time.Minute), time.Minute, 1)
+	if len(slow) != 1 || len(fresh) != 1 {
+		t.Fatalf("claims: %d, %d", len(slow), len(fresh))
+	}
+	// The slow worker finishes late: nothing happens to the queue.
+	if err := s.AckOutbox(ctx, slow[0], t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryOutbox(ctx, slow[0], t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	q := "opsbot:outbox:q:pagerduty|uptime/acme/www"
+	if n := rdb.LLen(ctx, q).Val(); n != 1 {
+		t.Fatalf("stale ack popped the item: %d left", n)
+	}
+	if att := rdb.HGet(ctx, "opsbot:outbox:attempts", "pagerduty|uptime/acme/www").Val(); att != "" {
+		t.Fatalf("stale retry counted an attempt: %q", att)
+	}
+	// The current holder's ack works.
+	if err := s.AckOutbox(ctx, fresh[0], t0.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.LLen(ctx, q).Val(); n != 0 {
+		t.Fatalf("holder's ack did not pop: %d left", n)
+	}
+}

@@ -52,7 +52,10 @@ if prev ~= ARGV[1] then
   since = ARGV[2]
   changed = 1
   redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1] .. '|' .. ARGV[2])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4])
+  -- trim old changes but keep the newest one before the cutoff: it is the
+  -- state in force at the cutoff, which month uptime needs
+  local old = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[4])
+  if old > 1 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, old - 2) end
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'since', since, 'data', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[5])

@@ -91,3 +91,25 @@ func TestSyncSitesRegistersWithoutResetting(t *testing.T) {
 		t.Fatalf("registration recorded a state change: %+v", changes)
 	}
 }
+
+func TestTrimKeepsStateInForce(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	for _, c := range []struct {
+		state string
+		at    time.Time
+	}{{"up", t0}, {"down", t0.Add(24 * time.Hour)}, {"up", t0.Add(70 * 24 * time.Hour)}} {
+		if _, _, err := s.RecordCheck(ctx, store.SiteStatus{Key: "uptime/acme/www", State: c.state, LastChecked: c.at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 70 days on, the history is trimmed, but the "down" in force at the
+	// start of the window (day 65) is still known.
+	changes, err := s.StateChanges(ctx, "uptime/acme/www", t0.Add(65*24*time.Hour), t0.Add(71*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 || changes[0].State != "down" || changes[1].State != "up" {
+		t.Fatalf("changes = %+v", changes)
+	}
+}
