@@ -10,6 +10,7 @@ import (
 
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/store"
+	"github.com/slack-go/slack"
 )
 
 // AlertStore is the part of the store alerts need.
@@ -45,15 +46,20 @@ type postPayload struct {
 	Text    string `json:"text"`
 }
 
-// alertPayload is what a slack.alert delivery needs beyond the stored alert.
+// alertPayload is a slack.alert delivery: the message as it was at the
+// transition, and the firing it belongs to (its message is found by it).
 type alertPayload struct {
-	Name    string `json:"name"`
-	URL     string `json:"url,omitempty"`
-	Channel string `json:"channel"`
+	Name    string       `json:"name"`
+	URL     string       `json:"url,omitempty"`
+	Channel string       `json:"channel"`
+	FiredAt time.Time    `json:"fired_at"`
+	Text    string       `json:"text"`
+	Blocks  slack.Blocks `json:"blocks"`
 }
 
 type threadPayload struct {
-	Text string `json:"text"`
+	Text    string    `json:"text"`
+	FiredAt time.Time `json:"fired_at"`
 }
 
 // pagerPayload is an event whose routing key is looked up at delivery, so
@@ -144,11 +150,14 @@ func announce(subj Subject, a *store.Alert, tr store.Transition, by string, at t
 		items = append(items, it)
 		return err
 	}
-	if err := add(kindSlackAlert, alertPayload{Name: subj.Name, URL: subj.URL, Channel: subj.Channel}); err != nil {
+	p := alertPayload{Name: subj.Name, URL: subj.URL, Channel: subj.Channel, FiredAt: a.FiredAt}
+	snapshot := alertMessage(*a, p, at)
+	p.Text, p.Blocks = snapshot.Text, slack.Blocks{BlockSet: snapshot.Blocks}
+	if err := add(kindSlackAlert, p); err != nil {
 		return nil, err
 	}
 	if line := threadLine(a, tr, by, at); line != "" {
-		if err := add(kindSlackThread, threadPayload{Text: line}); err != nil {
+		if err := add(kindSlackThread, threadPayload{Text: line, FiredAt: a.FiredAt}); err != nil {
 			return nil, err
 		}
 	}

@@ -216,3 +216,57 @@ func TestQueuedAlertsSurviveRedisAndOpsbotCrash(t *testing.T) {
 		t.Fatalf("%d alert messages, want 1", n)
 	}
 }
+
+// The site recovers and fails again while deliveries are held up: the first
+// firing's message is updated and threaded, the new firing gets its own.
+func TestRefireWhileDeliveriesQueued(t *testing.T) {
+	srv, fake, pd := redistest.Start(t), slacktest.New(t), pagerdutytest.New(t)
+	first := newRig(t, srv, fake, pd)
+	for i := range 3 {
+		first.observe(t, false, tick(i))
+	}
+	if _, err := fake.WaitCall("chat.postMessage", nil, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pd.WaitEvents(1, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	first.stop() // deliveries held up from here
+	first.observe(t, true, tick(3))
+	first.observe(t, true, tick(4)) // recovered
+	for i := 5; i < 8; i++ {
+		first.observe(t, false, tick(i)) // fired again
+	}
+	second := newRig(t, srv, fake, pd)
+	if _, err := pd.WaitEvents(3, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(fake.Messages("C0ACMEALRT")) < 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	msgs := fake.Messages("C0ACMEALRT")
+	top := topLevel(msgs)
+	if len(top) != 2 {
+		t.Fatalf("%d alert messages, want 2 (one per firing): %+v", len(top), msgs)
+	}
+	if top[0].Updated != 1 || !strings.Contains(top[0].Text, "RECOVERED") {
+		t.Fatalf("first firing's message not updated to recovered: %+v", top[0])
+	}
+	if !strings.Contains(top[1].Text, "DOWN") || top[1].Updated != 0 {
+		t.Fatalf("second firing's message = %+v", top[1])
+	}
+	var threaded []slacktest.Message
+	for _, m := range msgs {
+		if m.ThreadTS != "" {
+			threaded = append(threaded, m)
+		}
+	}
+	if len(threaded) != 1 || threaded[0].ThreadTS != top[0].TS || !strings.Contains(threaded[0].Text, "Recovered") {
+		t.Fatalf("recovery line = %+v, want it under the first message %s", threaded, top[0].TS)
+	}
+	a, _, _ := second.st.GetAlert(context.Background(), site.Key)
+	if a.MessageTS != top[1].TS || a.PrevMessageTS != top[0].TS {
+		t.Fatalf("alert messages: current %s prev %s", a.MessageTS, a.PrevMessageTS)
+	}
+}

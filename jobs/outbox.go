@@ -190,10 +190,14 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 		if err != nil {
 			return &integrations.RetryableError{Op: "read alert", Err: err}
 		}
-		if a.MessageTS == "" {
+		channel, ts, current := firingMessage(a, p.FiredAt)
+		switch {
+		case ts == "" && current:
 			return errWaiting
+		case ts == "":
+			return nil // an earlier firing that never got a message: nothing to thread under
 		}
-		_, err = ob.poster.Post(ctx, a.Channel, chat.Message{Text: p.Text, ThreadTS: a.MessageTS})
+		_, err = ob.poster.Post(ctx, channel, chat.Message{Text: p.Text, ThreadTS: ts})
 		return err
 	case kindSlackPost:
 		var p postPayload
@@ -220,8 +224,23 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 	return fmt.Errorf("unknown outbox kind %q", c.Item.Kind)
 }
 
+// firingMessage finds the message of the firing at firedAt: the current
+// one, or the previous one (kept when the alert fired again). current says
+// whether it is the current firing; ts is "" when it has no message.
+func firingMessage(a store.Alert, firedAt time.Time) (channel, ts string, current bool) {
+	switch {
+	case firedAt.IsZero() || firedAt.Equal(a.FiredAt):
+		return a.Channel, a.MessageTS, true
+	case firedAt.Equal(a.PrevFiredAt):
+		return a.PrevChannel, a.PrevMessageTS, false
+	}
+	return "", "", false
+}
+
 // deliverAlert posts the alert's message the first time and updates it in
-// place afterwards, rendering the alert as it is now.
+// place afterwards, with the message as it was at the transition. A
+// delivery for an earlier firing updates that firing's message, or is
+// dropped when that firing never got one.
 func (ob *Outbox) deliverAlert(ctx context.Context, c store.Claimed) error {
 	var p alertPayload
 	if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
@@ -231,12 +250,19 @@ func (ob *Outbox) deliverAlert(ctx context.Context, c store.Claimed) error {
 	if err != nil {
 		return &integrations.RetryableError{Op: "read alert", Err: err}
 	}
-	msg := alertMessage(a, p, ob.o.Now())
-	if a.MessageTS != "" {
-		return ob.poster.Update(ctx, a.Channel, a.MessageTS, msg)
+	msg := chat.Message{Text: p.Text, Blocks: p.Blocks.BlockSet}
+	if msg.Text == "" {
+		msg = alertMessage(a, p, ob.o.Now()) // items queued before snapshots existed
 	}
-	channel := cmpOr(a.Channel, p.Channel)
-	ts, err := ob.poster.Post(ctx, channel, msg)
+	channel, ts, current := firingMessage(a, p.FiredAt)
+	switch {
+	case ts != "":
+		return ob.poster.Update(ctx, channel, ts, msg)
+	case !current:
+		return nil
+	}
+	channel = cmpOr(channel, p.Channel)
+	ts, err = ob.poster.Post(ctx, channel, msg)
 	if err != nil {
 		return err
 	}

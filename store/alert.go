@@ -75,7 +75,12 @@ type Alert struct {
 
 	Channel   string `json:"channel,omitempty"`    // where its one message lives
 	MessageTS string `json:"message_ts,omitempty"` // that message, once posted
-	Version   int64  `json:"version"`              // bumped on every save
+	// The previous firing's message, so deliveries still queued for it
+	// update that message rather than the current one.
+	PrevFiredAt   time.Time `json:"prev_fired_at,omitzero"`
+	PrevChannel   string    `json:"prev_channel,omitempty"`
+	PrevMessageTS string    `json:"prev_message_ts,omitempty"`
+	Version       int64     `json:"version"` // bumped on every save
 }
 
 // DedupKey is the stable incident key of the alert at PagerDuty.
@@ -118,6 +123,9 @@ func (a *Alert) Observe(ok bool, errText string, at time.Time, th Thresholds, si
 			return NoChange
 		}
 		a.Muted = false
+		if !a.FiredAt.IsZero() {
+			a.PrevFiredAt, a.PrevChannel, a.PrevMessageTS = a.FiredAt, a.Channel, a.MessageTS
+		}
 		a.Status, a.FiredAt = AlertFiring, at
 		a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
 		a.MessageTS, a.Channel = "", "" // a new firing gets a new message
