@@ -57,7 +57,9 @@ integrations:
 	}
 	o := start(t, map[string]string{"OPSBOT_CONFIG": cfg, "PAGERDUTY_ROUTING_KEY": pdRoutingKey})
 
-	inChannel := func(c slacktest.Call) bool { return c.Form.Get("channel") == "C0ACMEALRT" && c.Form.Get("thread_ts") == "" }
+	inChannel := func(c slacktest.Call) bool {
+		return c.Form.Get("channel") == "C0ACMEALRT" && c.Form.Get("thread_ts") == ""
+	}
 	post, err := o.fake.WaitCall("chat.postMessage", inChannel, 25*time.Second)
 	if err != nil {
 		t.Fatalf("no alert within two probe intervals: %v\n%s", err, o.logs)

@@ -59,6 +59,21 @@ func tick(i int) time.Time {
 	return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * 30 * time.Second)
 }
 
+// waitTop waits until the fake holds at least n top-level messages in the
+// alert channel (it records a call before it stores the message) and
+// returns them.
+func waitTop(t *testing.T, fake *slacktest.Server, n int) []slacktest.Message {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		top := topLevel(fake.Messages("C0ACMEALRT"))
+		if len(top) >= n || time.Now().After(deadline) {
+			return top
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func topLevel(msgs []slacktest.Message) []slacktest.Message {
 	var out []slacktest.Message
 	for _, m := range msgs {
@@ -80,7 +95,7 @@ func TestDownThenRecoveredAnnouncedOnce(t *testing.T) {
 	if _, err := r.slack.WaitCall("chat.postMessage", nil, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	msgs := topLevel(r.slack.Messages("C0ACMEALRT"))
+	msgs := waitTop(t, r.slack, 1)
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "www.acme.example is DOWN") || !strings.Contains(string(msgs[0].Blocks), `"action_id":"alert_ack"`) {
 		t.Fatalf("alert messages = %+v", msgs)
 	}
@@ -131,7 +146,7 @@ func TestPagerDutyFailuresRetriedNothingLost(t *testing.T) {
 	if n := len(pd.Incidents()); n != 1 {
 		t.Fatalf("%d incidents, want 1", n)
 	}
-	if msgs := topLevel(r.slack.Messages("C0ACMEALRT")); len(msgs) != 1 {
+	if msgs := waitTop(t, r.slack, 1); len(msgs) != 1 {
 		t.Fatalf("%d alert messages, want 1", len(msgs))
 	}
 	// Four enqueue attempts reached PagerDuty: 500, 500, 429, 202.
@@ -212,7 +227,7 @@ func TestQueuedAlertsSurviveRedisAndOpsbotCrash(t *testing.T) {
 	if err != nil || !ok || a.Status != store.AlertFiring || a.Failures != 3 {
 		t.Fatalf("alert state after the crash: %+v %v %v", a, ok, err)
 	}
-	if n := len(topLevel(fake.Messages("C0ACMEALRT"))); n != 1 {
+	if n := len(waitTop(t, fake, 1)); n != 1 {
 		t.Fatalf("%d alert messages, want 1", n)
 	}
 }

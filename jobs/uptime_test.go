@@ -104,7 +104,7 @@ func TestSilencedSiteDoesNotAlertUntilSilenceEnds(t *testing.T) {
 	if _, err := r.slack.WaitCall("chat.postMessage", nil, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(topLevel(r.slack.Messages("C0ACMEALRT"))); n != 1 {
+	if n := len(waitTop(t, r.slack, 1)); n != 1 {
 		t.Fatalf("%d alert messages, want 1", n)
 	}
 }
@@ -179,7 +179,7 @@ func TestTwoSchedulersOneAlertPerTransition(t *testing.T) {
 	if n := len(r.pd.Events()); n != 1 {
 		t.Fatalf("%d PagerDuty events, want 1", n)
 	}
-	if n := len(topLevel(r.slack.Messages("C0ACMEALRT"))); n != 1 {
+	if n := len(waitTop(t, r.slack, 1)); n != 1 {
 		t.Fatalf("%d alert messages, want 1", n)
 	}
 }
