@@ -410,6 +410,9 @@ func (c *Call) siteLine(s siteView, clientPrefix string, target float64, hasTarg
 	if st.ResponseTime > 0 && st.State == "up" {
 		parts = append(parts, strconv.FormatInt(st.ResponseTime.Milliseconds(), 10)+" ms")
 	}
+	if cert := certNote(st.CertExpiry, c.Now); cert != "" {
+		parts = append(parts, cert)
+	}
 	if clientPrefix == "" {
 		month := "month uptime —"
 		if st.MonthUptime >= 0 {
@@ -508,3 +511,18 @@ func uptimePct(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) + "
 
 // oneLine folds whitespace runs (newlines included) to single spaces.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// certWarnWithin is how close to expiry a TLS certificate is flagged.
+const certWarnWithin = 14 * 24 * time.Hour
+
+// certNote flags a certificate that has expired or expires within 14 days.
+func certNote(notAfter, now time.Time) string {
+	switch left := notAfter.Sub(now); {
+	case notAfter.IsZero() || left > certWarnWithin:
+		return ""
+	case left <= 0:
+		return ":lock: ⚠️ TLS certificate expired " + slackDate(notAfter)
+	default:
+		return fmt.Sprintf(":lock: ⚠️ TLS certificate expires in %d days (%s)", int(left.Hours()/24), slackDate(notAfter))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/store"
 )
@@ -16,7 +17,11 @@ type UptimeStore interface {
 	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
 	SetSourceStatus(ctx context.Context, st store.SourceStatus) error
 	SyncSites(ctx context.Context, sites []store.SiteStatus, now time.Time) error
+	EnqueueOnce(ctx context.Context, marker string, ttl time.Duration, now time.Time, items ...store.OutboxItem) (bool, error)
 }
+
+// CertWarnWithin is how close to expiry a site's TLS certificate is announced.
+const CertWarnWithin = 14 * 24 * time.Hour
 
 // StatusCakeSource lists StatusCake's uptime tests (integrations/statuscake satisfies it).
 type StatusCakeSource interface {
@@ -115,6 +120,9 @@ func (u *Uptime) Observe(ctx context.Context, key string, res integrations.Check
 	if err != nil {
 		return fmt.Errorf("jobs: uptime: record %s: %w", key, err)
 	}
+	if err := u.warnCert(ctx, site, res.CertExpiry, at); err != nil {
+		return err
+	}
 	if res.State == integrations.StateUnknown {
 		return nil
 	}
@@ -178,4 +186,31 @@ func (p StatusCakePoll) Run(ctx context.Context) error {
 		}
 	}
 	return firstErr
+}
+
+// warnCert posts one warning per certificate (site and expiry date) to the
+// site's alert channel once it expires within CertWarnWithin.
+func (u *Uptime) warnCert(ctx context.Context, site UptimeSite, notAfter, now time.Time) error {
+	left := notAfter.Sub(now)
+	if notAfter.IsZero() || left > CertWarnWithin {
+		return nil
+	}
+	text := fmt.Sprintf(":lock: ⚠️ The TLS certificate of *%s* (%s) expires in %d days, on %s. Renew it before browsers refuse the site.",
+		chat.Escape(site.Name), chat.Escape(site.Client), int(left.Hours()/24), date(notAfter))
+	if left <= 0 {
+		text = fmt.Sprintf(":lock: :red_circle: The TLS certificate of *%s* (%s) expired on %s.", chat.Escape(site.Name), chat.Escape(site.Client), date(notAfter))
+	}
+	item, err := store.NewOutboxItem(kindSlackPost, "cert/"+site.Key, postPayload{Channel: site.Channel, Text: text}, now)
+	if err != nil {
+		return err
+	}
+	marker := fmt.Sprintf("cert:%s:%d", site.Key, notAfter.Unix())
+	queued, err := u.st.EnqueueOnce(ctx, marker, CertWarnWithin+30*24*time.Hour, now, item)
+	if err != nil {
+		return fmt.Errorf("jobs: uptime: certificate warning %s: %w", site.Key, err)
+	}
+	if queued && u.alerter.nudge != nil {
+		u.alerter.nudge()
+	}
+	return nil
 }

@@ -231,3 +231,31 @@ func TestSLABreachAnnouncedOncePerMonth(t *testing.T) {
 		t.Fatalf("month uptime = %+v", statuses)
 	}
 }
+
+func TestCertificateExpiryWarnedOnce(t *testing.T) {
+	r := newRig(t, redistest.Start(t), slacktest.New(t), pagerdutytest.New(t))
+	site := uptimeSite("uptime/acme/www", "www", "")
+	u := jobs.NewUptime([]jobs.UptimeSite{site}, r.al, r.st, nil, nil)
+	ctx := context.Background()
+	for i := range 3 { // three healthy checks, certificate 9 days from expiry
+		res := integrations.CheckResult{Source: "probe", State: integrations.StateUp, CheckedAt: tick(i),
+			CertExpiry: tick(0).Add(9*24*time.Hour + time.Hour)}
+		if err := u.Observe(ctx, site.Key, res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg, err := r.slack.WaitCall("chat.postMessage", nil, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := msg.Form.Get("text"); !strings.Contains(text, "TLS certificate of *www.acme.example* (acme) expires in 9 days") {
+		t.Fatalf("warning = %q", text)
+	}
+	time.Sleep(200 * time.Millisecond) // give a duplicate the chance to show
+	if n := len(r.slack.Calls("chat.postMessage")); n != 1 {
+		t.Fatalf("%d certificate warnings, want 1", n)
+	}
+	if n := len(r.pd.Events()); n != 0 {
+		t.Fatalf("a certificate warning paged PagerDuty: %d events", n)
+	}
+}
