@@ -280,7 +280,13 @@ func TestRefireWhileDeliveriesQueued(t *testing.T) {
 	if len(threaded) != 1 || threaded[0].ThreadTS != top[0].TS || !strings.Contains(threaded[0].Text, "Recovered") {
 		t.Fatalf("recovery line = %+v, want it under the first message %s", threaded, top[0].TS)
 	}
-	a, _, _ := second.st.GetAlert(context.Background(), site.Key)
+	// The ts is saved just after the post: wait for it.
+	var a store.Alert
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if a, _, _ = second.st.GetAlert(context.Background(), site.Key); a.MessageTS != "" {
+			break
+		}
+	}
 	if a.MessageTS != top[1].TS || a.PrevMessageTS != top[0].TS {
 		t.Fatalf("alert messages: current %s prev %s", a.MessageTS, a.PrevMessageTS)
 	}
