@@ -74,7 +74,13 @@ func TestAlertButtonsActAsThePerson(t *testing.T) {
 	if _, err := pd.WaitEvents(1, wait); err != nil {
 		t.Fatal(err)
 	}
-	msgs := o.fake.Messages("C0ACMEALRT")
+	var msgs []slacktest.Message
+	for deadline := time.Now().Add(wait); len(msgs) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		msgs = o.fake.Messages("C0ACMEALRT") // stored just after the call is recorded
+	}
+	if len(msgs) == 0 {
+		t.Fatal("alert message not stored")
+	}
 	ts := msgs[0].TS
 	if !strings.Contains(post.Form.Get("blocks"), `"action_id":"alert_ack"`) {
 		t.Fatalf("alert has no Acknowledge button: %s", post.Form.Get("blocks"))
