@@ -11,6 +11,7 @@ import (
 	"github.com/383project/opsbot/config"
 	"github.com/383project/opsbot/integrations/pagerduty"
 	"github.com/383project/opsbot/jobs"
+	"github.com/383project/opsbot/metrics"
 	"github.com/383project/opsbot/store"
 	"golang.org/x/sync/errgroup"
 )
@@ -65,6 +66,33 @@ func (bg *background) wire(d *commands.Deps) {
 		if d.Emails != nil {
 			d.Incidents = bg.pager // acting as a person needs their email
 		}
+	}
+}
+
+// instrument exports the background's state to Prometheus, read at scrape
+// time: the outbox backlog and dead letters, and the probe engine's counters.
+func (bg *background) instrument(m *metrics.Metrics) {
+	backlog := func(dead bool) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			queues, deadLetters, err := bg.st.OutboxBacklog(ctx)
+			if err != nil {
+				return -1 // Redis did not answer; /readyz says so too
+			}
+			if dead {
+				return float64(deadLetters)
+			}
+			return float64(queues)
+		}
+	}
+	m.GaugeFunc("opsbot_outbox_queues", "Outbox queues with undelivered Slack posts or PagerDuty events (-1: Redis unavailable).", backlog(false))
+	m.GaugeFunc("opsbot_outbox_dead_letters", "Deliveries given up on (kept for inspection, capped at 1000; -1: Redis unavailable).", backlog(true))
+	if e := bg.uptime.engine; e != nil {
+		m.CounterFunc("opsbot_probe_checks_total", "Own HTTP probe checks run on this replica.", func() float64 { return float64(e.Stats().Checks) })
+		m.CounterFunc("opsbot_probe_late_total", "Probe checks started more than 1 s after they were due.", func() float64 { return float64(e.Stats().Late) })
+		m.CounterFunc("opsbot_probe_skipped_total", "Probe slots skipped because the engine was behind or the previous check was still running.", func() float64 { return float64(e.Stats().Skipped) })
+		m.GaugeFunc("opsbot_probe_jitter_p99_seconds", "p99 of probe start minus due time over recent checks.", func() float64 { return e.Stats().JitterP99.Seconds() })
 	}
 }
 

@@ -102,6 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitFailure
 	}
 	bg.wire(&deps)
+	bg.instrument(m)
 	router, err := commands.New(deps)
 	if err != nil {
 		log.Error("cannot build the command router", "err", err)
@@ -147,6 +148,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 		return exitFailure
 	}
 	bg.wire(&deps)
+	bg.instrument(m)
 	router, err := commands.New(deps)
 	if err != nil {
 		log.Error("cannot build the command router", "err", err)

@@ -97,4 +97,10 @@ integrations:
 	if top != 1 {
 		t.Fatalf("%d alert messages, want exactly 1", top)
 	}
+	_, body := o.get(t, "/metrics")
+	for _, want := range []string{"opsbot_outbox_dead_letters 0", "opsbot_probe_checks_total", "opsbot_probe_jitter_p99_seconds"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, grep(body, "opsbot_"))
+		}
+	}
 }

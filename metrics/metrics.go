@@ -87,3 +87,18 @@ func (m *Metrics) Reconnect() {
 		m.reconnects.Inc()
 	}
 }
+
+// GaugeFunc registers a gauge whose value is read at scrape time (a backlog,
+// a count held elsewhere). fn must be quick and bounded in time.
+func (m *Metrics) GaugeFunc(name, help string, fn func() float64) {
+	if m != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+	}
+}
+
+// CounterFunc registers a counter whose value is read at scrape time.
+func (m *Metrics) CounterFunc(name, help string, fn func() float64) {
+	if m != nil {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, fn))
+	}
+}

@@ -59,7 +59,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.recordCall(c)
+	defer s.recordCall(c) // once handled, as for the Web API
 	if s.injectFailure(w, "file_upload") {
 		return
 	}

@@ -55,7 +55,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.recordCall(c)
+	// The call is recorded once it has been handled, so a test that sees
+	// it (WaitCall) also sees its effect (Messages, views).
+	defer s.recordCall(c)
 	if s.injectFailure(w, method) {
 		return
 	}
