@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitFailure
 	}
 	m := metrics.New()
-	deps := commands.Deps{Roles: st, Audit: st, Silences: st, Admins: cfg.Admins, Clients: clientNames(cfg),
+	deps := commands.Deps{Roles: st, Audit: st, Silences: st, Freezes: st, ChangeLog: st, Admins: cfg.Admins, Clients: clientNames(cfg),
 		SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
 
 	if !cfg.SlackEnabled() {
@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	b := bot.New(bot.Config{BotToken: cfg.Secrets.SlackBotToken.Reveal(), AppToken: cfg.Secrets.SlackAppToken.Reveal(),
 		APIURL: cfg.Slack.APIURL, Logger: log, Metrics: m}, st)
-	deps.Directory, deps.Emails = b, b
+	deps.Directory, deps.Emails, deps.Files = b, b, b
 	bg, err := newBackground(cfg, st, b, log)
 	if err != nil {
 		log.Error("cannot set up the monitors", "err", err)
@@ -113,14 +113,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	g.Go(func() error { return b.Run(gctx, router) })
 	bg.start(gctx, g)
 	g.Go(func() error {
-		return serveHTTP(gctx, addr, httpapi.Handler(m.Handler(),
+		return serveHTTP(gctx, addr, withFreeze(st, httpapi.Handler(m.Handler(),
 			httpapi.Check{Name: "redis", Run: st.Ping},
 			httpapi.Check{Name: "slack", Run: func(context.Context) error {
 				if !b.Connected() {
 					return errors.New("socket mode not connected")
 				}
 				return nil
-			}}), log)
+			}})), log)
 	})
 	log.Info("opsbot started", "mode", "slack", "http_addr", addr)
 	if err := g.Wait(); err != nil {
@@ -140,7 +140,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	name := cmpOr(getenv("USER"), "you")
 	con := console.New(console.Options{In: stdin, Out: stdout, Interactive: interactive,
 		User: commands.User{ID: consoleUserID, Name: name}, FileDir: filepath.Join(os.TempDir(), "opsbot")})
-	deps.Directory = con
+	deps.Directory, deps.Files = con, con
 	deps.Admins = append(deps.Admins, consoleUserID)
 	bg, err := newBackground(cfg, st, con, log)
 	if err != nil {
@@ -170,7 +170,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	}
 	if cfg.HTTP.Addr != "" {
 		g.Go(func() error {
-			return serveHTTP(runCtx, cfg.HTTP.Addr, httpapi.Handler(m.Handler(), httpapi.Check{Name: "redis", Run: st.Ping}), log)
+			return serveHTTP(runCtx, cfg.HTTP.Addr, withFreeze(st, httpapi.Handler(m.Handler(), httpapi.Check{Name: "redis", Run: st.Ping})), log)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -259,6 +259,15 @@ func signingKey(ctx context.Context, st *store.Store, getenv func(string) string
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return st.SigningKey(ctx)
+}
+
+// withFreeze adds the deploy-freeze query CI pipelines call
+// (`curl --fail .../v1/freeze?repo=owner/name`) to the operations endpoint.
+func withFreeze(st *store.Store, ops http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", ops)
+	mux.Handle("/v1/freeze", httpapi.FreezeHandler(st, nil))
+	return mux
 }
 
 // serveHTTP runs the operations endpoint until ctx ends, then drains it.

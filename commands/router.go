@@ -47,6 +47,10 @@ type Deps struct {
 	SLATargets map[string]float64 // client key → monthly uptime target in percent
 	OnCall     OnCallSource       // nil: PagerDuty not configured (/ops oncall says so)
 	Schedules  map[string]string  // schedule name → PagerDuty schedule ID, from config
+
+	ChangeLog ChangeLogReader // nil: no change log (/ops changelog says so)
+	Files     Uploader        // nil: file uploads not wired (/ops changelog export says so)
+	Freezes   FreezeView      // nil: deploy freezes not wired (/ops freeze says so)
 }
 
 // Router is the whole /ops surface behind one authorisation gate: every

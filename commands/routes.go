@@ -60,6 +60,10 @@ func routes() table {
 				Summary: "sites up/down, this month's uptime against the SLA, open incidents", Example: statusExample, Run: runStatus},
 			{Verb: "oncall", Perm: store.PermOncallView, Usage: "oncall [schedule]",
 				Summary: "who is on call now", Example: oncallExample, Run: runOncall},
+			{Verb: "changelog", Perm: store.PermChangelogView, Usage: "changelog [YYYY-MM] · changelog export [YYYY-MM]",
+				Summary: "the month's finished change requests; export uploads them as CSV (finance, admin)", Example: changelogExample, Run: runChangelog},
+			{Verb: "freeze", Perm: store.PermFreezeView, Usage: "freeze",
+				Summary: "the active deploy freezes (CI asks GET /v1/freeze?repo=owner/name)", Example: "/ops freeze", Run: runFreeze},
 		},
 		actions: []ActionRoute{
 			{ActionID: actionRoleUndo, Perm: store.PermRoleManage, Run: runRoleUndo},

@@ -1,0 +1,37 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+
+	"github.com/slack-go/slack"
+)
+
+// Upload shares content as a file in channel with Slack's files upload v2
+// (files.getUploadURLExternal, the upload, files.completeUploadExternal)
+// and returns the file's ID. It implements commands.Uploader. Errors are
+// classified like chat.postMessage's: rate limits, 5xx and network
+// failures are retryable.
+func (b *Bot) Upload(ctx context.Context, channel, filename, title string, content []byte) (string, error) {
+	op := "slack: files upload " + filename + " to " + channel
+	switch {
+	case channel == "":
+		return "", errors.New(op + ": no channel")
+	case filename == "":
+		return "", errors.New("slack: files upload: no filename")
+	case len(content) == 0:
+		return "", errors.New(op + ": empty file") // Slack refuses a zero length
+	}
+	f, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Reader:   bytes.NewReader(content),
+		FileSize: len(content),
+		Filename: filename,
+		Title:    title,
+		Channel:  channel,
+	})
+	if err != nil {
+		return "", classify(op, err)
+	}
+	return f.ID, nil
+}

@@ -1,0 +1,61 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/383project/opsbot/store"
+	"github.com/slack-go/slack"
+)
+
+// FreezeView is what `/ops freeze` reads. *store.Store satisfies it.
+type FreezeView interface {
+	ActiveFreezes(ctx context.Context, now time.Time) ([]store.Freeze, error)
+}
+
+var errNoFreezes = Reply{Text: ":warning: Deploy freezes are not configured on this opsbot yet (no freeze store is wired), so there are none to list."}
+
+// runFreeze lists the active deploy freezes, the soonest to end first.
+func runFreeze(ctx context.Context, c *Call) (Reply, error) {
+	v := c.r.deps.Freezes
+	if v == nil {
+		return errNoFreezes, nil
+	}
+	if len(c.Args) > 0 {
+		return Reply{}, userErrorf("/ops freeze", "`/ops freeze` takes no arguments; it lists every active deploy freeze.")
+	}
+	all, err := v.ActiveFreezes(ctx, c.Now)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(all) == 0 {
+		return Reply{Text: "No deploy freeze is active."}, nil
+	}
+	lines := make([]string, 0, len(all))
+	for _, f := range all {
+		lines = append(lines, freezeLine(c, f))
+	}
+	title := fmt.Sprintf("Active deploy freezes (%d)", len(all))
+	blocks := append([]slack.Block{header(title)}, linesToBlocks(lines, maxBlocks-1)...)
+	return Reply{Text: title + "\n" + strings.Join(lines, "\n"), Blocks: blocks}, nil
+}
+
+// freezeLine is one freeze: change, client, repositories, end and reason.
+func freezeLine(c *Call, f store.Freeze) string {
+	repos := "_no repositories_ (announced only)"
+	if len(f.Repos) > 0 {
+		quoted := make([]string, len(f.Repos))
+		for i, r := range f.Repos {
+			quoted[i] = "`" + Escape(strings.ReplaceAll(r, "`", "'")) + "`"
+		}
+		repos = strings.Join(quoted, ", ")
+	}
+	line := fmt.Sprintf("🧊 *%s* · %s · %s · until %s (%s left)",
+		Escape(f.ChangeID), c.clientName(f.Client), repos, slackDate(f.End), formatDuration(f.End.Sub(c.Now)))
+	if reason := strings.TrimSpace(f.Reason); reason != "" {
+		line += " · " + Escape(truncate(reason, maxReasonLen))
+	}
+	return line
+}
