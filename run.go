@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/383project/opsbot/bot"
 	"github.com/383project/opsbot/bot/console"
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/commands"
 	"github.com/383project/opsbot/config"
 	"github.com/383project/opsbot/httpapi"
@@ -96,19 +98,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	b := bot.New(bot.Config{BotToken: cfg.Secrets.SlackBotToken.Reveal(), AppToken: cfg.Secrets.SlackAppToken.Reveal(),
 		APIURL: cfg.Slack.APIURL, Logger: log, Metrics: m}, st)
 	deps.Directory, deps.Emails, deps.Files = b, b, b
-	bg, err := newBackground(cfg, st, b, log)
+	bg, router, err := newRouter(cfg, st, deps, b, m, log)
 	if err != nil {
-		log.Error("cannot set up the monitors", "err", err)
+		log.Error("cannot start", "err", err)
 		return exitFailure
 	}
-	bg.wire(&deps)
-	bg.instrument(m)
-	router, err := commands.New(deps)
-	if err != nil {
-		log.Error("cannot build the command router", "err", err)
-		return exitFailure
-	}
-	addr := cmpOr(cfg.HTTP.Addr, ":8080")
+	addr := cmp.Or(cfg.HTTP.Addr, ":8080")
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(gctx, router) })
 	bg.start(gctx, g)
@@ -137,21 +132,14 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	if f, ok := stdin.(*os.File); ok {
 		interactive = term.IsTerminal(int(f.Fd()))
 	}
-	name := cmpOr(getenv("USER"), "you")
+	name := cmp.Or(getenv("USER"), "you")
 	con := console.New(console.Options{In: stdin, Out: stdout, Interactive: interactive,
 		User: commands.User{ID: consoleUserID, Name: name}, FileDir: filepath.Join(os.TempDir(), "opsbot")})
 	deps.Directory, deps.Files = con, con
 	deps.Admins = append(deps.Admins, consoleUserID)
-	bg, err := newBackground(cfg, st, con, log)
+	bg, router, err := newRouter(cfg, st, deps, con, m, log)
 	if err != nil {
-		log.Error("cannot set up the monitors", "err", err)
-		return exitFailure
-	}
-	bg.wire(&deps)
-	bg.instrument(m)
-	router, err := commands.New(deps)
-	if err != nil {
-		log.Error("cannot build the command router", "err", err)
+		log.Error("cannot start", "err", err)
 		return exitFailure
 	}
 	if interactive {
@@ -178,6 +166,23 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 		return exitFailure
 	}
 	return exitOK
+}
+
+// newRouter builds the background machinery around poster (the Slack bot or
+// the console) and the command router that uses it; both transports share it.
+func newRouter(cfg *config.Config, st *store.Store, deps commands.Deps, poster chat.Poster, m *metrics.Metrics,
+	log *slog.Logger) (*background, *commands.Router, error) {
+	bg, err := newBackground(cfg, st, poster, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("set up the monitors: %w", err)
+	}
+	bg.wire(&deps)
+	bg.instrument(m)
+	router, err := commands.New(deps)
+	if err != nil {
+		return nil, nil, fmt.Errorf("build the command router: %w", err)
+	}
+	return bg, router, nil
 }
 
 func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -316,11 +321,4 @@ type redisLog struct{ l *slog.Logger }
 
 func (r redisLog) Printf(_ context.Context, format string, v ...any) {
 	r.l.Debug(fmt.Sprintf(format, v...))
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -89,8 +90,8 @@ func uptimeSites(cfg *config.Config) ([]jobs.UptimeSite, map[string]httpprobe.Ta
 		for _, s := range c.Sites {
 			key := "uptime/" + client + "/" + s.Name
 			site := jobs.UptimeSite{Subject: jobs.Subject{Key: key, Monitor: "uptime", Client: client, Name: s.Name, URL: s.URL,
-				Channel: cmpOr(c.Channels.Alerts, cfg.Channels.Support), PagerRef: pagerRef,
-				Severity:   integrations.Severity(cmpOr(s.Severity, c.Severity)),
+				Channel: cmp.Or(c.Channels.Alerts, cfg.Channels.Support), PagerRef: pagerRef,
+				Severity:   integrations.Severity(cmp.Or(s.Severity, c.Severity)),
 				Thresholds: store.Thresholds{FailAfter: s.FailAfter, RecoverAfter: s.RecoverAfter}},
 				Site: s.Name, StatusCakeID: s.StatusCakeID, SLATarget: c.SLATarget}
 			if s.StatusCakeID == "" && s.Probe != nil {

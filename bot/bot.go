@@ -5,6 +5,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,10 +98,10 @@ func New(cfg Config, dedup Deduper) *Bot {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.Workers = cmpOr(cfg.Workers, 16)
-	cfg.DedupTTL = cmpOr(cfg.DedupTTL, 10*time.Minute)
-	cfg.HandlerTimeout = cmpOr(cfg.HandlerTimeout, 30*time.Second)
-	cfg.SubmitAckBudget = cmpOr(cfg.SubmitAckBudget, 2500*time.Millisecond)
+	cfg.Workers = cmp.Or(cfg.Workers, 16)
+	cfg.DedupTTL = cmp.Or(cfg.DedupTTL, 10*time.Minute)
+	cfg.HandlerTimeout = cmp.Or(cfg.HandlerTimeout, 30*time.Second)
+	cfg.SubmitAckBudget = cmp.Or(cfg.SubmitAckBudget, 2500*time.Millisecond)
 	lg := cfg.Logger.With("component", "slack")
 	libLog := slogOutput{lg}
 	api := slack.New(cfg.BotToken,
@@ -318,14 +319,6 @@ type slogOutput struct{ l *slog.Logger }
 func (s slogOutput) Output(_ int, msg string) error {
 	s.l.Debug(strings.TrimSpace(msg), "source", "slack-go")
 	return nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 var errBadResponseURL = errors.New("response_url is not a Slack hooks URL")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ func runOncall(ctx context.Context, c *Call) (Reply, error) {
 		return errNoPagerDuty, nil
 	}
 	schedules := c.r.deps.Schedules
-	names := sortedKeys(schedules)
+	names := slices.Sorted(maps.Keys(schedules))
 	example := oncallExample
 	if len(names) > 0 {
 		example = "/ops oncall " + names[0]
@@ -105,7 +106,7 @@ func oncallLines(oncalls []integrations.OnCall) []string {
 		groups[g] = append(groups[g], oc)
 	}
 	var lines []string
-	for _, g := range sortedKeys(groups) {
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
 		list := groups[g]
 		slices.SortStableFunc(list, func(a, b integrations.OnCall) int {
 			if a.Level != b.Level {

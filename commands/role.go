@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/383project/opsbot/store"
@@ -122,14 +124,14 @@ func listRoles(ctx context.Context, c *Call) (Reply, error) {
 		return Reply{}, err
 	}
 	for _, id := range c.r.deps.Admins {
-		if !containsGrant(all[id], store.Grant{Role: store.Admin}) {
+		if !slices.Contains(all[id], store.Grant{Role: store.Admin}) {
 			all[id] = append([]store.Grant{{Role: store.Admin}}, all[id]...)
 		}
 	}
 	var lines []string
 	for _, role := range store.Roles {
 		var holders []string
-		for _, id := range sortedKeys(all) {
+		for _, id := range slices.Sorted(maps.Keys(all)) {
 			for _, g := range all[id] {
 				if g.Role != role {
 					continue
@@ -150,13 +152,4 @@ func listRoles(ctx context.Context, c *Call) (Reply, error) {
 	}
 	blocks := append([]slack.Block{header(fmt.Sprintf("Roles (%d people)", len(all)))}, linesToBlocks(lines, maxBlocks-1)...)
 	return Reply{Text: strings.Join(lines, "\n"), Blocks: blocks}, nil
-}
-
-func containsGrant(gs []store.Grant, g store.Grant) bool {
-	for _, x := range gs {
-		if x == g {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/383project/opsbot/store"
@@ -33,7 +35,7 @@ func roleGrantModal(c *Call) *slack.ModalViewRequest {
 	blocks := []slack.Block{user, role}
 	if len(c.r.deps.Clients) > 0 {
 		var clientOpts []*slack.OptionBlockObject
-		for _, k := range sortedKeys(c.r.deps.Clients) {
+		for _, k := range slices.Sorted(maps.Keys(c.r.deps.Clients)) {
 			label := k
 			if name := c.r.deps.Clients[k]; name != "" {
 				label = name + " (" + k + ")"

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -152,7 +153,7 @@ func (c *Call) visibleClients(d statusData) []string {
 	for k := range d.sites {
 		set[k] = true
 	}
-	return sortedKeys(set)
+	return slices.Sorted(maps.Keys(set))
 }
 
 // runStatus is `status [client]`.

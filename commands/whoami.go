@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"github.com/383project/opsbot/store"
@@ -50,14 +49,4 @@ func (c *Call) clientName(key string) string {
 		return Escape(name) + " (`" + key + "`)"
 	}
 	return "`" + key + "`"
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"time"
@@ -40,7 +41,7 @@ func validateUptime(cfg *Config, c *collector) {
 	}
 	const sp = "integrations.pagerduty.schedules"
 	schedules := cfg.Integrations.PagerDuty.Schedules
-	for _, name := range sortedKeys(schedules) {
+	for _, name := range slices.Sorted(maps.Keys(schedules)) {
 		p := joinPath(sp, name)
 		if !reScheduleName.MatchString(name) {
 			c.add(p, "%q is not a valid schedule name: use 1-40 lowercase letters, digits, - and _ "+
@@ -119,13 +120,4 @@ func checkConsecutive(c *collector, path string, n int) {
 	if n < 1 || n > MaxConsecutive {
 		c.add(path, "%d is not between 1 and %d", n, MaxConsecutive)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

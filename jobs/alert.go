@@ -4,6 +4,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -165,8 +166,8 @@ func announce(subj Subject, a *store.Alert, tr store.Transition, by string, at t
 		store.Resolve: "resolve", store.Acknowledge: "acknowledge"}[tr]
 	if subj.PagerRef != "" && action != "" {
 		ev := integrations.Alert{DedupKey: a.DedupKey(), Action: action, At: at,
-			Summary: fmt.Sprintf("%s is down: %s", subj.Name, a.LastError), Source: cmpOr(subj.URL, subj.Name),
-			Severity: cmpOr(subj.Severity, integrations.SeverityCritical), Group: subj.Client, Class: subj.Monitor,
+			Summary: fmt.Sprintf("%s is down: %s", subj.Name, a.LastError), Source: cmp.Or(subj.URL, subj.Name),
+			Severity: cmp.Or(subj.Severity, integrations.SeverityCritical), Group: subj.Client, Class: subj.Monitor,
 			Component: subj.Name, Details: map[string]any{"error": a.LastError, "since": a.FailingSince}}
 		if subj.URL != "" {
 			ev.Links = []integrations.Link{{Href: subj.URL, Text: subj.Name}}
@@ -203,12 +204,4 @@ func human(d time.Duration) string {
 		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }

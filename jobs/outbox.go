@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,13 +59,13 @@ type Outbox struct {
 
 // NewOutbox builds the worker. pager may be nil (no PagerDuty configured).
 func NewOutbox(st OutboxStore, poster chat.Poster, pager Pager, o OutboxOptions) *Outbox {
-	o.Logger = cmpOr(o.Logger, slog.New(slog.DiscardHandler))
+	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.Lease, o.Workers = cmpOr(o.Lease, time.Minute), cmpOr(o.Workers, 16)
-	o.Poll, o.MaxAge = cmpOr(o.Poll, 250*time.Millisecond), cmpOr(o.MaxAge, 24*time.Hour)
-	o.BaseBackoff = cmpOr(o.BaseBackoff, time.Second)
+	o.Lease, o.Workers = cmp.Or(o.Lease, time.Minute), cmp.Or(o.Workers, 16)
+	o.Poll, o.MaxAge = cmp.Or(o.Poll, 250*time.Millisecond), cmp.Or(o.MaxAge, 24*time.Hour)
+	o.BaseBackoff = cmp.Or(o.BaseBackoff, time.Second)
 	return &Outbox{st: st, poster: poster, pager: pager, o: o, wake: make(chan struct{}, 1)}
 }
 
@@ -261,7 +262,7 @@ func (ob *Outbox) deliverAlert(ctx context.Context, c store.Claimed) error {
 	case !current:
 		return nil
 	}
-	channel = cmpOr(channel, p.Channel)
+	channel = cmp.Or(channel, p.Channel)
 	ts, err = ob.poster.Post(ctx, channel, msg)
 	if err != nil {
 		return err

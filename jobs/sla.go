@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -40,14 +41,14 @@ func (s SLA) Name() string { return "sla" }
 
 // Run checks every site once.
 func (s SLA) Run(ctx context.Context) error {
-	now := s.U.now().In(cmpOr(s.Location, time.UTC))
+	now := s.U.now().In(cmp.Or(s.Location, time.UTC))
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
 	monthEnd := monthStart.AddDate(0, 1, 0)
 	month := monthStart.Format("2006-01")
 	var firstErr error
 	for _, site := range s.U.Sites() {
 		if err := s.check(ctx, site, monthStart, monthEnd, month, now); err != nil {
-			cmpOr(s.Log, slog.New(slog.DiscardHandler)).Warn("sla check failed", "site", site.Key, "err", err)
+			cmp.Or(s.Log, slog.New(slog.DiscardHandler)).Warn("sla check failed", "site", site.Key, "err", err)
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -119,7 +120,7 @@ func slaItems(site UptimeSite, month string, pct float64, down, allowed time.Dur
 	if site.PagerRef != "" {
 		ev := integrations.Alert{DedupKey: "opsbot/sla/" + site.Key + "/" + month, Action: "trigger", At: now,
 			Summary: fmt.Sprintf("SLA breached: %s (%s) %.3f%% < %g%% in %s", site.Name, site.Client, pct, site.SLATarget, month),
-			Source:  cmpOr(site.URL, site.Name), Severity: integrations.SeverityError, Group: site.Client, Class: "sla",
+			Source:  cmp.Or(site.URL, site.Name), Severity: integrations.SeverityError, Group: site.Client, Class: "sla",
 			Component: site.Name, Details: map[string]any{"uptime_percent": pct, "target_percent": site.SLATarget, "down": down.String()}}
 		pd, err := store.NewOutboxItem(kindPager, "sla/"+site.Key, pagerPayload{Ref: site.PagerRef, Event: ev}, now)
 		if err != nil {

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -52,7 +53,7 @@ type Uptime struct {
 // NewUptime builds the monitor for sites.
 func NewUptime(sites []UptimeSite, al *Alerter, st UptimeStore, log *slog.Logger, now func() time.Time) *Uptime {
 	u := &Uptime{sites: map[string]UptimeSite{}, byStatusCake: map[string]string{}, alerter: al, st: st,
-		log: cmpOr(log, slog.New(slog.DiscardHandler)), now: now}
+		log: cmp.Or(log, slog.New(slog.DiscardHandler)), now: now}
 	if u.now == nil {
 		u.now = time.Now
 	}
@@ -126,15 +127,18 @@ func (u *Uptime) Observe(ctx context.Context, key string, res integrations.Check
 	if res.State == integrations.StateUnknown {
 		return nil
 	}
-	silences, err := u.st.Silences(ctx, at)
-	if err != nil {
-		return fmt.Errorf("jobs: uptime: silences: %w", err)
-	}
+	up := res.State == integrations.StateUp
 	silenced := false
-	for _, s := range silences {
-		silenced = silenced || s.Matches(site.Client, site.Site, at)
+	if !up { // a silence only matters to a failing check: healthy ones skip the read
+		silences, err := u.st.Silences(ctx, at)
+		if err != nil {
+			return fmt.Errorf("jobs: uptime: silences: %w", err)
+		}
+		for _, s := range silences {
+			silenced = silenced || s.Matches(site.Client, site.Site, at)
+		}
 	}
-	_, err = u.alerter.Observe(ctx, site.Subject, res.State == integrations.StateUp, res.Error, at, silenced)
+	_, err = u.alerter.Observe(ctx, site.Subject, up, res.Error, at, silenced)
 	return err
 }
 

@@ -51,29 +51,6 @@ type freezeRecord struct {
 	Reason   string    `json:"reason,omitempty"`
 }
 
-// listFreezesScript purges freezes that ended at or before now and returns
-// the records of the rest (its own copy of the silences' script, so either
-// may change alone). KEYS: records hash, end index zset. ARGV: now ms.
-var listFreezesScript = redis.NewScript(`
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if #expired > 0 then
-  for i = 1, #expired, 500 do
-    redis.call('HDEL', KEYS[1], unpack(expired, i, math.min(i + 499, #expired)))
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-end
-local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
-if #ids == 0 then return {} end
-local out = {}
-for i = 1, #ids, 500 do
-  local vals = redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 499, #ids)))
-  for _, v in ipairs(vals) do
-    if v then out[#out+1] = v end
-  end
-end
-return out
-`)
-
 func (s *Store) freezeKeys() []string {
 	return []string{s.key("freezes"), s.key("freezes", "_end")}
 }
@@ -136,7 +113,7 @@ func (s *Store) EndFreeze(ctx context.Context, changeID string) error {
 // that have ended. now must be the real time: freezes ended by then are
 // deleted. A freeze scheduled to start later is kept but not returned.
 func (s *Store) ActiveFreezes(ctx context.Context, now time.Time) ([]Freeze, error) {
-	vals, err := listFreezesScript.Run(ctx, s.rdb, s.freezeKeys(), now.UnixMilli()).StringSlice()
+	vals, err := activeRecordsScript.Run(ctx, s.rdb, s.freezeKeys(), now.UnixMilli()).StringSlice()
 	if err != nil {
 		return nil, wrap("list freezes", err)
 	}

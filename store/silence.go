@@ -98,29 +98,6 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return 1
 `)
 
-// listSilencesScript purges silences that ended at or before now and returns
-// the records of the rest, ordered by end.
-// KEYS: records hash, end index zset. ARGV: now ms.
-var listSilencesScript = redis.NewScript(`
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-if #expired > 0 then
-  for i = 1, #expired, 500 do
-    redis.call('HDEL', KEYS[1], unpack(expired, i, math.min(i + 499, #expired)))
-  end
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-end
-local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
-if #ids == 0 then return {} end
-local out = {}
-for i = 1, #ids, 500 do
-  local vals = redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 499, #ids)))
-  for _, v in ipairs(vals) do
-    if v then out[#out+1] = v end
-  end
-end
-return out
-`)
-
 func (s *Store) silenceKeys() []string {
 	return []string{s.key("silences"), s.key("silences", "_end"), s.key("audit")}
 }
@@ -218,7 +195,7 @@ func (s *Store) RemoveSilence(ctx context.Context, id, by string, now time.Time)
 // one round trip that also purges the ones that have ended.
 func (s *Store) Silences(ctx context.Context, now time.Time) ([]Silence, error) {
 	keys := s.silenceKeys()[:2]
-	vals, err := listSilencesScript.Run(ctx, s.rdb, keys, now.UnixMilli()).StringSlice()
+	vals, err := activeRecordsScript.Run(ctx, s.rdb, keys, now.UnixMilli()).StringSlice()
 	if err != nil {
 		return nil, wrap("list silences", err)
 	}

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,22 +170,13 @@ func (s *Store) SourceStatuses(ctx context.Context) ([]SourceStatus, error) {
 		return nil, wrap("read sources", err)
 	}
 	out := make([]SourceStatus, 0, len(m))
-	for _, k := range sortedMapKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		var st SourceStatus
 		if json.Unmarshal([]byte(m[k]), &st) == nil {
 			out = append(out, st)
 		}
 	}
 	return out, nil
-}
-
-func sortedMapKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // registerScript adds a site not seen before as "unknown" without recording
@@ -203,7 +196,7 @@ func (s *Store) SyncSites(ctx context.Context, sites []SiteStatus, now time.Time
 	for _, st := range sites {
 		keep[st.Key] = true
 		st.State, st.LastChecked = "unknown", time.Time{}
-		st.Error = cmpOrStr(st.Error, "not checked yet")
+		st.Error = cmp.Or(st.Error, "not checked yet")
 		data, _ := json.Marshal(st)
 		err := registerScript.Run(ctx, s.rdb, []string{s.siteKey(st.Key), s.key("sites")}, now.UnixMilli(), data, st.Key).Err()
 		if err != nil {
@@ -222,11 +215,4 @@ func (s *Store) SyncSites(ctx context.Context, sites []SiteStatus, now time.Time
 		}
 	}
 	return nil
-}
-
-func cmpOrStr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
