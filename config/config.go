@@ -45,6 +45,8 @@ type Config struct {
 	Clients      map[string]Client `yaml:"clients"`
 	Integrations Integrations      `yaml:"integrations"`
 	Uptime       Uptime            `yaml:"uptime"`
+	Servers      Servers           `yaml:"servers"`
+	Cost         Cost              `yaml:"cost"`
 	Log          Log               `yaml:"log"`
 
 	// Location is TimeZone loaded; filled by Load.
@@ -89,6 +91,13 @@ type Client struct {
 	Severity string `yaml:"severity"`
 	// Sites are the client's uptime checks.
 	Sites []Site `yaml:"sites"`
+	// AWS locates the client's servers and costs; nil: none watched.
+	AWS *ClientAWS `yaml:"aws"`
+	// HostingQuote is the monthly hosting cost quoted to the client (in
+	// Cost.Currency); 0: no quote, so no forecast-over-quote alerts.
+	HostingQuote float64 `yaml:"hosting_quote"`
+	// Thresholds override Servers.Thresholds for this client.
+	Thresholds Thresholds `yaml:"thresholds"`
 }
 
 // Site is one uptime check of a client: watched by StatusCake (statuscake_id)

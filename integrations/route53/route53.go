@@ -12,8 +12,9 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
+
+	"github.com/383project/opsbot/integrations/awsapi"
 )
 
 // DefaultRegion is the signing region when Config.Region is empty. Route 53
@@ -57,26 +58,11 @@ func NewWithAWSConfig(awsCfg aws.Config, cfg Config, hc *http.Client, log *slog.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	awsCfg = awsCfg.Copy()
-	if cfg.Region != "" {
-		awsCfg.Region = cfg.Region
+	if cfg.Region == "" && awsCfg.Region == "" {
+		cfg.Region = DefaultRegion
 	}
-	if awsCfg.Region == "" {
-		awsCfg.Region = DefaultRegion
-	}
-	if cfg.AccessKeyID != "" || cfg.SecretAccessKey != "" {
-		awsCfg.Credentials = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")
-	}
-	if hc != nil {
-		awsCfg.HTTPClient = hc
-	}
-	if cfg.RetryMaxAttempts > 0 {
-		awsCfg.RetryMaxAttempts = cfg.RetryMaxAttempts
-	}
-	api := r53.NewFromConfig(awsCfg, func(o *r53.Options) {
-		if cfg.EndpointURL != "" {
-			o.BaseEndpoint = aws.String(cfg.EndpointURL)
-		}
-	})
+	c := awsapi.AWSConfig(awsCfg, awsapi.Config{Region: cfg.Region, EndpointURL: cfg.EndpointURL,
+		AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey, RetryMaxAttempts: cfg.RetryMaxAttempts}, hc)
+	api := r53.NewFromConfig(c, func(o *r53.Options) { o.BaseEndpoint = awsapi.Endpoint(awsapi.Config{EndpointURL: cfg.EndpointURL}) })
 	return &Client{api: api, log: log}
 }
