@@ -25,6 +25,7 @@ type background struct {
 	alerter *jobs.Alerter
 	pager   *pagerduty.Client // nil without PAGERDUTY_TOKEN and routing keys
 	uptime  *uptimeMonitor
+	changes *changeWiring
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -45,7 +46,14 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 		bg.pager = pagerduty.New(pdCfg, hc, log.With("component", "pagerduty"))
 		pager = bg.pager
 	}
-	bg.outbox = jobs.NewOutbox(st, poster, pager, jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing})
+	cw, err := newChangeWiring(context.Background(), cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	bg.changes = cw
+	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing}
+	cw.outboxOptions(&obo, st)
+	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler")})
 	bg.alerter = jobs.NewAlerter(st, bg.outbox.Nudge)
 	um, err := newUptimeMonitor(cfg, st, bg, log)
@@ -61,6 +69,8 @@ func (bg *background) wire(d *commands.Deps) {
 	d.Alerts = bg.alerter
 	d.Sites, d.SLATargets = bg.st, slaTargets(bg.cfg)
 	d.Schedules = bg.cfg.Integrations.PagerDuty.Schedules
+	bg.changes.wire(d, bg.st)
+	d.Nudge = bg.outbox.Nudge
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {

@@ -55,7 +55,7 @@ type opsbot struct {
 	exit     chan int
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -65,9 +65,16 @@ func freeAddr(t *testing.T) string {
 }
 
 // start runs the whole program against a fresh fake Slack and redis-server.
-func start(t *testing.T, env map[string]string) *opsbot {
+func start(t testing.TB, env map[string]string) *opsbot {
 	t.Helper()
-	o := &opsbot{fake: slacktest.New(t), redis: redistest.Start(t), logs: &syncBuffer{}, exit: make(chan int, 1), httpAddr: freeAddr(t)}
+	return startOn(t, env, redistest.Start(t))
+}
+
+// startOn is start on a given redis-server (e.g. a persistent one for
+// restart tests).
+func startOn(t testing.TB, env map[string]string, rs *redistest.Server) *opsbot {
+	t.Helper()
+	o := &opsbot{fake: slacktest.New(t), redis: rs, logs: &syncBuffer{}, exit: make(chan int, 1), httpAddr: freeAddr(t)}
 	o.rdb = o.redis.Client(t)
 	o.fake.AddUser(slacktest.User{ID: "UALICE0001", Name: "alice", Email: "alice@example.com"})
 	o.fake.AddUser(slacktest.User{ID: "UBOB000001", Name: "bob", Email: "bob@example.com"})
@@ -99,14 +106,14 @@ func start(t *testing.T, env map[string]string) *opsbot {
 }
 
 // command sends /ops text and returns the reply posted to its response_url.
-func (o *opsbot) command(t *testing.T, user, text string) string {
+func (o *opsbot) command(t testing.TB, user, text string) string {
 	t.Helper()
 	return o.replyTo(t, func() string { return o.fake.SlashCommand(user, "C0OPS0001", text) })
 }
 
 // replyTo sends an envelope and returns the reply posted to a response_url
 // after it (tests send one envelope at a time).
-func (o *opsbot) replyTo(t *testing.T, send func() string) string {
+func (o *opsbot) replyTo(t testing.TB, send func() string) string {
 	t.Helper()
 	sent := time.Now()
 	env := send()
@@ -147,7 +154,7 @@ func flatten(v any) string {
 
 func isString(v any) bool { _, ok := v.(string); return ok }
 
-func (o *opsbot) get(t *testing.T, path string) (int, string) {
+func (o *opsbot) get(t testing.TB, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get("http://" + o.httpAddr + path)
 	if err != nil {

@@ -30,6 +30,9 @@ type Handler interface {
 	Command(ctx context.Context, c commands.Command) commands.Reply
 	Action(ctx context.Context, a commands.Action) commands.Reply
 	Submit(ctx context.Context, s commands.Submission) commands.SubmitResult
+	// LinkShared answers a link_shared event with URL → unfurl attachment;
+	// nil (or empty) means no unfurl.
+	LinkShared(ctx context.Context, ev commands.LinkShared) map[string]slack.Attachment
 }
 
 // Deduper remembers envelopes already handled (Redis SET NX in production).
@@ -81,6 +84,9 @@ type Bot struct {
 	sm        *socketmode.Client
 	dedup     Deduper
 	hooksHost map[string]bool // hosts a response_url may point at
+	// selfID is the bot's user ID from auth.test, set by Run before any
+	// envelope is handled; events from it (its own messages) are ignored.
+	selfID string
 
 	connected atomic.Bool
 	everUp    atomic.Bool
@@ -136,6 +142,7 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 		return nil // ctx ended before Slack answered
 	}
 	b.log.Info("slack bot token accepted", "team", auth.Team, "bot_user_id", auth.UserID)
+	b.selfID = auth.UserID
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -210,6 +217,9 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 		return
 	case socketmode.EventTypeInvalidAuth:
 		b.log.Error("slack rejected the app token (invalid_auth)")
+		return
+	case socketmode.EventTypeErrorBadMessage:
+		b.ackUnparsed(evt)
 		return
 	}
 	req := evt.Request

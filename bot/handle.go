@@ -15,6 +15,7 @@ import (
 
 	"github.com/383project/opsbot/commands"
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -30,6 +31,8 @@ func (b *Bot) handle(ctx context.Context, evt socketmode.Event, h Handler) {
 		b.deliver(ctx, reply, data.TriggerID, data.ResponseURL, data.ChannelID, data.UserID, "")
 	case slack.InteractionCallback:
 		b.handleInteraction(ctx, data, h)
+	case slackevents.EventsAPIEvent:
+		b.handleEvent(ctx, data, h)
 	default:
 		b.log.Debug("envelope ignored", "type", evt.Type)
 	}

@@ -22,8 +22,9 @@ const user = "USUBMIT001"
 
 // stubRouter stands in for the commands router; nil funcs answer with zero values.
 type stubRouter struct {
-	command func(context.Context, commands.Command) commands.Reply
-	submit  func(context.Context, commands.Submission) commands.SubmitResult
+	command    func(context.Context, commands.Command) commands.Reply
+	submit     func(context.Context, commands.Submission) commands.SubmitResult
+	linkShared func(context.Context, commands.LinkShared) map[string]slack.Attachment
 }
 
 func (r *stubRouter) Command(ctx context.Context, c commands.Command) commands.Reply {
@@ -40,6 +41,13 @@ func (r *stubRouter) Submit(ctx context.Context, s commands.Submission) commands
 		return commands.SubmitResult{}
 	}
 	return r.submit(ctx, s)
+}
+
+func (r *stubRouter) LinkShared(ctx context.Context, ev commands.LinkShared) map[string]slack.Attachment {
+	if r.linkShared == nil {
+		return nil
+	}
+	return r.linkShared(ctx, ev)
 }
 
 // memDedup is an in-memory Deduper.

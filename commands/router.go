@@ -51,6 +51,25 @@ type Deps struct {
 	ChangeLog ChangeLogReader // nil: no change log (/ops changelog says so)
 	Files     Uploader        // nil: file uploads not wired (/ops changelog export says so)
 	Freezes   FreezeView      // nil: deploy freezes not wired (/ops freeze says so)
+
+	Servers           ServersView                       // nil: server monitoring not configured (/ops servers says so)
+	Thresholds        ThresholdStore                    // nil: /ops threshold says overrides are not available
+	ServerThresholds  map[string]store.ServerThresholds // client key → configured thresholds (the client's over servers.thresholds; zero = unset)
+	ThresholdDefaults store.ServerThresholds            // built-in defaults (config.DefaultCPU, DefaultFreeStorageGB, DefaultPeriods, DefaultSpikeFactor)
+
+	Costs       CostView           // nil: cost monitoring not configured (/ops cost says so)
+	CostRefresh CostRefresher      // nil: `/ops cost --refresh` says it is not available
+	CostQuotes  map[string]float64 // client key → monthly hosting quote, for every client with AWS cost scope (0: no quote)
+
+	Changes        ChangeStore    // nil: change requests not wired (/ops change says so)
+	Issues         IssueSource    // nil: GitHub not configured (links refused, no pre-fill)
+	Smoke          SmokeRunner    // nil: smoke checks cannot run (an admin may waive them)
+	DNS            DNSCutter      // nil: no Route 53 (cut-over is done by hand, recorded here)
+	CostEstimates  CostEstimate   // nil: current monthly cost typed by hand
+	ChangeSettings ChangeSettings // channels, approvers, approval lifetime
+	// Nudge wakes the outbox worker after a handler queued deliveries, so a
+	// message is updated at once instead of at the worker's next poll.
+	Nudge func()
 }
 
 // Router is the whole /ops surface behind one authorisation gate: every

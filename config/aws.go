@@ -12,6 +12,9 @@ type ClientAWS struct {
 	CostTag   *Tag     `yaml:"cost_tag"`   // cost allocation tag selecting the client's costs
 	Regions   []string `yaml:"regions"`    // default: integrations.aws.region
 	RoleARN   string   `yaml:"role_arn"`   // role to assume for EC2, RDS and CloudWatch
+	// ExternalID is sent with sts:AssumeRole of RoleARN when the client's
+	// trust policy requires one (deploy/iam-client-trust.json); not a secret.
+	ExternalID string `yaml:"external_id"`
 	// Instances and Databases name EC2 instance IDs and RDS DB instance
 	// identifiers to watch; ResourceTag selects more by tag.
 	Instances   []string `yaml:"instances"`

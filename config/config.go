@@ -20,6 +20,14 @@
 // key upper-cased with - as _), each also readable from the file named by
 // NAME_FILE (for Docker and Kubernetes secrets).
 //
+// AWS credentials are never read here: the AWS SDK takes them from its usual
+// chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+// AWS_PROFILE, web identity / IRSA, the instance role). The SDK also honours
+// AWS_REGION (used when integrations.aws.region is empty),
+// AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (e.g.
+// AWS_ENDPOINT_URL_COST_EXPLORER, AWS_ENDPOINT_URL_EC2), AWS_MAX_ATTEMPTS and
+// the other AWS_* settings of the shared config.
+//
 // The package is a leaf: it imports nothing of this module.
 package config
 
@@ -47,6 +55,7 @@ type Config struct {
 	Uptime       Uptime            `yaml:"uptime"`
 	Servers      Servers           `yaml:"servers"`
 	Cost         Cost              `yaml:"cost"`
+	Changes      Changes           `yaml:"changes"`
 	Log          Log               `yaml:"log"`
 
 	// Location is TimeZone loaded; filled by Load.
@@ -98,6 +107,13 @@ type Client struct {
 	HostingQuote float64 `yaml:"hosting_quote"`
 	// Thresholds override Servers.Thresholds for this client.
 	Thresholds Thresholds `yaml:"thresholds"`
+	// Repos are the client's GitHub repositories ("owner/name"): a major
+	// change freezes their deploys, and an issue link from one of them
+	// pre-selects the client in a change request.
+	Repos []string `yaml:"repos"`
+	// GitHubComments: comment on a change request's GitHub issue at each
+	// state change (default true).
+	GitHubComments *bool `yaml:"github_comments"`
 }
 
 // Site is one uptime check of a client: watched by StatusCake (statuscake_id)
@@ -150,10 +166,29 @@ type ClientChannels struct {
 type Integrations struct {
 	PagerDuty  PagerDuty `yaml:"pagerduty"`
 	StatusCake Endpoint  `yaml:"statuscake"`
-	GitHub     Endpoint  `yaml:"github"`
+	GitHub     GitHub    `yaml:"github"`
 	Detectify  Endpoint  `yaml:"detectify"`
 	LoaderIO   Endpoint  `yaml:"loaderio"`
 	AWS        AWS       `yaml:"aws"`
+}
+
+// GitHub is the GitHub API (api_url for GitHub Enterprise, e.g.
+// https://ghe.example.com/api/v3/) and the web hosts whose issue links are
+// accepted besides github.com (e.g. ghe.example.com).
+type GitHub struct {
+	APIURL   string   `yaml:"api_url"`
+	WebHosts []string `yaml:"web_hosts"`
+}
+
+// Changes configures change requests (the Infrastructure Modification Process).
+type Changes struct {
+	// Channel holds each request's one message; default channels.support.
+	Channel string `yaml:"channel"`
+	// Approvers are the roles that must each approve a cost increase:
+	// stakeholder and/or finance (default both).
+	Approvers []string `yaml:"approvers"`
+	// ApprovalTTL is how long an approval stays valid; default 72h, 0s: forever.
+	ApprovalTTL *Duration `yaml:"approval_ttl"`
 }
 
 // Endpoint is one API's base URL.

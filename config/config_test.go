@@ -79,19 +79,34 @@ func TestLoadFullFile(t *testing.T) {
 							Keyword: `"status":"ok"`, Host: "api.internal", Method: "HEAD",
 						}},
 				},
+				AWS: &ClientAWS{
+					AccountID: "012345678901", CostTag: &Tag{Key: "client", Value: "acme"},
+					Regions: []string{"eu-west-1", "us-gov-west-1"}, RoleARN: "arn:aws:iam::012345678901:role/ops/opsbot-acme",
+					ExternalID: "opsbot-acme-7f3c9a",
+					Instances:  []string{"i-0abcd1234ef567890", "i-1234abcd"}, Databases: []string{"acme-prod-db"},
+					ResourceTag: &Tag{Key: "opsbot", Value: "watch"},
+				},
+				HostingQuote: 1250.50,
+				Thresholds:   Thresholds{CPU: 75, StatusChecks: boolPtr(false)},
 			},
 			"own-infra": {
 				Name: "own-infra", Channels: ClientChannels{Alerts: "#ops-alerts"}, SLATarget: 99.9, Severity: "critical",
 				Sites: []Site{{Name: "status", URL: "http://10.0.0.5:8080/healthz", Severity: "critical", FailAfter: 3, RecoverAfter: 2,
 					Probe: &Probe{Interval: Duration(time.Minute), Timeout: Duration(10 * time.Second), Method: "GET"}}},
+				AWS: &ClientAWS{Regions: []string{"eu-central-1"}, Instances: []string{"i-0fedcba9876543210"}},
 			},
 		},
 		Uptime: Uptime{StatusCakeInterval: Duration(2 * time.Minute), ProbeConcurrency: 16, AllowPrivate: true},
+		Servers: Servers{Interval: Duration(2 * time.Minute), Period: Duration(time.Minute),
+			Thresholds: Thresholds{CPU: 85, FreeStorageGB: 10.5, Periods: 2, SpikeFactor: 3, StatusChecks: boolPtr(true)}},
+		Cost: Cost{Currency: "EUR", RefreshAt: "05:30", MaxAge: Duration(12 * time.Hour), AnomalyFactor: 2, AnomalyMinimum: 25, QuoteStep: 5,
+			WeeklyReport: WeeklyReport{Enabled: boolPtr(true), Day: "friday", Time: "16:00", TimeZone: "America/New_York"}},
+		Changes: Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
 		Integrations: Integrations{
 			PagerDuty: PagerDuty{APIURL: "https://api.eu.pagerduty.com", EventsURL: "https://events.eu.pagerduty.com",
 				Schedules: map[string]string{"primary": "PABC123", "db-team": "P0DB0001"}},
 			StatusCake: Endpoint{APIURL: "http://statuscake.test/v1"},
-			GitHub:     Endpoint{APIURL: "https://ghe.example.com/api/v3/"},
+			GitHub:     GitHub{APIURL: "https://ghe.example.com/api/v3/"},
 			Detectify:  Endpoint{APIURL: "https://api.detectify.com/rest"},
 			LoaderIO:   Endpoint{APIURL: "https://api.loader.io/v2"},
 			AWS:        AWS{Region: "eu-central-1", EndpointURL: "http://localstack:4566"},
@@ -260,3 +275,5 @@ log:
 		}
 	}
 }
+
+func durationPtr(d time.Duration) *Duration { v := Duration(d); return &v }

@@ -35,6 +35,13 @@ func FuzzLoad(f *testing.F) {
 		"clients:\n  acme: &c\n    name: x\n  b: *c\n  c: *c\n",
 		"clients:\n  a:\n    sites:\n      - {name: x, url: 'http://x/', probe: {interval: 5 minutes, timeout: ${T}}}\n",
 		"uptime:\n  statuscake_interval: &d 1m\n  probe_concurrency: *d\ntimezone: *d\n",
+		"clients:\n  a:\n    aws: {account_id: \"123456789012\", regions: [eu-west-1], instances: [i-12345678], databases: [db-1]}\n" +
+			"    hosting_quote: .nan\n    thresholds: {cpu: 150, status_checks: false}\n",
+		"clients:\n  a:\n    aws: &w {cost_tag: {key: k, value: v}, role_arn: arn:aws:iam::123456789012:role/x}\n  b:\n    aws: *w\n" +
+			"integrations:\n  aws:\n    region: eu-west-1\n",
+		"clients:\n  a:\n    aws: {resource_tag: {value: v}, instances: ~}\n  b:\n    aws: []\n",
+		"servers:\n  interval: 90s\n  period: ${P:-1m}\n  thresholds: {spike_factor: .inf, periods: 1e3}\n",
+		"cost:\n  refresh_at: 06:00\n  max_age: -1h\n  weekly_report: {enabled: yes, day: Monday, time: 9, timezone: Local}\n",
 	} {
 		f.Add(seed)
 	}

@@ -179,6 +179,8 @@ func applyDefaults(cfg *Config) {
 		}
 	}
 	applyUptimeDefaults(cfg)
+	applyAWSDefaults(cfg)
+	applyChangeDefaults(cfg)
 }
 
 func dedupe(ids []string) []string {

@@ -76,6 +76,8 @@ func validate(cfg *Config, c *collector) {
 		c.add("log.format", "%q is not one of json, text", cfg.Log.Format)
 	}
 	validateUptime(cfg, c)
+	validateAWS(cfg, c)
+	validateChanges(cfg, c)
 	validateSecrets(&cfg.Secrets, c)
 }
 

@@ -148,12 +148,19 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	return fields
 }
 
-var reSecretKey = regexp.MustCompile(`(?i)token|secret|passw|api_?key|routing_?key|credential|redis_url`)
+var (
+	reSecretKey    = regexp.MustCompile(`(?i)token|secret|passw|api_?key|routing_?key|credential|redis_url`)
+	reAWSSecretKey = regexp.MustCompile(`(?i)^aws_|access_?key|session_?token|secret_?key`)
+)
 
 // unknownKey explains an unknown key: a secret that belongs in the
 // environment, a likely typo, or the keys allowed there.
 func unknownKey(path, key string, fields map[string]reflect.Type) string {
 	msg := fmt.Sprintf("unknown key %q", key)
+	if reAWSSecretKey.MatchString(key) {
+		return msg + ": AWS credentials are never read from the file; the AWS SDK takes them from its own chain " +
+			"(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, IRSA or an instance role)"
+	}
 	if reSecretKey.MatchString(key) || path == "redis.url" {
 		return msg + ": secrets are never read from the file; set SLACK_BOT_TOKEN, SLACK_APP_TOKEN, " +
 			"REDIS_URL, PAGERDUTY_TOKEN, PAGERDUTY_ROUTING_KEY[_<CLIENT>], STATUSCAKE_TOKEN or GITHUB_TOKEN " +

@@ -35,17 +35,14 @@ type Subject struct {
 
 // Outbox kinds.
 const (
-	kindSlackAlert  = "slack.alert"  // post or update the alert's one message
-	kindSlackThread = "slack.thread" // a line in the alert message's thread
-	kindPager       = "pagerduty"    // an Events v2 event
-	kindSlackPost   = "slack.post"   // a standalone message
+	kindSlackAlert  = "slack.alert"       // post or update the alert's one message
+	kindSlackThread = "slack.thread"      // a line in the alert message's thread
+	kindPager       = "pagerduty"         // an Events v2 event
+	kindSlackPost   = store.KindSlackPost // a standalone message
 )
 
 // postPayload is a standalone message to a channel.
-type postPayload struct {
-	Channel string `json:"channel"`
-	Text    string `json:"text"`
-}
+type postPayload = store.PostPayload
 
 // alertPayload is a slack.alert delivery: the message as it was at the
 // transition, and the firing it belongs to (its message is found by it).

@@ -43,6 +43,10 @@ type OutboxOptions struct {
 	BaseBackoff time.Duration // first retry delay, doubling up to 5 min; 1 s
 	// RoutingKey resolves a PagerRef to the PagerDuty routing key.
 	RoutingKey func(ref string) (string, bool)
+	// Changes keeps change requests' messages (nil: change items fail).
+	Changes ChangeMessages
+	// GitHub comments on change requests' issues (nil: comments are dropped).
+	GitHub IssueCommenter
 }
 
 // Outbox delivers queued Slack messages and PagerDuty events, retrying
@@ -179,6 +183,9 @@ func backoff(base time.Duration, attempts int, retryAfter time.Duration) time.Du
 }
 
 func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
+	if ok, err := ob.deliverChange(ctx, c); ok {
+		return err
+	}
 	switch c.Item.Kind {
 	case kindSlackAlert:
 		return ob.deliverAlert(ctx, c)

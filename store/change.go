@@ -201,10 +201,18 @@ type ChangeRequest struct {
 	Approvals   []Approval    `json:"approvals,omitempty"` // valid for the current proposal version
 	Rejection   *Approval     `json:"rejection,omitempty"`
 	History     []ChangeEvent `json:"history"`
-	Channel     string        `json:"channel,omitempty"`    // where its one message lives
-	MessageTS   string        `json:"message_ts,omitempty"` // that message, once posted
-	Version     int64         `json:"version"`              // bumped on every save
-	CreatedAt   time.Time     `json:"created_at"`
+	// Smoke checks of the new infrastructure, their last results and an
+	// admin's waiver (see change_cutover.go).
+	SmokeChecks  []SmokeCheck  `json:"smoke_checks,omitempty"`
+	SmokeResults []SmokeResult `json:"smoke_results,omitempty"`
+	SmokeWaiver  *Waiver       `json:"smoke_waiver,omitempty"`
+	// DNS is the cut-over's record keeping: the records before the
+	// cut-over, kept to restore them exactly.
+	DNS       *DNSState `json:"dns,omitempty"`
+	Channel   string    `json:"channel,omitempty"`    // where its one message lives
+	MessageTS string    `json:"message_ts,omitempty"` // that message, once posted
+	Version   int64     `json:"version"`              // bumped on every save
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Errors of the change request machine. Messages are fit to show to people.
@@ -537,9 +545,14 @@ func (c *ChangeRequest) SmokeTest(by string, at time.Time) error {
 	return c.move("smoke test", []ChangeState{ChangeProvisioning}, ChangeSmokeTesting, by, at, "")
 }
 
-// CutOver records that DNS now points at the new infrastructure. Whether
-// the smoke checks passed (or were waived) is the caller's to check.
+// CutOver records that DNS now points at the new infrastructure. It is
+// refused unless the smoke checks passed or were waived (CutOverAllowed).
 func (c *ChangeRequest) CutOver(by string, at time.Time) error {
+	if c.State == ChangeSmokeTesting {
+		if err := c.CutOverAllowed(); err != nil {
+			return err
+		}
+	}
 	return c.move("cut over", []ChangeState{ChangeSmokeTesting}, ChangeCutOver, by, at, "")
 }
 

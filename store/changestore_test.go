@@ -204,7 +204,13 @@ func TestChangeLogByMonth(t *testing.T) {
 				return err
 			}
 		}
-		for i, step := range []func(string, time.Time) error{c.Schedule, c.Provision, c.SmokeTest, c.CutOver, c.Verify, c.Retire, c.Close} {
+		smokeWaived := func(by string, at time.Time) error {
+			if err := c.SmokeTest(by, at); err != nil {
+				return err
+			}
+			return c.Waive(by, "checked by hand", at)
+		}
+		for i, step := range []func(string, time.Time) error{c.Schedule, c.Provision, smokeWaived, c.CutOver, c.Verify, c.Retire, c.Close} {
 			if err := step(crSupport, nov.Add(time.Duration(i)*time.Hour)); err != nil {
 				return err
 			}

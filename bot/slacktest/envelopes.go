@@ -192,13 +192,19 @@ func (s *Server) ViewClosed(userID, viewID string) string {
 // fresh event_id "EvN"; returns the envelope ID and the event_id.
 func (s *Server) EventCallback(event any, retryAttempt int) (envelopeID, eventID string) {
 	eventID = s.newID("event", "Ev%08d")
-	now := time.Now()
+	return s.EventCallbackWithID(eventID, event, retryAttempt), eventID
+}
+
+// EventCallbackWithID is EventCallback with a caller-chosen event_id, e.g. to
+// redeliver an event under a new envelope as Slack does; returns the new
+// envelope ID.
+func (s *Server) EventCallbackWithID(eventID string, event any, retryAttempt int) (envelopeID string) {
 	p := map[string]any{
 		"token": VerificationToken, "team_id": TeamID, "api_app_id": AppID,
-		"type": "event_callback", "event_id": eventID, "event_time": now.Unix(), "event": event,
+		"type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix(), "event": event,
 		"authorizations": []any{map[string]any{"team_id": TeamID, "user_id": BotUserID, "is_bot": true}},
 	}
-	return s.SendEnvelope("events_api", p, false, retryAttempt), eventID
+	return s.SendEnvelope("events_api", p, false, retryAttempt)
 }
 
 // basePayload is the common part of interactive payloads. s.mu held.

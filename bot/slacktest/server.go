@@ -12,7 +12,8 @@
 // response_url hooks under /hooks/ and file uploads under /upload/. Every
 // HTTP request is recorded as a [Call]; every ack written by the client is
 // recorded as an [Ack]. Envelopes are pushed to the bot with SlashCommand,
-// BlockAction, ViewSubmission and SendEnvelope.
+// BlockAction, ViewSubmission, EventCallback, LinkShared and SendEnvelope;
+// chat.unfurl calls are kept as [Unfurl]s.
 //
 // All methods are safe for concurrent use. The fake never logs; it is shut
 // down by t.Cleanup (sockets closed, handler goroutines waited for, HTTP
@@ -152,6 +153,7 @@ type Server struct {
 	files     map[string]*pendingFile
 	fileOrder []string
 	views     map[string]json.RawMessage
+	unfurls   []Unfurl
 	homeViews map[string]string // user -> view id
 	triggers  map[string]*trigger
 	tickets   map[string]bool

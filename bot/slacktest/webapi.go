@@ -28,7 +28,7 @@ func init() {
 		"chat.postMessage":             (*Server).chatPostMessage,
 		"chat.update":                  (*Server).chatUpdate,
 		"chat.postEphemeral":           (*Server).chatPostEphemeral,
-		"chat.unfurl":                  func(*Server, Call) map[string]any { return ok() },
+		"chat.unfurl":                  (*Server).chatUnfurl,
 		"conversations.open":           (*Server).conversationsOpen,
 		"users.info":                   (*Server).usersInfo,
 		"users.list":                   (*Server).usersList,

@@ -28,6 +28,9 @@ type Config struct {
 	// RoleARN, when set, is assumed (sts:AssumeRole) with the credentials
 	// above, for a client's own AWS account.
 	RoleARN string
+	// ExternalID is sent with the AssumeRole call when the client's trust
+	// policy requires one (sts:ExternalId).
+	ExternalID string
 	// STSEndpointURL overrides the STS endpoint used to assume RoleARN.
 	STSEndpointURL string
 	// RetryMaxAttempts is the SDK's attempt limit per call (throttling and 5xx
@@ -40,7 +43,8 @@ const DefaultRegion = "us-east-1"
 
 // AWSConfig derives the aws.Config for cfg from base (typically from
 // config.LoadDefaultConfig; the zero aws.Config in tests). hc, when not
-// nil, replaces base.HTTPClient. Without credentials anywhere, requests go
+// nil, replaces base.HTTPClient; either way requests go through a
+// transport that buffers their bodies. Without credentials anywhere, requests go
 // unsigned, which only a fake accepts.
 func AWSConfig(base aws.Config, cfg Config, hc *http.Client) aws.Config {
 	c := base.Copy()
@@ -53,8 +57,9 @@ func AWSConfig(base aws.Config, cfg Config, hc *http.Client) aws.Config {
 	if cfg.AccessKeyID != "" || cfg.SecretAccessKey != "" {
 		c.Credentials = credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")
 	}
-	if hc != nil {
-		c.HTTPClient = hc
+	if hc != nil || c.HTTPClient == nil {
+		// Every AWS client gets request bodies buffered (see bufferedBodies).
+		c.HTTPClient = httpClient(hc)
 	}
 	if cfg.RetryMaxAttempts > 0 {
 		c.RetryMaxAttempts = cfg.RetryMaxAttempts
@@ -67,6 +72,9 @@ func AWSConfig(base aws.Config, cfg Config, hc *http.Client) aws.Config {
 		})
 		c.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "opsbot"
+			if cfg.ExternalID != "" {
+				o.ExternalID = aws.String(cfg.ExternalID)
+			}
 		}))
 	}
 	return c

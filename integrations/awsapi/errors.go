@@ -26,6 +26,7 @@ var authCodes = map[string]bool{
 	"AccessDenied": true, "AccessDeniedException": true, "InvalidClientTokenId": true,
 	"SignatureDoesNotMatch": true, "ExpiredToken": true, "UnrecognizedClientException": true,
 	"MissingAuthenticationToken": true, "IncompleteSignature": true,
+	"UnauthorizedOperation": true, // EC2's access denied
 }
 
 // Classify turns an SDK error into opsbot's: throttling, 5xx and network

@@ -1,0 +1,133 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/383project/opsbot/chat"
+	"github.com/383project/opsbot/integrations"
+	"github.com/383project/opsbot/store"
+	"github.com/slack-go/slack"
+)
+
+// ChangeMessages is what the outbox needs to keep a change request's one
+// message: find the request and save where its message was posted.
+// *store.Store satisfies it.
+type ChangeMessages interface {
+	GetChange(ctx context.Context, id string) (store.ChangeRequest, error)
+	UpdateChange(ctx context.Context, id string, now time.Time, fn func(*store.ChangeRequest) ([]store.OutboxItem, error)) (store.ChangeRequest, error)
+}
+
+// IssueCommenter comments on a GitHub issue named "owner/repo#42".
+type IssueCommenter interface {
+	CommentOnIssue(ctx context.Context, issue, markdown string) error
+}
+
+// errNoMessageYet defers a thread line until the request's message exists.
+var errNoMessageYet = fmt.Errorf("%w (change request)", errWaiting)
+
+// deliverChange handles the change request kinds; ok is false for other kinds.
+func (ob *Outbox) deliverChange(ctx context.Context, c store.Claimed) (ok bool, err error) {
+	switch c.Item.Kind {
+	case store.KindChangeMessage:
+		return true, ob.deliverChangeMessage(ctx, c)
+	case store.KindChangeThread:
+		var p store.ChangeThread
+		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+			return true, fmt.Errorf("change thread payload: %w", err)
+		}
+		if ob.o.Changes == nil {
+			return true, errors.New("change requests are not wired")
+		}
+		cr, err := ob.o.Changes.GetChange(ctx, p.ID)
+		if err != nil {
+			return true, changeReadError(err)
+		}
+		if cr.MessageTS == "" {
+			return true, errNoMessageYet
+		}
+		_, err = ob.poster.Post(ctx, cr.Channel, chat.Message{Text: p.Text, ThreadTS: cr.MessageTS})
+		return true, err
+	case store.KindGitHubComment:
+		var p store.GitHubComment
+		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+			return true, fmt.Errorf("github comment payload: %w", err)
+		}
+		if ob.o.GitHub == nil {
+			return true, &permanentError{errors.New("GitHub is not configured")}
+		}
+		body := p.Body
+		if p.ChangeID != "" && ob.o.Changes != nil {
+			cr, err := ob.o.Changes.GetChange(ctx, p.ChangeID)
+			if err != nil {
+				return true, changeReadError(err)
+			}
+			if cr.MessageTS == "" {
+				return true, errNoMessageYet
+			}
+			body += "\n\n[Open in Slack](" + SlackMessageURL(cr.Channel, cr.MessageTS) + ")"
+		}
+		return true, ob.o.GitHub.CommentOnIssue(ctx, p.Issue, body)
+	}
+	return false, nil
+}
+
+// deliverChangeMessage posts the request's message the first time and
+// updates it in place afterwards. The queue is per request and FIFO, so the
+// last update delivered is the newest state.
+func (ob *Outbox) deliverChangeMessage(ctx context.Context, c store.Claimed) error {
+	var p store.ChangeMessage
+	if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+		return fmt.Errorf("change message payload: %w", err)
+	}
+	if ob.o.Changes == nil {
+		return errors.New("change requests are not wired")
+	}
+	msg := chat.Message{Text: p.Text}
+	if len(p.Blocks) > 0 {
+		var blocks slack.Blocks
+		if err := json.Unmarshal(p.Blocks, &blocks); err != nil {
+			return fmt.Errorf("change message blocks: %w", err)
+		}
+		msg.Blocks = blocks.BlockSet
+	}
+	cr, err := ob.o.Changes.GetChange(ctx, p.ID)
+	if err != nil {
+		return changeReadError(err)
+	}
+	if cr.MessageTS != "" {
+		return ob.poster.Update(ctx, cr.Channel, cr.MessageTS, msg)
+	}
+	ts, err := ob.poster.Post(ctx, p.Channel, msg)
+	if err != nil {
+		return err
+	}
+	_, err = ob.o.Changes.UpdateChange(ctx, p.ID, ob.o.Now(), func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
+		cr.Channel, cr.MessageTS = p.Channel, ts
+		return nil, nil
+	})
+	if err != nil {
+		// Posted but not saved: the next update would post again. Say so.
+		ob.o.Logger.Error("change message posted but its ts not saved", "change_id", p.ID, "ts", ts, "err", err)
+		return &permanentError{fmt.Errorf("save message ts of %s: %w", p.ID, err)}
+	}
+	return nil
+}
+
+// changeReadError makes a Redis failure retryable and a missing request final.
+func changeReadError(err error) error {
+	if errors.Is(err, store.ErrChangeNotFound) {
+		return &permanentError{err}
+	}
+	return &integrations.RetryableError{Op: "read change request", Err: err}
+}
+
+// SlackMessageURL links to a message; Slack redirects it to the workspace
+// for anyone who may see the channel.
+func SlackMessageURL(channel, ts string) string {
+	return "https://slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
+}
