@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/383project/opsbot/metrics"
 	"github.com/383project/opsbot/store"
 	"golang.org/x/sync/errgroup"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // background is the work opsbot does on its own: the outbox worker (on every
@@ -26,6 +29,7 @@ type background struct {
 	pager   *pagerduty.Client // nil without PAGERDUTY_TOKEN and routing keys
 	uptime  *uptimeMonitor
 	changes *changeWiring
+	aws     *awsMonitors
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -46,7 +50,15 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 		bg.pager = pagerduty.New(pdCfg, hc, log.With("component", "pagerduty"))
 		pager = bg.pager
 	}
-	cw, err := newChangeWiring(context.Background(), cfg, log)
+	// The default AWS configuration: credentials from the usual chain
+	// (environment, shared files, IAM role), resolved lazily, so a machine
+	// without AWS credentials fails at the first AWS call with a message
+	// naming the cause, not at start-up.
+	awsBase, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	cw, err := newChangeWiring(cfg, awsBase, log)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +73,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 		return nil, err
 	}
 	bg.uptime = um
+	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
 	return bg, nil
 }
 
@@ -71,6 +86,7 @@ func (bg *background) wire(d *commands.Deps) {
 	d.Schedules = bg.cfg.Integrations.PagerDuty.Schedules
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.outbox.Nudge
+	bg.aws.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {

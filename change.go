@@ -11,7 +11,7 @@ import (
 	"slices"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/383project/opsbot/commands"
 	"github.com/383project/opsbot/config"
@@ -29,11 +29,11 @@ type changeWiring struct {
 	issues    *issueSource
 	commenter *issueSource // nil without GITHUB_TOKEN: comments need one
 	smoke     *smokeRunner
-	dns       *dnsCutter // nil when Route 53 is unreachable by config
+	dns       *dnsCutter
 	settings  commands.ChangeSettings
 }
 
-func newChangeWiring(ctx context.Context, cfg *config.Config, log *slog.Logger) (*changeWiring, error) {
+func newChangeWiring(cfg *config.Config, awsBase aws.Config, log *slog.Logger) (*changeWiring, error) {
 	gh, err := github.New(github.Config{APIURL: cfg.Integrations.GitHub.APIURL, Token: cfg.Secrets.GitHubToken.Reveal()},
 		&http.Client{Timeout: 15 * time.Second}, log.With("component", "github"))
 	if err != nil {
@@ -47,18 +47,8 @@ func newChangeWiring(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 	if cfg.Secrets.GitHubToken != "" {
 		w.commenter = w.issues
 	}
-	// The default credential chain (environment, shared files, IAM role);
-	// it resolves lazily, so a machine without AWS credentials fails at the
-	// first cut-over with a message naming the cause, not at start-up.
-	// integrations.aws.endpoint_url (or AWS_ENDPOINT_URL_ROUTE_53) points it
-	// elsewhere, e.g. at LocalStack.
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
-	if err != nil {
-		log.Warn("AWS configuration not loaded: DNS cut-overs are off", "err", err)
-	} else {
-		r53cfg := route53.Config{Region: cfg.Integrations.AWS.Region, EndpointURL: cfg.Integrations.AWS.EndpointURL}
-		w.dns = &dnsCutter{r53: route53.NewWithAWSConfig(awsCfg, r53cfg, &http.Client{Timeout: 30 * time.Second}, log.With("component", "route53"))}
-	}
+	r53cfg := route53.Config{Region: cfg.Integrations.AWS.Region, EndpointURL: cfg.Integrations.AWS.EndpointURL}
+	w.dns = &dnsCutter{r53: route53.NewWithAWSConfig(awsBase, r53cfg, &http.Client{Timeout: 30 * time.Second}, log.With("component", "route53"))}
 	s := commands.ChangeSettings{
 		Channel: cfg.Changes.Channel, FinanceChannel: cfg.Channels.Finance, Approvers: cfg.Changes.Approvers,
 		ClientChannels: map[string]string{}, ClientRepos: map[string][]string{}, NoIssueComment: map[string]bool{},
@@ -89,10 +79,7 @@ func (w *changeWiring) outboxOptions(o *jobs.OutboxOptions, st *store.Store) {
 
 // wire hands the router its change request collaborators.
 func (w *changeWiring) wire(d *commands.Deps, st *store.Store) {
-	d.Changes, d.Issues, d.Smoke, d.ChangeSettings = st, w.issues, w.smoke, w.settings
-	if w.dns != nil {
-		d.DNS = w.dns
-	}
+	d.Changes, d.Issues, d.Smoke, d.DNS, d.ChangeSettings = st, w.issues, w.smoke, w.dns, w.settings
 }
 
 // issueSource validates links with the strict rules and reads and comments
