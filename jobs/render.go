@@ -24,12 +24,17 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	if u := chat.SafeURL(p.URL); u != "" {
 		name = "<" + u + "|" + name + ">"
 	}
+	// Sites go down; other monitors (servers, cost) breach a threshold.
+	down, since, during := "DOWN", "*Down since*\n", "*Down for*\n"
+	if a.Monitor != "" && a.Monitor != "uptime" {
+		down, since, during = "IN BREACH", "*In breach since*\n", "*In breach for*\n"
+	}
 	var head, word string
 	switch a.Status {
 	case store.AlertFiring:
-		head, word = ":red_circle:", "DOWN"
+		head, word = ":red_circle:", down
 	case store.AlertAcknowledged:
-		head, word = ":large_orange_circle:", "DOWN, acknowledged"
+		head, word = ":large_orange_circle:", down+", acknowledged"
 	default:
 		head, word = ":large_green_circle:", "RECOVERED"
 		if a.ResolvedBy != "" {
@@ -39,15 +44,15 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	text := fmt.Sprintf("%s *%s* is %s", head, name, word)
 	fields := []*slack.TextBlockObject{
 		md("*Client*\n" + chat.Escape(a.Client)),
-		md("*Down since*\n" + date(a.FailingSince)),
+		md(since + date(a.FailingSince)),
 	}
 	if a.LastError != "" {
 		fields = append(fields, md("*Error*\n"+chat.Escape(truncate(a.LastError, 300))))
 	}
 	if a.Status == store.AlertResolved {
-		fields = append(fields, md("*Down for*\n"+human(a.Downtime(a.ResolvedAt))))
+		fields = append(fields, md(during+human(a.Downtime(a.ResolvedAt))))
 	} else {
-		fields = append(fields, md("*Down for*\n"+human(a.Downtime(now))+" so far"))
+		fields = append(fields, md(during+human(a.Downtime(now))+" so far"))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(md(text), fields, nil)}
 	var notes []string
