@@ -27,5 +27,9 @@ bench: ## benchmarks; figures quoted in issue notes come from here
 
 fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz=FuzzTokenize -fuzztime=$(FUZZTIME) ./commands/
+	$(GO) test -run='^$$' -fuzz=FuzzParseMoney -fuzztime=$(FUZZTIME) ./commands/
+	$(GO) test -run='^$$' -fuzz=FuzzParseWindow -fuzztime=$(FUZZTIME) ./commands/
+	$(GO) test -run='^$$' -fuzz=FuzzParseDNSPlan -fuzztime=$(FUZZTIME) ./commands/
+	$(GO) test -run='^$$' -fuzz=FuzzParseSmokeChecks -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./config/
 	$(GO) test -run='^$$' -fuzz=FuzzMrkdwn -fuzztime=$(FUZZTIME) ./bot/console/

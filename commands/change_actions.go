@@ -21,15 +21,15 @@ func runChangeStep(ctx context.Context, c *Call, a Action) (Reply, error) {
 		return Reply{}, &UserError{Msg: "That button is malformed. Use the buttons of the request's latest message."}
 	}
 	id, drawn, name := parts[0], store.ChangeState(parts[1]), parts[2]
+	cur, err := c.loadChange(ctx, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	if cur.State != drawn {
+		return staleClick(cur), nil
+	}
 	var extra func(cr store.ChangeRequest) ([]store.OutboxItem, error)
 	if name == "schedule" {
-		cur, err := c.loadChange(ctx, id)
-		if err != nil {
-			return Reply{}, err
-		}
-		if cur.State != drawn {
-			return staleClick(cur), nil
-		}
 		if extra, err = c.openFreeze(ctx, cur); err != nil {
 			return Reply{}, err
 		}

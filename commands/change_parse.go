@@ -173,7 +173,7 @@ func checkRecordValue(typ, v string) error {
 	switch typ {
 	case "A", "AAAA":
 		ip, err := netip.ParseAddr(v)
-		if err != nil || (typ == "A") != ip.Is4() {
+		if err != nil || (typ == "A") != ip.Is4() || ip.Zone() != "" {
 			return fmt.Errorf("%q is not an IPv%s address for an %s record", truncate(v, 60), map[bool]string{true: "4", false: "6"}[typ == "A"], typ)
 		}
 	case "CNAME":
@@ -181,8 +181,8 @@ func checkRecordValue(typ, v string) error {
 			return fmt.Errorf("%q is not a host name for a CNAME record", truncate(v, 60))
 		}
 	case "TXT":
-		if len(v) > 255 || !utf8.ValidString(v) {
-			return errors.New("a TXT value is at most 255 characters of text")
+		if len(v) > 255 || !utf8.ValidString(v) || hasControl(v) {
+			return errors.New("a TXT value is at most 255 characters of text on one line, e.g. \"v=spf1 -all\"")
 		}
 	}
 	return nil
@@ -216,7 +216,7 @@ func ParseSmokeChecks(text string) ([]store.SmokeCheck, error) {
 			case !ok || v == "":
 				return nil, fmt.Errorf("line %d: %q is not key=value (host=, status=, keyword=), e.g. %s", n+1, truncate(f, 40), ex)
 			case k == "host":
-				if !validRecordName(strings.Split(v, ":")[0]) {
+				if !validHost(v) {
 					return nil, fmt.Errorf("line %d: host %q is not a host name", n+1, truncate(v, 60))
 				}
 				ch.Host = v
@@ -230,6 +230,9 @@ func ParseSmokeChecks(text string) ([]store.SmokeCheck, error) {
 				if len(v) > 200 {
 					return nil, fmt.Errorf("line %d: the keyword is longer than 200 characters", n+1)
 				}
+				if !utf8.ValidString(v) || hasControl(v) {
+					return nil, fmt.Errorf("line %d: the keyword must be plain text, e.g. keyword=ok", n+1)
+				}
 				ch.Keyword = v
 			default:
 				return nil, fmt.Errorf("line %d: unknown option %q (use host=, status=, keyword=)", n+1, truncate(k, 20))
@@ -241,4 +244,20 @@ func ParseSmokeChecks(text string) ([]store.SmokeCheck, error) {
 		return nil, fmt.Errorf("list at least one check, one a line, e.g. %s", ex)
 	}
 	return out, nil
+}
+
+// validHost is a Host header value: a DNS name with an optional port, as
+// the store accepts it (at most 253 characters, no control characters).
+func validHost(v string) bool {
+	name, port, hasPort := strings.Cut(v, ":")
+	if hasPort && (port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "") {
+		return false
+	}
+	return len(v) <= 253 && validRecordName(name)
+}
+
+// hasControl reports control characters, which the store refuses in
+// one-line fields.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }

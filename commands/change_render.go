@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
@@ -47,7 +48,7 @@ func stateLabel(s store.ChangeState) string { return s.Label() }
 func (r *Router) changeMessage(cr store.ChangeRequest, now time.Time) (string, []slack.Block) {
 	name := r.clientName(cr.Client)
 	title := cr.ID + " · " + truncate(cr.Title, 120)
-	summary := fmt.Sprintf("%s %s %s (%s): %s", stateEmoji(cr.State), cr.ID, stateLabel(cr.State), cr.Client, truncate(cr.Title, 120))
+	summary := fmt.Sprintf("%s %s %s (%s): %s", stateEmoji(cr.State), Escape(cr.ID), stateLabel(cr.State), Escape(cr.Client), clip(Escape(cr.Title), 120))
 	blocks := []slack.Block{header(title)}
 	facts := fmt.Sprintf("%s *%s* · %s · requested by %s", stateEmoji(cr.State), stateLabel(cr.State), name, mention(cr.RequestedBy))
 	if cr.Issue != "" {
@@ -56,7 +57,7 @@ func (r *Router) changeMessage(cr store.ChangeRequest, now time.Time) (string, [
 		}
 	}
 	blocks = append(blocks, slack.NewSectionBlock(mrkdwn(facts), nil, nil),
-		slack.NewSectionBlock(mrkdwn("*What is wrong*\n"+Escape(truncate(cr.Problem, 2900))), nil, nil))
+		slack.NewSectionBlock(mrkdwn("*What is wrong*\n"+clip(Escape(cr.Problem), 2900)), nil, nil))
 	if p := cr.Proposal; p != nil {
 		blocks = append(blocks, r.proposalBlocks(cr, *p)...)
 	}
@@ -69,7 +70,7 @@ func (r *Router) changeMessage(cr store.ChangeRequest, now time.Time) (string, [
 	if cr.State.Terminal() {
 		end := "Ended: *" + cr.Outcome() + "*"
 		if why := cr.Reason(); why != "" {
-			end += " — " + Escape(truncate(why, 500))
+			end += " — " + clip(Escape(why), 500)
 		}
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(end), nil, nil))
 	}
@@ -88,7 +89,7 @@ func (r *Router) clientName(key string) string {
 }
 
 func (r *Router) proposalBlocks(cr store.ChangeRequest, p store.Proposal) []slack.Block {
-	head := fmt.Sprintf("*Proposal v%d* (%s) by %s\n%s", p.Version, p.Magnitude, mention(p.By), Escape(truncate(p.Plan, 2500)))
+	head := fmt.Sprintf("*Proposal v%d* (%s) by %s\n%s", p.Version, p.Magnitude, mention(p.By), clip(Escape(p.Plan), 2800))
 	fields := []*slack.TextBlockObject{
 		mrkdwn("*Monthly cost*\n" + p.CurrentMonthly.String() + " → " + p.ProposedMonthly.String() + "\n*" + store.FormatDelta(p.CurrentMonthly, p.ProposedMonthly) + "*"),
 	}
@@ -96,10 +97,10 @@ func (r *Router) proposalBlocks(cr store.ChangeRequest, p store.Proposal) []slac
 		fields = append(fields, mrkdwn("*Window*\n"+slackDate(p.WindowStart)+" → "+slackDate(p.WindowEnd)))
 	}
 	if d := p.DNS; d != nil {
-		fields = append(fields, mrkdwn("*DNS*\n`"+Escape(d.Name)+"` "+Escape(d.Type)+" → `"+Escape(truncate(strings.Join(d.NewValues, ", "), 300))+"`\nzone "+Escape(d.ZoneID)))
+		fields = append(fields, mrkdwn("*DNS*\n`"+clip(Escape(d.Name), 260)+"` "+Escape(d.Type)+" → `"+clip(Escape(strings.Join(d.NewValues, ", ")), 1000)+"`\nzone "+clip(Escape(d.ZoneID), 40)))
 	}
 	if p.RollbackPlan != "" {
-		fields = append(fields, mrkdwn("*Rollback plan*\n"+Escape(truncate(p.RollbackPlan, 1500))))
+		fields = append(fields, mrkdwn("*Rollback plan*\n"+clip(Escape(p.RollbackPlan), 1900)))
 	}
 	out := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn(head), fields, nil)}
 	if cr.NeedsApproval() || len(cr.Approvals) > 0 {
@@ -119,7 +120,7 @@ func (r *Router) approvalText(cr store.ChangeRequest) string {
 			a := cr.Approvals[i]
 			s := "✅ " + role + ": " + mention(a.By) + " " + slackDate(a.At)
 			if a.Comment != "" {
-				s += " — " + Escape(truncate(a.Comment, 300))
+				s += " — " + clip(Escape(a.Comment), 300)
 			}
 			parts = append(parts, s)
 		} else if cr.State == store.ChangeAwaitingApproval {
@@ -127,7 +128,7 @@ func (r *Router) approvalText(cr store.ChangeRequest) string {
 		}
 	}
 	if rj := cr.Rejection; rj != nil {
-		parts = append(parts, "⛔ rejected by "+mention(rj.By)+" ("+rj.Role+"): "+Escape(truncate(rj.Comment, 500)))
+		parts = append(parts, "⛔ rejected by "+mention(rj.By)+" ("+rj.Role+"): "+clip(Escape(rj.Comment), 500))
 	}
 	if ttl := r.deps.ChangeSettings.ApprovalTTL; ttl > 0 && cr.State == store.ChangeAwaitingApproval {
 		parts = append(parts, fmt.Sprintf("_Approvals are valid for %s._", formatDuration(ttl)))
@@ -144,6 +145,7 @@ func (r *Router) approvers() []string {
 
 func smokeText(cr store.ChangeRequest) string {
 	lines := []string{fmt.Sprintf("*Smoke checks* (%d)", len(cr.SmokeChecks))}
+	size := len(lines[0])
 	for i, ch := range cr.SmokeChecks {
 		mark := "▫️"
 		detail := ""
@@ -154,17 +156,24 @@ func smokeText(cr store.ChangeRequest) string {
 				mark = "✅"
 			}
 			if res.Detail != "" {
-				detail = " — " + Escape(truncate(res.Detail, 200))
+				detail = " — " + clip(Escape(res.Detail), 120)
 			}
 		}
-		target := "`" + Escape(truncate(ch.URL, 200)) + "`"
+		target := "`" + clip(Escape(ch.URL), 120) + "`"
 		if ch.Host != "" {
-			target += " as `" + Escape(ch.Host) + "`"
+			target += " as `" + clip(Escape(ch.Host), 60) + "`"
 		}
-		lines = append(lines, fmt.Sprintf("%s %s expects %d%s%s", mark, target, ch.ExpectStatus, keywordText(ch.Keyword), detail))
+		line := fmt.Sprintf("%s %s expects %d%s%s", mark, target, ch.ExpectStatus, keywordText(ch.Keyword), detail)
+		// One section holds at most 3,000 characters: the rest is counted.
+		if size+len(line) > 2500 {
+			lines = append(lines, fmt.Sprintf("…and %d more", len(cr.SmokeChecks)-i))
+			break
+		}
+		size += len(line) + 1
+		lines = append(lines, line)
 	}
 	if w := cr.SmokeWaiver; w != nil {
-		lines = append(lines, "⚠️ Waived by "+mention(w.By)+": "+Escape(truncate(w.Reason, 300)))
+		lines = append(lines, "⚠️ Waived by "+mention(w.By)+": "+clip(Escape(w.Reason), 300))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -173,7 +182,7 @@ func keywordText(k string) string {
 	if k == "" {
 		return ""
 	}
-	return " and “" + Escape(k) + "”"
+	return " and “" + clip(Escape(k), 60) + "”"
 }
 
 func dnsText(cr store.ChangeRequest) string {
@@ -184,7 +193,7 @@ func dnsText(cr store.ChangeRequest) string {
 	var lines []string
 	switch {
 	case d.Failure != "":
-		lines = append(lines, "⚠️ *Cut-over failed:* "+Escape(truncate(d.Failure, 500))+"\nThe previous records are kept; *Restore DNS* puts them back, or try the cut-over again.")
+		lines = append(lines, "⚠️ *Cut-over failed:* "+clip(Escape(d.Failure), 500)+"\nThe previous records are kept; *Restore DNS* puts them back, or try the cut-over again.")
 	case cr.State == store.ChangeCutOver || cr.State == store.ChangeVerified:
 		lines = append(lines, "🔀 *DNS switched* (change "+Escape(d.ChangeID)+", in sync). The previous records are kept for *Roll back DNS*.")
 	case cr.State == store.ChangeRolledBack:
@@ -271,5 +280,20 @@ func dnsTarget(cr store.ChangeRequest) string {
 		return "DNS"
 	}
 	d := cr.Proposal.DNS
-	return "`" + Escape(d.Name) + "` (" + Escape(d.Type) + ") to `" + Escape(truncate(strings.Join(d.NewValues, ", "), 200)) + "`"
+	return "`" + clip(Escape(d.Name), 200) + "` (" + Escape(d.Type) + ") to `" + clip(Escape(strings.Join(d.NewValues, ", ")), 200) + "`"
+}
+
+// clip cuts already escaped mrkdwn to at most n runes, ending in "…", and
+// never inside an entity (&amp; &lt; &gt;), so Slack's block limits hold
+// whatever the escaping added.
+func clip(escaped string, n int) string {
+	if utf8.RuneCountInString(escaped) <= n {
+		return escaped
+	}
+	r := []rune(escaped)[:n-1]
+	out := string(r)
+	if amp := strings.LastIndexByte(out, '&'); amp >= 0 && !strings.Contains(out[amp:], ";") {
+		out = out[:amp]
+	}
+	return out + "…"
 }
