@@ -246,7 +246,6 @@ func (e *changeEnv) approve(t testing.TB, user, value string) string {
 
 func TestChangeRequestEndToEnd(t *testing.T) {
 	e := startChanges(t, redistest.Start(t))
-	ctx := context.Background()
 
 	// A bad link: a clear error and no request to any host.
 	for _, bad := range []string{"http://evil.example/o/r/issues/1", "javascript:alert(1)", "https://github.com/o/../r/issues/1",
@@ -381,7 +380,6 @@ func TestChangeRequestEndToEnd(t *testing.T) {
 	if thread < 10 {
 		t.Fatalf("thread has %d lines for %d history events", thread, len(cr.History))
 	}
-	_ = ctx
 }
 
 func recordsXML(recs []route53test.Record) string {

@@ -48,3 +48,13 @@ func SafeURL(raw string) string {
 	}
 	return linkEscaper.Replace(u.String())
 }
+
+// MessageURL links to a posted message ("" until it has a channel and ts).
+// Slack redirects the link into the workspace for anyone who may see the
+// channel.
+func MessageURL(channel, ts string) string {
+	if channel == "" || ts == "" {
+		return ""
+	}
+	return "https://slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
+}

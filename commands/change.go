@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
 	"github.com/slack-go/slack"
 )
@@ -219,7 +220,7 @@ func involves(cr store.ChangeRequest, user string) bool {
 // changeLine is one request in a list: ID, state, client, title, age.
 func changeLine(c *Call, cr store.ChangeRequest) string {
 	id := "*" + Escape(cr.ID) + "*"
-	if link := messageLink(c.r.deps.ChangeSettings.Channel, cr); link != "" {
+	if link := chat.MessageURL(cr.Channel, cr.MessageTS); link != "" {
 		id = "<" + link + "|" + Escape(cr.ID) + ">"
 	}
 	line := fmt.Sprintf("%s %s · %s · %s · %s", stateEmoji(cr.State), id, stateLabel(cr.State), c.clientName(cr.Client), Escape(truncate(cr.Title, 80)))
@@ -227,15 +228,6 @@ func changeLine(c *Call, cr store.ChangeRequest) string {
 		line += " · " + store.FormatDelta(p.CurrentMonthly, p.ProposedMonthly)
 	}
 	return line + " · opened " + slackDate(cr.CreatedAt)
-}
-
-// messageLink is a permalink-style link to the request's message in Slack
-// ("" before it is posted). Slack resolves /archives/C/pTS for members.
-func messageLink(channel string, cr store.ChangeRequest) string {
-	if cr.MessageTS == "" || cr.Channel == "" {
-		return ""
-	}
-	return "https://slack.com/archives/" + cr.Channel + "/p" + strings.ReplaceAll(cr.MessageTS, ".", "")
 }
 
 // loadChange reads request id for a button or form; a missing one is a user error.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
 	"github.com/slack-go/slack"
 )
@@ -292,8 +293,8 @@ func (c *Call) proposalNotices(cr store.ChangeRequest, stakeholders []string) ([
 		ask = "⏳ *Your approval is needed*: open the request's message and press *Approve* or *Reject*."
 	}
 	where := ""
-	if cr.MessageTS != "" {
-		where = " <" + messageLink(cr.Channel, cr) + "|Open the request>."
+	if link := chat.MessageURL(cr.Channel, cr.MessageTS); link != "" {
+		where = " <" + link + "|Open the request>."
 	}
 	text := fmt.Sprintf("📝 *%s* · %s · %s\nProposal v%d (%s): %s → %s, *%s*\n%s%s", Escape(cr.ID), c.r.clientName(cr.Client),
 		Escape(truncate(cr.Title, 120)), p.Version, p.Magnitude, p.CurrentMonthly, p.ProposedMonthly,

@@ -103,7 +103,7 @@ func ParseDNSPlan(zone, name, typ, values string) (*store.DNSPlan, error) {
 	for i := range vals {
 		vals[i] = strings.TrimSpace(vals[i])
 	}
-	vals = compact(vals)
+	vals = slices.DeleteFunc(vals, func(v string) bool { return v == "" })
 	if zone == "" && name == "" && len(vals) == 0 {
 		return nil, nil
 	}
@@ -130,16 +130,6 @@ func ParseDNSPlan(zone, name, typ, values string) (*store.DNSPlan, error) {
 		}
 	}
 	return &store.DNSPlan{ZoneID: strings.TrimPrefix(zone, "/hostedzone/"), Name: name, Type: typ, NewValues: vals}, nil
-}
-
-func compact(vs []string) []string {
-	out := vs[:0]
-	for _, v := range vs {
-		if v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func validZoneID(z string) bool {

@@ -142,3 +142,25 @@ func IsRetryable(err error) (bool, time.Duration) {
 	}
 	return false, 0
 }
+
+// PermissionError is a refusal for want of one permission (an IAM action
+// such as "ce:GetCostAndUsage"), so callers can name what to grant without
+// reading error text. Err wraps ErrUnauthorized.
+type PermissionError struct {
+	Action string
+	Err    error
+}
+
+func (e *PermissionError) Error() string { return e.Err.Error() }
+
+func (e *PermissionError) Unwrap() error { return e.Err }
+
+// MissingPermission returns the permission err (or something it wraps)
+// names as missing; ok is false when it names none.
+func MissingPermission(err error) (action string, ok bool) {
+	var pe *PermissionError
+	if errors.As(err, &pe) && pe.Action != "" {
+		return pe.Action, true
+	}
+	return "", false
+}

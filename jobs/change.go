@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/383project/opsbot/chat"
@@ -69,7 +68,7 @@ func (ob *Outbox) deliverChange(ctx context.Context, c store.Claimed) (ok bool, 
 			if cr.MessageTS == "" {
 				return true, errNoMessageYet
 			}
-			body += "\n\n[Open in Slack](" + SlackMessageURL(cr.Channel, cr.MessageTS) + ")"
+			body += "\n\n[Open in Slack](" + chat.MessageURL(cr.Channel, cr.MessageTS) + ")"
 		}
 		return true, ob.o.GitHub.CommentOnIssue(ctx, p.Issue, body)
 	}
@@ -124,10 +123,4 @@ func changeReadError(err error) error {
 		return &permanentError{err}
 	}
 	return &integrations.RetryableError{Op: "read change request", Err: err}
-}
-
-// SlackMessageURL links to a message; Slack redirects it to the workspace
-// for anyone who may see the channel.
-func SlackMessageURL(channel, ts string) string {
-	return "https://slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
 }

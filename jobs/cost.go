@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/383project/opsbot/integrations"
@@ -157,9 +156,6 @@ func (c *Cost) fetch(ctx context.Context, cl CostClient, now time.Time) (store.C
 	return store.CostRecord{Snapshot: snap, HasSnapshot: true}, nil
 }
 
-// iamActionPattern finds an IAM action ("ce:GetCostForecast") in an error.
-var iamActionPattern = regexp.MustCompile(`\b[a-z][a-z0-9-]*:[A-Z][A-Za-z]+\b`)
-
 // costFailure classifies a fetch error: throttling (retried by the SDK
 // already), access denied (naming the IAM action), or anything else.
 func costFailure(err error, now time.Time) store.CostFailure {
@@ -168,7 +164,8 @@ func costFailure(err error, now time.Time) store.CostFailure {
 	switch {
 	case errors.Is(err, integrations.ErrUnauthorized):
 		f.Kind = store.CostAccessDenied
-		f.Action = cmp.Or(iamActionPattern.FindString(err.Error()), "ce:GetCostAndUsage")
+		action, _ := integrations.MissingPermission(err)
+		f.Action = cmp.Or(action, "ce:GetCostAndUsage")
 	case errors.As(err, &re) && re.StatusCode < 500 && re.StatusCode != 0:
 		f.Kind = store.CostThrottled
 	}

@@ -280,7 +280,7 @@ func TestCostThrottlingKeepsTheCache(t *testing.T) {
 func TestCostAccessDeniedNoticeOncePerDay(t *testing.T) {
 	r := newCostRig(t)
 	ctx := context.Background()
-	denied := fmt.Errorf("awscost: report for account 111111111111: get cost forecast: missing IAM permission ce:GetCostForecast (or invalid credentials): AccessDeniedException: no: %w", integrations.ErrUnauthorized)
+	denied := &integrations.PermissionError{Action: "ce:GetCostForecast", Err: fmt.Errorf("awscost: report for account 111111111111: get cost forecast: missing IAM permission ce:GetCostForecast (or invalid credentials): AccessDeniedException: no: %w", integrations.ErrUnauthorized)}
 	r.src.set("111111111111", integrations.CostReport{}, denied)
 	for range 3 {
 		if err := r.job(r.src).Run(ctx); !errors.Is(err, integrations.ErrUnauthorized) {

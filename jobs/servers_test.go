@@ -203,7 +203,7 @@ func TestServersAccessDeniedPostedOncePerDayAndKeepsSnapshot(t *testing.T) {
 	r := newServerRig(t, acmeClient())
 	r.src.set("acme", integrations.ServerSnapshot{Instances: []integrations.Instance{web("i-1", "t3.medium")}}, nil)
 	r.run(t)
-	denied := fmt.Errorf("awsmon: describe instances: missing IAM permission ec2:DescribeInstances (or invalid credentials): AccessDenied: no: %w", integrations.ErrUnauthorized)
+	denied := &integrations.PermissionError{Action: "ec2:DescribeInstances", Err: fmt.Errorf("awsmon: describe instances: missing IAM permission ec2:DescribeInstances (or invalid credentials): AccessDenied: no: %w", integrations.ErrUnauthorized)}
 	r.src.set("acme", integrations.ServerSnapshot{}, denied)
 	r.run(t)
 	r.run(t)

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -153,14 +152,11 @@ func (s *Servers) announceDenied(ctx context.Context, c ServerClient, err error,
 	return s.post(ctx, c, "denied:"+now.UTC().Format("2006-01-02"), deniedEventTTL, text, now)
 }
 
-// iamAction finds the IAM action awsapi.Classify names in an access denied error.
-var iamAction = regexp.MustCompile(`IAM permission "?([A-Za-z0-9-]+:[A-Za-z0-9*]+)`)
-
 // deniedAction is the IAM action an error names, in backticks, or a
 // generic phrase when it names none.
 func deniedAction(err error) string {
-	if m := iamAction.FindStringSubmatch(err.Error()); m != nil {
-		return "`" + m[1] + "`"
+	if action, ok := integrations.MissingPermission(err); ok {
+		return "`" + action + "`"
 	}
 	return "a read permission (" + truncate(err.Error(), 200) + ")"
 }

@@ -16,20 +16,11 @@ func FormatCost(amount float64, currency string) string {
 	if currency == "" {
 		currency = "USD"
 	}
-	sign := ""
-	cents := math.Round(amount * 100)
-	if cents < 0 {
-		sign, cents = "-", -cents
+	sign, m := "", Money(math.Round(amount*100))
+	if m < 0 {
+		sign, m = "-", -m
 	}
-	whole := strconv.FormatFloat(math.Floor(cents/100), 'f', 0, 64)
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	num := b.String() + "." + strconv.FormatFloat(math.Mod(cents, 100)+100, 'f', 0, 64)[1:]
+	num := strings.TrimPrefix(m.String(), "$") // Money.String groups thousands
 	if s, ok := costSymbols[currency]; ok {
 		return sign + s + num
 	}

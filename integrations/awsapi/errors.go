@@ -71,7 +71,8 @@ func ClassifyWith(op, action string, err error, message func(smithy.APIError) st
 		case throttleCodes[e.code] || status >= 500:
 			return &integrations.RetryableError{Op: op, StatusCode: status, Err: e}
 		case authCodes[e.code]:
-			return fmt.Errorf("%s: missing IAM permission %s (or invalid credentials): %w: %w", op, action, e, integrations.ErrUnauthorized)
+			return &integrations.PermissionError{Action: action,
+				Err: fmt.Errorf("%s: missing IAM permission %s (or invalid credentials): %w: %w", op, action, e, integrations.ErrUnauthorized)}
 		default:
 			return fmt.Errorf("%s: %w", op, e)
 		}
@@ -84,7 +85,8 @@ func ClassifyWith(op, action string, err error, message func(smithy.APIError) st
 		return &integrations.RetryableError{Op: op, Err: err}
 	}
 	if status == 401 || status == 403 {
-		return fmt.Errorf("%s: HTTP %d, IAM permission %q needed: %w: %w", op, status, action, integrations.ErrUnauthorized, err)
+		return &integrations.PermissionError{Action: action,
+			Err: fmt.Errorf("%s: HTTP %d, IAM permission %q needed: %w: %w", op, status, action, integrations.ErrUnauthorized, err)}
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -1,9 +1,7 @@
 package awsmon_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -42,27 +40,7 @@ func setup(t *testing.T) (*awsmontest.Server, *awsmon.Client, awsapi.Config) {
 		awsmontest.DBInstance{ID: "other-db", Class: "db.t4g.small", Engine: "postgres", Region: "eu-west-1", StorageGiB: 50, Tags: map[string]string{"client": "other"}},
 	)
 	acct := awsapi.Config{Region: "eu-west-1", EndpointURL: srv.URL, AccessKeyID: "AKID", SecretAccessKey: "SECRET", RetryMaxAttempts: 1}
-	return srv, awsmon.New(aws.Config{}, &http.Client{Timeout: 10 * time.Second, Transport: bufferedBodies{}}, nil), acct
-}
-
-// bufferedBodies hands net/http a private copy of each request body. The SDK
-// closes its body as soon as the response arrives; when that beats the
-// Transport's final EOF read of the body (likely on loopback with large
-// forms), the Transport closes the connection under the response being
-// read ("use of closed network connection", aws-sdk-go-v2 issue #2737).
-type bufferedBodies struct{}
-
-func (bufferedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil && r.Body != http.NoBody {
-		b, err := io.ReadAll(r.Body)
-		_ = r.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		r = r.Clone(r.Context())
-		r.Body = io.NopCloser(bytes.NewReader(b))
-	}
-	return http.DefaultTransport.RoundTrip(r)
+	return srv, awsmon.New(aws.Config{}, &http.Client{Timeout: 10 * time.Second}, nil), acct
 }
 
 func ctx(t *testing.T) context.Context {

@@ -2,7 +2,6 @@ package awsmon_test
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -72,7 +71,7 @@ func TestFailNextCountsDown(t *testing.T) {
 // Snapshot asks by instance-id filter instead.
 func TestFakeRejectsUnknownInstanceIDLikeEC2(t *testing.T) {
 	srv, _, acct := setup(t)
-	cfg := awsapi.AWSConfig(aws.Config{}, acct, &http.Client{Transport: bufferedBodies{}})
+	cfg := awsapi.AWSConfig(aws.Config{}, acct, nil)
 	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.BaseEndpoint = awsapi.Endpoint(acct) })
 	_, err := api.DescribeInstances(ctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{"i-0aaa", "i-0gone"}})
 	var ae smithy.APIError
