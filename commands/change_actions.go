@@ -179,7 +179,7 @@ func (c *Call) decisionModal(ctx context.Context, a Action, approve bool) (Reply
 		return Reply{Modal: modal(callbackChangeApprove, "Approve "+cr.ID, "Approve", meta,
 			slack.NewSectionBlock(mrkdwn(summary), nil, nil),
 			slack.NewContextBlock("", mrkdwn("You approve as *"+role+"*. Your approval is bound to v"+strconv.Itoa(p.Version)+": an edit voids it.")),
-			input(blockChangeComment, "Comment (optional)", "", "Within budget for Q4", "", true, true, 1000))}, nil
+			input(blockChangeComment, "Comment", "", "Within budget for Q4", "", true, true, 1000))}, nil
 	}
 	return Reply{Modal: modal(callbackChangeReject, "Reject "+cr.ID, "Reject", meta,
 		slack.NewSectionBlock(mrkdwn(summary), nil, nil),

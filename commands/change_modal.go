@@ -97,7 +97,7 @@ func changeOpenModal(c *Call, pre changePrefill) *slack.ModalViewRequest {
 		slack.NewInputBlock(blockChangeClient, plain("Client"), nil, sel),
 		input(blockChangeTitle, "Title", pre.Title, "Checkout times out under load", "", false, false, maxTitleLen),
 		input(blockChangeProblem, "What is wrong", pre.Problem, "The erroneous behaviour developers cannot replicate", "What happens, since when, how often.", true, false, maxProblemLen),
-		input(blockChangeIssue, "GitHub issue (optional)", pre.Link.URL, "https://github.com/acme/web/issues/42", "", false, true, 300),
+		input(blockChangeIssue, "GitHub issue", pre.Link.URL, "https://github.com/acme/web/issues/42", "", false, true, 300),
 	)
 	return modal(callbackChangeOpen, "Change request", "Open request", "", blocks...)
 }
