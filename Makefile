@@ -3,7 +3,7 @@ GO          ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 20s
 
-.PHONY: run build test lint race bench fuzz
+.PHONY: run build test lint race test-ahead bench fuzz
 
 run: ## start opsbot (local console without Slack tokens)
 	$(GO) run .
@@ -21,6 +21,9 @@ lint: ## gofmt, go vet, staticcheck; the dependency rule is TestDependencyRule
 
 race:
 	$(GO) test -race -count=1 ./...
+
+test-ahead: ## the suite with the clock 400 days ahead (AHEAD_DAYS=n to change)
+	scripts/test-ahead ./...
 
 bench: ## benchmarks; figures quoted in issue notes come from here
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...

@@ -55,8 +55,14 @@ func (r *rig) observe(t *testing.T, ok bool, at time.Time) {
 	}
 }
 
+// tickBase anchors observations on the real clock, an hour back: the outbox
+// these tests run judges an item's age and due time by time.Now, so a fixed
+// date would age every delivery past MaxAge once the calendar moved on, and a
+// date ahead of now would hold deliveries until the clock caught up.
+var tickBase = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+
 func tick(i int) time.Time {
-	return time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * 30 * time.Second)
+	return tickBase.Add(time.Duration(i) * 30 * time.Second)
 }
 
 // waitTop waits until the fake holds at least n top-level messages in the
