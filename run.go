@@ -98,6 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	b := bot.New(bot.Config{BotToken: cfg.Secrets.SlackBotToken.Reveal(), AppToken: cfg.Secrets.SlackAppToken.Reveal(),
 		APIURL: cfg.Slack.APIURL, Logger: log, Metrics: m}, st)
 	deps.Directory, deps.Emails, deps.Files = b, b, b
+	missing := resolveChannels(ctx, cfg, b, log)
 	bg, router, err := newRouter(cfg, st, deps, b, m, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
@@ -115,7 +116,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 					return errors.New("socket mode not connected")
 				}
 				return nil
-			}})), log)
+			}},
+			httpapi.Check{Name: "channels", Run: channelsCheck(b, missing)})), log)
 	})
 	log.Info("opsbot started", "mode", "slack", "http_addr", addr)
 	if err := g.Wait(); err != nil {

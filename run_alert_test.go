@@ -26,7 +26,7 @@ func startWithPagerDuty(t *testing.T) (*opsbot, *pagerdutytest.Server) {
   acme:
     name: Acme Ltd
     channels:
-      alerts: C0ACMEALRT
+      alerts: "#acme-alerts"
     sites:
       - name: www
         url: https://www.acme.example/

@@ -35,7 +35,7 @@ func startAWS(t testing.TB, n int) *awsEnv {
 		t.Setenv(k, v)
 	}
 	var b strings.Builder
-	b.WriteString("channels:\n  support: C0SUPPORT\n  finance: C0FINANCE\nintegrations:\n  aws:\n    region: eu-west-1\nclients:\n")
+	b.WriteString("channels:\n  support: \"#ops-support\"\n  finance: \"#finance\"\nintegrations:\n  aws:\n    region: eu-west-1\nclients:\n")
 	for i := range n {
 		fmt.Fprintf(&b, "  %s:\n    name: Client %02d\n    hosting_quote: 650\n    aws:\n      account_id: \"%s\"\n      instances: [i-0abc00000000000%02d]\n", clientOf(i), i, accountOf(i), i)
 	}

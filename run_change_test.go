@@ -69,12 +69,12 @@ func startChangesWith(t testing.TB, rs *redistest.Server, extra string, route53U
 	}
 	cfg := filepath.Join(t.TempDir(), "opsbot.yaml")
 	yaml := extra + `channels:
-  support: C0SUPPORT
-  finance: C0FINANCE
+  support: "#ops-support"
+  finance: "#finance"
 clients:
   acme:
     name: Acme Ltd
-    channels: {general: C0ACMEGEN}
+    channels: {general: "#acme"}
     repos: [acme/web]
   beta:
     name: Beta

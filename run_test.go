@@ -78,6 +78,13 @@ func startOn(t testing.TB, env map[string]string, rs *redistest.Server) *opsbot 
 	o.rdb = o.redis.Client(t)
 	o.fake.AddUser(slacktest.User{ID: "UALICE0001", Name: "alice", Email: "alice@example.com"})
 	o.fake.AddUser(slacktest.User{ID: "UBOB000001", Name: "bob", Email: "bob@example.com"})
+	// The end-to-end configs name channels (#ops-support), as operators
+	// write them; Slack refuses names except in chat.postMessage, so every
+	// later call must use these IDs.
+	for id, name := range map[string]string{"C0SUPPORT": "ops-support", "C0FINANCE": "finance", "C0ACMEALRT": "acme-alerts",
+		"C0ACMEGEN": "acme", "C0OPS0001": "ops", "C0DEV0001": "dev"} {
+		o.fake.AddChannel(id, name)
+	}
 	vars := map[string]string{
 		"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken, "SLACK_API_URL": o.fake.APIURL(),
 		"REDIS_URL": o.redis.URL(), "OPSBOT_ADMINS": admin, "OPSBOT_HTTP_ADDR": o.httpAddr,

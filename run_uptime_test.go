@@ -37,7 +37,7 @@ func TestProbedSiteAlertsAndRecoversEndToEnd(t *testing.T) {
 clients:
   acme:
     channels:
-      alerts: C0ACMEALRT
+      alerts: "#acme-alerts"
     sites:
       - name: api
         url: ` + target.URL + `/health

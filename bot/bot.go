@@ -91,6 +91,7 @@ type Bot struct {
 	connected atomic.Bool
 	everUp    atomic.Bool
 	users     userCache
+	channels  channelDirectory
 }
 
 // New builds the clients; nothing connects until Run.

@@ -158,7 +158,7 @@ func formErrorsText(errs map[string]string) string {
 
 // dm posts to the user's DM with the bot, logging a failure.
 func (b *Bot) dm(ctx context.Context, userID string, m commands.Message) {
-	if _, err := b.Post(ctx, userID, m); err != nil {
+	if _, _, err := b.Post(ctx, userID, m); err != nil {
 		b.log.Warn("post submission DM", "user_id", userID, "err", err)
 	}
 }

@@ -22,29 +22,38 @@ func msgOptions(m commands.Message) []slack.MsgOption {
 	return opts
 }
 
-// Post implements commands.Poster with chat.postMessage.
-func (b *Bot) Post(ctx context.Context, channel string, m commands.Message) (string, error) {
-	_, ts, err := b.api.PostMessageContext(ctx, channel, msgOptions(m)...)
+// Post implements commands.Poster with chat.postMessage. It returns the
+// channel ID Slack answers with, which is what later updates, links and
+// mentions need (a #name is resolved first, as Slack's other methods refuse
+// names).
+func (b *Bot) Post(ctx context.Context, channel string, m commands.Message) (channelID, ts string, err error) {
+	err = b.withChannel(ctx, channel, func(id string) error {
+		var perr error
+		channelID, ts, perr = b.api.PostMessageContext(ctx, id, msgOptions(m)...)
+		return perr
+	})
 	if err != nil {
-		return "", classify("slack: chat.postMessage to "+channel, err)
+		return "", "", classify("slack: chat.postMessage to "+channel, err)
 	}
-	return ts, nil
+	return channelID, ts, nil
 }
 
 // Update implements commands.Poster with chat.update.
 func (b *Bot) Update(ctx context.Context, channel, ts string, m commands.Message) error {
-	if _, _, _, err := b.api.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...); err != nil {
-		return classify("slack: chat.update "+channel+"/"+ts, err)
-	}
-	return nil
+	err := b.withChannel(ctx, channel, func(id string) error {
+		_, _, _, uerr := b.api.UpdateMessageContext(ctx, id, ts, msgOptions(m)...)
+		return uerr
+	})
+	return classify("slack: chat.update "+channel+"/"+ts, err)
 }
 
 // Ephemeral implements commands.Poster with chat.postEphemeral.
 func (b *Bot) Ephemeral(ctx context.Context, channel, userID string, m commands.Message) error {
-	if _, err := b.api.PostEphemeralContext(ctx, channel, userID, msgOptions(m)...); err != nil {
-		return classify("slack: chat.postEphemeral to "+userID+" in "+channel, err)
-	}
-	return nil
+	err := b.withChannel(ctx, channel, func(id string) error {
+		_, eerr := b.api.PostEphemeralContext(ctx, id, userID, msgOptions(m)...)
+		return eerr
+	})
+	return classify("slack: chat.postEphemeral to "+userID+" in "+channel, err)
 }
 
 // userCache holds the workspace's members for @name look-ups.

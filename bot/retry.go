@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/383project/opsbot/integrations"
@@ -17,6 +18,9 @@ var transientSlackErrors = []string{"ratelimited", "internal_error", "fatal_erro
 func classify(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, ErrUnknownChannel) {
+		return fmt.Errorf("%s: %w", op, err) // a config fix, not a retry, makes it work
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {

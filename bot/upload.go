@@ -23,12 +23,17 @@ func (b *Bot) Upload(ctx context.Context, channel, filename, title string, conte
 	case len(content) == 0:
 		return "", errors.New(op + ": empty file") // Slack refuses a zero length
 	}
-	f, err := b.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Reader:   bytes.NewReader(content),
-		FileSize: len(content),
-		Filename: filename,
-		Title:    title,
-		Channel:  channel,
+	var f *slack.FileSummary
+	err := b.withChannel(ctx, channel, func(id string) error { // files.completeUploadExternal takes IDs only
+		var uerr error
+		f, uerr = b.api.UploadFileContext(ctx, slack.UploadFileParameters{
+			Reader:   bytes.NewReader(content),
+			FileSize: len(content),
+			Filename: filename,
+			Title:    title,
+			Channel:  id,
+		})
+		return uerr
 	})
 	if err != nil {
 		return "", classify(op, err)

@@ -21,9 +21,10 @@ type Message struct {
 
 // Poster delivers the bot's own messages.
 type Poster interface {
-	// Post sends msg to channel (an ID like C0123 or a #name) and returns the
-	// message timestamp used to update it or thread under it.
-	Post(ctx context.Context, channel string, msg Message) (ts string, err error)
+	// Post sends msg to channel (an ID like C0123 or a #name) and returns
+	// the channel's ID and the message timestamp: store both, they are what
+	// updates, threads, links and mentions need.
+	Post(ctx context.Context, channel string, msg Message) (channelID, ts string, err error)
 	// Update replaces the message channel/ts in place.
 	Update(ctx context.Context, channel, ts string, msg Message) error
 	// Ephemeral shows msg to one user in channel.

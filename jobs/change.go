@@ -49,7 +49,7 @@ func (ob *Outbox) deliverChange(ctx context.Context, c store.Claimed) (ok bool, 
 		if cr.MessageTS == "" {
 			return true, errNoMessageYet
 		}
-		_, err = ob.poster.Post(ctx, cr.Channel, chat.Message{Text: p.Text, ThreadTS: cr.MessageTS})
+		_, _, err = ob.poster.Post(ctx, cr.Channel, chat.Message{Text: p.Text, ThreadTS: cr.MessageTS})
 		return true, err
 	case store.KindGitHubComment:
 		var p store.GitHubComment
@@ -101,12 +101,12 @@ func (ob *Outbox) deliverChangeMessage(ctx context.Context, c store.Claimed) err
 	if cr.MessageTS != "" {
 		return ob.poster.Update(ctx, cr.Channel, cr.MessageTS, msg)
 	}
-	ts, err := ob.poster.Post(ctx, p.Channel, msg)
+	channel, ts, err := ob.poster.Post(ctx, p.Channel, msg)
 	if err != nil {
 		return err
 	}
 	_, err = ob.o.Changes.UpdateChange(ctx, p.ID, ob.o.Now(), func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		cr.Channel, cr.MessageTS = p.Channel, ts
+		cr.Channel, cr.MessageTS = channel, ts
 		return nil, nil
 	})
 	if err != nil {

@@ -205,14 +205,14 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 		case ts == "":
 			return nil // an earlier firing that never got a message: nothing to thread under
 		}
-		_, err = ob.poster.Post(ctx, channel, chat.Message{Text: p.Text, ThreadTS: ts})
+		_, _, err = ob.poster.Post(ctx, channel, chat.Message{Text: p.Text, ThreadTS: ts})
 		return err
 	case kindSlackPost:
 		var p postPayload
 		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
 			return fmt.Errorf("post payload: %w", err)
 		}
-		_, err := ob.poster.Post(ctx, p.Channel, chat.Message{Text: p.Text})
+		_, _, err := ob.poster.Post(ctx, p.Channel, chat.Message{Text: p.Text})
 		return err
 	case kindPager:
 		var p pagerPayload
@@ -269,8 +269,7 @@ func (ob *Outbox) deliverAlert(ctx context.Context, c store.Claimed) error {
 	case !current:
 		return nil
 	}
-	channel = cmp.Or(channel, p.Channel)
-	ts, err = ob.poster.Post(ctx, channel, msg)
+	channel, ts, err = ob.poster.Post(ctx, cmp.Or(channel, p.Channel), msg)
 	if err != nil {
 		return err
 	}

@@ -207,7 +207,7 @@ func TestPostWhileReading(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			ts, err := c.Post(ctx, "#alerts", commands.Message{Text: fmt.Sprintf("alert %d", i), Blocks: alertBlocks("x")})
+			_, ts, err := c.Post(ctx, "#alerts", commands.Message{Text: fmt.Sprintf("alert %d", i), Blocks: alertBlocks("x")})
 			if err != nil {
 				t.Error(err)
 			}

@@ -89,16 +89,17 @@ func (c *Console) head(channel, suffix string) string {
 }
 
 // Post prints msg as "#channel: <rendered>" ("#channel (thread <ts>): ..."
-// for a thread reply) and returns its ts, like "console.000001".
-func (c *Console) Post(ctx context.Context, channel string, msg commands.Message) (string, error) {
+// for a thread reply) and returns the channel as given (the console has no
+// IDs) and its ts, like "console.000001".
+func (c *Console) Post(ctx context.Context, channel string, msg commands.Message) (string, string, error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return "", "", err
 	}
 	suffix := ""
 	if msg.ThreadTS != "" {
 		suffix = " (thread " + msg.ThreadTS + ")"
 	}
-	return c.show(c.head(channel, suffix), channel, "", msg.Text, msg.Blocks), nil
+	return channel, c.show(c.head(channel, suffix), channel, "", msg.Text, msg.Blocks), nil
 }
 
 // Update prints msg as "#channel (updated): <rendered>"; the buttons of the

@@ -3,7 +3,6 @@ package slacktest
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 	"time"
 )
 
@@ -122,9 +121,10 @@ func (s *Server) Pongs() int {
 	return s.pongs
 }
 
-// resolveChannel maps "#name"/"name" to a registered ID. s.mu held.
+// resolveChannel maps "#name"/"name" to a registered ID and a user ID to
+// their DM, for tests that look messages up. s.mu held.
 func (s *Server) resolveChannel(ch string) string {
-	if id, ok := s.channelByNam[strings.TrimPrefix(ch, "#")]; ok {
+	if id := s.postTarget(ch); id != "" {
 		return id
 	}
 	return ch

@@ -34,6 +34,9 @@ func (s *Server) filesComplete(c Call) map[string]any {
 	if ch == "" {
 		ch = strings.Split(param(c, "channels"), ",")[0]
 	}
+	if ch != "" && s.idTarget(ch) == "" {
+		return apiErr("channel_not_found") // channel_id takes an ID, not a name
+	}
 	out := make([]any, 0, len(list))
 	for _, f := range list {
 		pf := s.files[f.ID]
@@ -44,7 +47,7 @@ func (s *Server) filesComplete(c Call) map[string]any {
 			pf.completed = true
 			s.fileOrder = append(s.fileOrder, f.ID)
 		}
-		pf.Title, pf.Channel = f.Title, s.resolveChannel(ch)
+		pf.Title, pf.Channel = f.Title, ch
 		pf.ThreadTS, pf.InitialComment = param(c, "thread_ts"), param(c, "initial_comment")
 		out = append(out, map[string]any{"id": f.ID, "title": f.Title})
 	}

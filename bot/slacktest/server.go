@@ -142,6 +142,7 @@ type Server struct {
 	userIdx      map[string]int
 	channels     map[string]string // id -> name
 	channelByNam map[string]string // name -> id
+	archived     map[string]bool
 
 	// recordings
 	calls     []Call
@@ -184,6 +185,7 @@ func New(t testing.TB) *Server {
 		userIdx:      map[string]int{},
 		channels:     map[string]string{},
 		channelByNam: map[string]string{},
+		archived:     map[string]bool{},
 		byMethod:     map[string][]int{},
 		envs:         map[string]*envState{},
 		msgByTS:      map[string]*Message{},

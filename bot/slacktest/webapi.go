@@ -30,6 +30,7 @@ func init() {
 		"chat.postEphemeral":           (*Server).chatPostEphemeral,
 		"chat.unfurl":                  (*Server).chatUnfurl,
 		"conversations.open":           (*Server).conversationsOpen,
+		"conversations.list":           (*Server).conversationsList,
 		"users.info":                   (*Server).usersInfo,
 		"users.list":                   (*Server).usersList,
 		"users.lookupByEmail":          (*Server).usersLookupByEmail,
@@ -230,12 +231,16 @@ func messageObject(m *Message) map[string]any {
 	return o
 }
 
-// chatPostMessage stores the message; requires channel and text, blocks or
-// attachments (no_text); blocks must be valid JSON (invalid_blocks).
+// chatPostMessage stores the message; requires a channel ID, user ID or
+// registered name and text, blocks or attachments (no_text); blocks must be
+// valid JSON (invalid_blocks). It answers with the channel's ID.
 func (s *Server) chatPostMessage(c Call) map[string]any {
-	ch := s.resolveChannel(param(c, "channel"))
-	if ch == "" {
+	ch := s.postTarget(param(c, "channel"))
+	switch {
+	case ch == "":
 		return apiErr("channel_not_found")
+	case s.archived[ch]:
+		return apiErr("is_archived")
 	}
 	text, blocks := param(c, "text"), param(c, "blocks")
 	if text == "" && blocks == "" && param(c, "attachments") == "" {
@@ -254,9 +259,13 @@ func (s *Server) chatPostMessage(c Call) map[string]any {
 }
 
 // chatUpdate replaces text and/or blocks (those present in the request) of a
-// stored message; unknown channel/ts gives message_not_found.
+// stored message; a name (not an ID) gives channel_not_found, an unknown
+// channel/ts message_not_found.
 func (s *Server) chatUpdate(c Call) map[string]any {
-	ch := s.resolveChannel(param(c, "channel"))
+	ch := s.idTarget(param(c, "channel"))
+	if ch == "" {
+		return apiErr("channel_not_found")
+	}
 	m := s.msgByTS[param(c, "ts")]
 	if m == nil || m.Channel != ch {
 		return apiErr("message_not_found")
@@ -276,7 +285,7 @@ func (s *Server) chatUpdate(c Call) map[string]any {
 
 // chatPostEphemeral requires channel and user; only recorded as a Call.
 func (s *Server) chatPostEphemeral(c Call) map[string]any {
-	if param(c, "channel") == "" {
+	if s.postTarget(param(c, "channel")) == "" {
 		return apiErr("channel_not_found")
 	}
 	if param(c, "user") == "" {

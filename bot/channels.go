@@ -1,0 +1,149 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// ErrUnknownChannel is a #name that no channel opsbot can see carries: it
+// does not exist, is archived, or is private without opsbot in it.
+var ErrUnknownChannel = errors.New("slack: channel not found")
+
+// reChannelID is a conversation ID: public (C), private (G) or DM (D), or a
+// user ID (U, W), which chat.postMessage takes for the user's DM with opsbot.
+// Channel names are lower case, so the two never meet.
+var reChannelID = regexp.MustCompile(`^[CGDUW][A-Z0-9]+$`)
+
+// channelRefreshEvery bounds conversations.list calls (Slack Tier 2, about
+// 20 a minute) when a name is missing from the cache.
+const channelRefreshEvery = 30 * time.Second
+
+// channelDirectory maps channel names to IDs from conversations.list.
+// Slack takes a #name only in chat.postMessage; chat.update, permalinks,
+// files and mentions need the ID, so every call resolves names here first.
+type channelDirectory struct {
+	mu      sync.Mutex
+	byName  map[string]string // name without '#', lower case -> ID
+	fetched time.Time
+}
+
+// ChannelID returns the ID for ch: an ID as it is, a #name (or bare name)
+// through the cache, refreshed from conversations.list when the name is
+// missing and the cache is older than channelRefreshEvery.
+func (b *Bot) ChannelID(ctx context.Context, ch string) (string, error) {
+	return b.channelID(ctx, ch, false)
+}
+
+func (b *Bot) channelID(ctx context.Context, ch string, force bool) (string, error) {
+	if ch == "" || reChannelID.MatchString(ch) {
+		return ch, nil
+	}
+	name := strings.ToLower(strings.TrimPrefix(ch, "#"))
+	d := &b.channels
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if id, ok := d.byName[name]; ok && !force {
+		return id, nil
+	}
+	if d.byName == nil || time.Since(d.fetched) >= channelRefreshEvery || force {
+		byName, err := b.listChannels(ctx)
+		if err != nil {
+			return "", fmt.Errorf("slack: resolve #%s: %w", name, err)
+		}
+		d.byName, d.fetched = byName, time.Now()
+	}
+	if id, ok := d.byName[name]; ok {
+		return id, nil
+	}
+	return "", fmt.Errorf("%w: #%s (check the name; invite opsbot to a private channel)", ErrUnknownChannel, name)
+}
+
+// forgetChannel drops a cached name whose ID Slack no longer knows (the
+// channel was archived or deleted and the name may now be another's).
+func (b *Bot) forgetChannel(ch string) {
+	name := strings.ToLower(strings.TrimPrefix(ch, "#"))
+	b.channels.mu.Lock()
+	delete(b.channels.byName, name)
+	b.channels.fetched = time.Time{}
+	b.channels.mu.Unlock()
+}
+
+// listChannels pages through conversations.list, public and private
+// channels opsbot can see, archived ones left out.
+func (b *Bot) listChannels(ctx context.Context) (map[string]string, error) {
+	out := map[string]string{}
+	params := &slack.GetConversationsParameters{Types: []string{"public_channel", "private_channel"},
+		ExcludeArchived: true, Limit: 500}
+	for page := 0; ; page++ {
+		if page == 200 {
+			return nil, errors.New("conversations.list: more than 200 pages")
+		}
+		chans, next, err := b.api.GetConversationsContext(ctx, params)
+		if err != nil {
+			return nil, classify("slack: conversations.list", err)
+		}
+		for _, c := range chans {
+			out[strings.ToLower(c.Name)] = c.ID
+		}
+		if next == "" {
+			return out, nil
+		}
+		params.Cursor = next
+	}
+}
+
+// withChannel runs call with ch resolved to its ID. When Slack answers
+// channel_not_found for an ID that came from a name, the name is looked up
+// afresh once (the channel may have been re-created under that name).
+func (b *Bot) withChannel(ctx context.Context, ch string, call func(id string) error) error {
+	id, err := b.ChannelID(ctx, ch)
+	if err != nil {
+		b.log.Warn("not posting: channel name does not resolve", "channel", ch, "err", err)
+		return err
+	}
+	err = call(id)
+	if id == ch || !isSlackError(err, "channel_not_found") {
+		return err
+	}
+	b.forgetChannel(ch)
+	fresh, rerr := b.channelID(ctx, ch, true)
+	if rerr != nil || fresh == id {
+		return err
+	}
+	return call(fresh)
+}
+
+func isSlackError(err error, code string) bool {
+	var se slack.SlackErrorResponse
+	return errors.As(err, &se) && se.Err == code
+}
+
+// ResolveChannels looks up each configured name once at start (one
+// conversations.list walk) and returns the IDs found by name, and the
+// names that did not resolve. IDs pass through untouched.
+func (b *Bot) ResolveChannels(ctx context.Context, names []string) (map[string]string, error) {
+	ids := map[string]string{}
+	var missing []string
+	for _, n := range names {
+		id, err := b.ChannelID(ctx, n)
+		switch {
+		case errors.Is(err, ErrUnknownChannel):
+			missing = append(missing, n)
+		case err != nil:
+			return ids, err
+		default:
+			ids[n] = id
+		}
+	}
+	if len(missing) > 0 {
+		return ids, fmt.Errorf("%w: %s", ErrUnknownChannel, strings.Join(missing, ", "))
+	}
+	return ids, nil
+}
