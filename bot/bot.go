@@ -81,6 +81,7 @@ type Bot struct {
 	cfg       Config
 	log       *slog.Logger
 	api       *slack.Client
+	outboxAPI *slack.Client // no in-library retry: the outbox reschedules
 	sm        *socketmode.Client
 	dedup     Deduper
 	hooksHost map[string]bool // hosts a response_url may point at
@@ -111,12 +112,12 @@ func New(cfg Config, dedup Deduper) *Bot {
 	cfg.SubmitAckBudget = cmp.Or(cfg.SubmitAckBudget, 2500*time.Millisecond)
 	lg := cfg.Logger.With("component", "slack")
 	libLog := slogOutput{lg}
-	api := slack.New(cfg.BotToken,
-		slack.OptionAppLevelToken(cfg.AppToken),
-		slack.OptionAPIURL(cfg.APIURL),
-		slack.OptionHTTPClient(cfg.HTTPClient),
-		slack.OptionRetry(3),
-		slack.OptionLog(libLog))
+	common := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken), slack.OptionAPIURL(cfg.APIURL),
+		slack.OptionHTTPClient(cfg.HTTPClient), slack.OptionLog(libLog)}
+	api := slack.New(cfg.BotToken, append(common, slack.OptionRetry(3))...)
+	// Posts and updates come from the outbox, which retries with Retry-After
+	// itself: slack-go's own retry would sleep out a 429 holding a worker.
+	outbox := slack.New(cfg.BotToken, common...)
 	opts := []socketmode.Option{socketmode.OptionLog(libLog)}
 	if cfg.PingInterval > 0 {
 		opts = append(opts, socketmode.OptionPingInterval(cfg.PingInterval))
@@ -125,7 +126,7 @@ func New(cfg Config, dedup Deduper) *Bot {
 	if u, err := url.Parse(cfg.APIURL); err == nil && u.Host != "" {
 		hosts[u.Host] = true // a proxy or test server also serves the hooks
 	}
-	return &Bot{cfg: cfg, log: lg, api: api, sm: socketmode.New(api, opts...), dedup: dedup, hooksHost: hosts}
+	return &Bot{cfg: cfg, log: lg, api: api, outboxAPI: outbox, sm: socketmode.New(api, opts...), dedup: dedup, hooksHost: hosts}
 }
 
 // Connected reports whether the Socket Mode connection is up (for /readyz).

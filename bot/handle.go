@@ -156,9 +156,10 @@ func formErrorsText(errs map[string]string) string {
 	return ":warning: Your form could not be saved: " + strings.Join(fields, "; ") + ". Please open it again."
 }
 
-// dm posts to the user's DM with the bot, logging a failure.
+// dm posts to the user's DM with the bot (slack-go retrying a 429 itself:
+// this reply is not queued), logging a failure.
 func (b *Bot) dm(ctx context.Context, userID string, m commands.Message) {
-	if _, _, err := b.Post(ctx, userID, m); err != nil {
+	if _, _, err := b.api.PostMessageContext(ctx, userID, msgOptions(m)...); err != nil {
 		b.log.Warn("post submission DM", "user_id", userID, "err", err)
 	}
 }

@@ -29,7 +29,7 @@ func msgOptions(m commands.Message) []slack.MsgOption {
 func (b *Bot) Post(ctx context.Context, channel string, m commands.Message) (channelID, ts string, err error) {
 	err = b.withChannel(ctx, channel, func(id string) error {
 		var perr error
-		channelID, ts, perr = b.api.PostMessageContext(ctx, id, msgOptions(m)...)
+		channelID, ts, perr = b.outboxAPI.PostMessageContext(ctx, id, msgOptions(m)...)
 		return perr
 	})
 	if err != nil {
@@ -41,7 +41,7 @@ func (b *Bot) Post(ctx context.Context, channel string, m commands.Message) (cha
 // Update implements commands.Poster with chat.update.
 func (b *Bot) Update(ctx context.Context, channel, ts string, m commands.Message) error {
 	err := b.withChannel(ctx, channel, func(id string) error {
-		_, _, _, uerr := b.api.UpdateMessageContext(ctx, id, ts, msgOptions(m)...)
+		_, _, _, uerr := b.outboxAPI.UpdateMessageContext(ctx, id, ts, msgOptions(m)...)
 		return uerr
 	})
 	return classify("slack: chat.update "+channel+"/"+ts, err)

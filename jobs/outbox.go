@@ -20,7 +20,7 @@ import (
 // OutboxStore is the durable queue the worker drains.
 type OutboxStore interface {
 	AlertStore
-	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, n int) ([]store.Claimed, error)
+	ClaimLane(ctx context.Context, lane store.OutboxLane, now time.Time, lease time.Duration, n int) ([]store.Claimed, error)
 	AckOutbox(ctx context.Context, c store.Claimed, now time.Time) error
 	RetryOutbox(ctx context.Context, c store.Claimed, at time.Time) error
 	DeferOutbox(ctx context.Context, c store.Claimed, at time.Time) error
@@ -37,7 +37,7 @@ type OutboxOptions struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
 	Lease       time.Duration // how long a claimed item is hidden from other workers; 60 s (> delivery timeout + settling)
-	Workers     int           // deliveries in flight, and so items claimed per round; 16
+	Workers     int           // deliveries in flight per lane (Slack, PagerDuty, GitHub, the rest); 16
 	Poll        time.Duration // idle poll interval (other replicas' items); 250 ms
 	MaxAge      time.Duration // an item still failing this long after it was queued is dead-lettered; 24 h
 	BaseBackoff time.Duration // first retry delay, doubling up to 5 min; 1 s
@@ -52,13 +52,29 @@ type OutboxOptions struct {
 // Outbox delivers queued Slack messages and PagerDuty events, retrying
 // 429/5xx/network failures with backoff and jitter (honouring Retry-After),
 // until delivered. Several replicas may run it: leases keep an item with one
-// worker at a time, and per-subject FIFO queues keep order.
+// worker at a time, and per-subject FIFO queues keep order. Each destination
+// has its own lane of workers, and a worker takes the next item as soon as
+// it is free, so Slack answering 429 for minutes never delays a page.
 type Outbox struct {
 	st     OutboxStore
 	poster chat.Poster
 	pager  Pager
 	o      OutboxOptions
-	wake   chan struct{}
+	lanes  []*outboxLane
+}
+
+// outboxLane is one destination's share of the outbox and its wake-up call.
+type outboxLane struct {
+	store.OutboxLane
+	wake chan struct{}
+}
+
+// destinations are the outbox lanes: kinds are matched by prefix.
+var destinations = []store.OutboxLane{
+	{Name: "slack", Kinds: []string{"slack.", "change."}},
+	{Name: "pagerduty", Kinds: []string{kindPager}},
+	{Name: "github", Kinds: []string{"github."}},
+	{Name: "other", Leave: []string{"slack.", "change.", kindPager, "github."}},
 }
 
 // NewOutbox builds the worker. pager may be nil (no PagerDuty configured).
@@ -70,55 +86,77 @@ func NewOutbox(st OutboxStore, poster chat.Poster, pager Pager, o OutboxOptions)
 	o.Lease, o.Workers = cmp.Or(o.Lease, time.Minute), cmp.Or(o.Workers, 16)
 	o.Poll, o.MaxAge = cmp.Or(o.Poll, 250*time.Millisecond), cmp.Or(o.MaxAge, 24*time.Hour)
 	o.BaseBackoff = cmp.Or(o.BaseBackoff, time.Second)
-	return &Outbox{st: st, poster: poster, pager: pager, o: o, wake: make(chan struct{}, 1)}
+	ob := &Outbox{st: st, poster: poster, pager: pager, o: o}
+	for _, l := range destinations {
+		ob.lanes = append(ob.lanes, &outboxLane{OutboxLane: l, wake: make(chan struct{}, 1)})
+	}
+	return ob
 }
 
 // Name implements the job naming used in logs and metrics.
 func (ob *Outbox) Name() string { return "outbox" }
 
-// Nudge wakes the worker now (called after enqueueing in this process).
+// Nudge wakes the workers now (called after enqueueing in this process).
 func (ob *Outbox) Nudge() {
-	select {
-	case ob.wake <- struct{}{}:
-	default:
+	for _, l := range ob.lanes {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
-// Run drains the outbox until ctx ends. Deliveries in progress finish.
+// Run drains the outbox until ctx ends, one loop per lane. Deliveries in
+// progress finish.
 func (ob *Outbox) Run(ctx context.Context) error {
-	for {
-		n, err := ob.RunOnce(ctx)
-		if err != nil && ctx.Err() == nil {
-			ob.o.Logger.Warn("outbox round failed", "err", err)
-		}
-		if n > 0 && err == nil {
-			continue // more may be due right away
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-ob.wake:
-		case <-time.After(ob.o.Poll):
-		}
+	var wg sync.WaitGroup
+	for _, l := range ob.lanes {
+		wg.Go(func() { ob.runLane(ctx, l) })
 	}
+	wg.Wait()
+	return nil
 }
 
 // deliveryTimeout bounds one delivery; the lease must outlast it.
 const deliveryTimeout = 20 * time.Second
 
-// RunOnce claims as many items as there are workers, so every claimed item
-// starts at once and finishes well inside its lease, and delivers them.
-func (ob *Outbox) RunOnce(ctx context.Context) (int, error) {
-	claimed, err := ob.st.ClaimOutbox(ctx, ob.o.Now(), ob.o.Lease, ob.o.Workers)
-	if err != nil {
-		return 0, fmt.Errorf("jobs: outbox claim: %w", err)
-	}
+// runLane keeps up to Workers deliveries of one lane in flight: it claims
+// only as many items as it has free workers, so every claimed item starts
+// at once and finishes well inside its lease, and it claims again as soon as
+// one finishes rather than waiting for a whole round.
+func (ob *Outbox) runLane(ctx context.Context, l *outboxLane) {
 	var wg sync.WaitGroup
-	for _, c := range claimed {
-		wg.Go(func() { ob.process(ctx, c) })
+	defer wg.Wait()
+	done := make(chan struct{}, ob.o.Workers)
+	inFlight := 0
+	for {
+		claimed := 0
+		if free := ob.o.Workers - inFlight; free > 0 && ctx.Err() == nil {
+			items, err := ob.st.ClaimLane(ctx, l.OutboxLane, ob.o.Now(), ob.o.Lease, free)
+			if err != nil && ctx.Err() == nil {
+				ob.o.Logger.Warn("outbox claim failed", "lane", l.Name, "err", err)
+			}
+			for _, c := range items {
+				inFlight++
+				wg.Go(func() {
+					defer func() { done <- struct{}{} }()
+					ob.process(ctx, c)
+				})
+			}
+			claimed = len(items)
+		}
+		if claimed > 0 && inFlight < ob.o.Workers {
+			continue // more may be due right away
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			inFlight--
+		case <-l.wake:
+		case <-time.After(ob.o.Poll):
+		}
 	}
-	wg.Wait()
-	return len(claimed), nil
 }
 
 // process delivers one item and records the outcome; a panic dead-letters

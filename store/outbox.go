@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -60,22 +61,36 @@ type Claimed struct {
 	token    string
 }
 
-// claimScript leases due queues. KEYS: due, attempts, leases. ARGV: now
-// ms, lease ms, n, queue key prefix, lease token.
+// claimScript leases due queues of one lane. KEYS: due, attempts, leases.
+// ARGV: now ms, lease ms, n, queue key prefix, lease token, lane: the kind
+// prefixes it takes ("slack.,change."; "" takes all), kind prefixes it
+// leaves to other lanes. It looks at most scan due queues (ARGV[8]) so a
+// lane never walks a long backlog of another's.
 var claimScript = redis.NewScript(`
-local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local function has(list, kind)
+  for p in string.gmatch(list, '[^,]+') do
+    if string.sub(kind, 1, #p) == p then return true end
+  end
+  return false
+end
+local want = tonumber(ARGV[3])
+local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[8]))
 local out = {}
 for _, q in ipairs(qs) do
-  local head = redis.call('LINDEX', ARGV[4] .. q, 0)
-  if not head then
-    redis.call('ZREM', KEYS[1], q)
-    redis.call('HDEL', KEYS[3], q)
-  else
-    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), q)
-    redis.call('HSET', KEYS[3], q, ARGV[5])
-    out[#out+1] = q
-    out[#out+1] = head
-    out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
+  if #out >= want * 3 then break end
+  local kind = string.match(q, '^[^|]*')
+  if (ARGV[6] == '' or has(ARGV[6], kind)) and not has(ARGV[7], kind) then
+    local head = redis.call('LINDEX', ARGV[4] .. q, 0)
+    if not head then
+      redis.call('ZREM', KEYS[1], q)
+      redis.call('HDEL', KEYS[3], q)
+    else
+      redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), q)
+      redis.call('HSET', KEYS[3], q, ARGV[5])
+      out[#out+1] = q
+      out[#out+1] = head
+      out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
+    end
   end
 end
 return out
@@ -141,13 +156,34 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, items ...OutboxItem)
 	return wrap("outbox enqueue", err)
 }
 
-// ClaimOutbox hands out up to n due items, each leased for lease.
+// ClaimOutbox hands out up to n due items of any kind, each leased for lease.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, n int) ([]Claimed, error) {
+	return s.ClaimLane(ctx, OutboxLane{}, now, lease, n)
+}
+
+// OutboxLane is a share of the outbox with its own workers, so a slow or
+// rate-limited destination (Slack answering 429) never holds up another's
+// deliveries (a PagerDuty resolve). Kinds match by prefix of Item.Kind.
+type OutboxLane struct {
+	Name  string
+	Kinds []string // kind prefixes this lane delivers; none: every kind not in Leave
+	Leave []string // kind prefixes left to other lanes
+}
+
+// laneScan bounds how many due queues one claim looks at.
+const laneScan = 512
+
+// ClaimLane hands out up to n due items of lane, each leased for lease.
+func (s *Store) ClaimLane(ctx context.Context, lane OutboxLane, now time.Time, lease time.Duration, n int) ([]Claimed, error) {
+	if n <= 0 {
+		return nil, nil
+	}
 	var tok [8]byte
 	_, _ = rand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
 	res, err := claimScript.Run(ctx, s.rdb, []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases()},
-		now.UnixMilli(), lease.Milliseconds(), n, s.outboxQueues(), token).StringSlice()
+		now.UnixMilli(), lease.Milliseconds(), n, s.outboxQueues(), token,
+		strings.Join(lane.Kinds, ","), strings.Join(lane.Leave, ","), max(laneScan, n)).StringSlice()
 	if err != nil {
 		return nil, wrap("outbox claim", err)
 	}

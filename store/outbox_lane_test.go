@@ -1,0 +1,53 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/383project/opsbot/store"
+)
+
+// Each lane claims only its own kinds; the catch-all lane takes what no
+// other lane names; a lane with no free workers claims nothing.
+func TestClaimLaneTakesOnlyItsKinds(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	items := []store.OutboxItem{
+		item(t, "slack.alert", "uptime/acme/www", "post"), item(t, "change.message", "CR-1", "msg"),
+		item(t, "pagerduty", "uptime/acme/www", "trigger"), item(t, "github.comment", "CR-1", "comment"),
+		item(t, "mail.digest", "weekly", "other"),
+	}
+	if err := s.Enqueue(ctx, t0, items...); err != nil {
+		t.Fatal(err)
+	}
+	kinds := func(cs []store.Claimed) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Item.Kind)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, _ := s.ClaimLane(ctx, store.OutboxLane{Kinds: []string{"pagerduty"}}, t0, time.Minute, 0); len(got) != 0 {
+		t.Fatalf("n=0 claimed %v", kinds(got))
+	}
+	for _, tc := range []struct {
+		lane store.OutboxLane
+		want []string
+	}{
+		{store.OutboxLane{Kinds: []string{"pagerduty"}}, []string{"pagerduty"}},
+		{store.OutboxLane{Kinds: []string{"slack.", "change."}}, []string{"change.message", "slack.alert"}},
+		{store.OutboxLane{Leave: []string{"slack.", "change.", "pagerduty", "github."}}, []string{"mail.digest"}},
+		{store.OutboxLane{Kinds: []string{"github."}}, []string{"github.comment"}},
+	} {
+		got, err := s.ClaimLane(ctx, tc.lane, t0, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(kinds(got), tc.want) {
+			t.Errorf("lane %+v claimed %v, want %v", tc.lane, kinds(got), tc.want)
+		}
+	}
+}
