@@ -21,6 +21,9 @@ var ErrUnknownChannel = errors.New("slack: channel not found")
 // Channel names are lower case, so the two never meet.
 var reChannelID = regexp.MustCompile(`^[CGDUW][A-Z0-9]+$`)
 
+// reUserID is a user ID (a post to it lands in the user's DM with opsbot).
+var reUserID = regexp.MustCompile(`^[UW][A-Z0-9]+$`)
+
 // channelRefreshEvery bounds conversations.list calls (Slack Tier 2, about
 // 20 a minute) when a name is missing from the cache.
 const channelRefreshEvery = 30 * time.Second

@@ -19,6 +19,10 @@ func msgOptions(m commands.Message) []slack.MsgOption {
 	if m.ThreadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(m.ThreadTS))
 	}
+	if m.DeliveryID != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: deliveryEvent,
+			EventPayload: map[string]any{"delivery_id": m.DeliveryID}}))
+	}
 	return opts
 }
 

@@ -17,6 +17,10 @@ type Message struct {
 	Text     string // mrkdwn; the notification fallback when Blocks are set
 	Blocks   []slack.Block
 	ThreadTS string // post as a reply in this thread
+	// DeliveryID marks a post with the outbox item that makes it (Slack
+	// message metadata), so a retry after a lost reply finds the message
+	// instead of posting a second one.
+	DeliveryID string
 }
 
 // Poster delivers the bot's own messages.

@@ -49,7 +49,7 @@ func (ob *Outbox) deliverChange(ctx context.Context, c store.Claimed) (ok bool, 
 		if cr.MessageTS == "" {
 			return true, errNoMessageYet
 		}
-		_, _, err = ob.poster.Post(ctx, cr.Channel, chat.Message{Text: p.Text, ThreadTS: cr.MessageTS})
+		_, _, err = ob.postOnce(ctx, c, cr.Channel, chat.Message{Text: p.Text, ThreadTS: cr.MessageTS})
 		return true, err
 	case store.KindGitHubComment:
 		var p store.GitHubComment
@@ -101,7 +101,7 @@ func (ob *Outbox) deliverChangeMessage(ctx context.Context, c store.Claimed) err
 	if cr.MessageTS != "" {
 		return ob.poster.Update(ctx, cr.Channel, cr.MessageTS, msg)
 	}
-	channel, ts, err := ob.poster.Post(ctx, p.Channel, msg)
+	channel, ts, err := ob.postOnce(ctx, c, p.Channel, msg)
 	if err != nil {
 		return err
 	}

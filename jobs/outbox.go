@@ -27,6 +27,12 @@ type OutboxStore interface {
 	DeadLetter(ctx context.Context, c store.Claimed, now time.Time, reason string) error
 }
 
+// PostFinder finds a message the outbox posted earlier by its delivery ID
+// (the Slack transport satisfies it; the console need not).
+type PostFinder interface {
+	FindPost(ctx context.Context, channel, threadTS, deliveryID string) (channelID, ts string, found bool, err error)
+}
+
 // Pager sends incident events (integrations/pagerduty satisfies it).
 type Pager interface {
 	Send(ctx context.Context, a integrations.Alert) error
@@ -243,14 +249,14 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 		case ts == "":
 			return nil // an earlier firing that never got a message: nothing to thread under
 		}
-		_, _, err = ob.poster.Post(ctx, channel, chat.Message{Text: p.Text, ThreadTS: ts})
+		_, _, err = ob.postOnce(ctx, c, channel, chat.Message{Text: p.Text, ThreadTS: ts})
 		return err
 	case kindSlackPost:
 		var p postPayload
 		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
 			return fmt.Errorf("post payload: %w", err)
 		}
-		_, _, err := ob.poster.Post(ctx, p.Channel, chat.Message{Text: p.Text})
+		_, _, err := ob.postOnce(ctx, c, p.Channel, chat.Message{Text: p.Text})
 		return err
 	case kindPager:
 		var p pagerPayload
@@ -268,6 +274,26 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 		return ob.pager.Send(ctx, p.Event)
 	}
 	return fmt.Errorf("unknown outbox kind %q", c.Item.Kind)
+}
+
+// postOnce posts msg for the claimed item c, marked with c's ID, unless an
+// earlier claim of c already posted it: Slack processed the post but the
+// reply was lost (a timeout, a 500 after the fact) or the replica died
+// before recording it. Then the earlier message is returned, not a second.
+func (ob *Outbox) postOnce(ctx context.Context, c store.Claimed, channel string, msg chat.Message) (string, string, error) {
+	msg.DeliveryID = c.Item.ID
+	if f, ok := ob.poster.(PostFinder); ok && c.Claims > 1 {
+		ch, ts, found, err := f.FindPost(ctx, channel, msg.ThreadTS, c.Item.ID)
+		if err != nil {
+			return "", "", err
+		}
+		if found {
+			ob.o.Logger.Info("delivery was posted by an earlier attempt; not posting again",
+				"queue", c.Queue, "item_id", c.Item.ID, "ts", ts)
+			return ch, ts, nil
+		}
+	}
+	return ob.poster.Post(ctx, channel, msg)
 }
 
 // firingMessage finds the message of the firing at firedAt: the current
@@ -307,7 +333,7 @@ func (ob *Outbox) deliverAlert(ctx context.Context, c store.Claimed) error {
 	case !current:
 		return nil
 	}
-	channel, ts, err = ob.poster.Post(ctx, cmp.Or(channel, p.Channel), msg)
+	channel, ts, err = ob.postOnce(ctx, c, cmp.Or(channel, p.Channel), msg)
 	if err != nil {
 		return err
 	}

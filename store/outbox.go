@@ -57,11 +57,18 @@ type Claimed struct {
 	Queue    string
 	Item     OutboxItem
 	Attempts int // failed attempts so far
-	raw      string
-	token    string
+	// Claims counts how often this item was handed out, this time included.
+	// Above 1, an earlier worker may have delivered it and died (or lost
+	// the reply) before recording it: a non-idempotent delivery (a Slack
+	// post) looks for its own earlier result first.
+	Claims int
+	raw    string
+	token  string
 }
 
-// claimScript leases due queues of one lane. KEYS: due, attempts, leases.
+// claimScript leases due queues of one lane. KEYS: due, attempts, leases,
+// claims (how often each queue's head was handed out: above 1, an earlier
+// worker may have delivered it and died before saying so).
 // ARGV: now ms, lease ms, n, queue key prefix, lease token, lane: the kind
 // prefixes it takes ("slack.,change."; "" takes all), kind prefixes it
 // leaves to other lanes. It looks at most scan due queues (ARGV[8]) so a
@@ -77,7 +84,7 @@ local want = tonumber(ARGV[3])
 local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[8]))
 local out = {}
 for _, q in ipairs(qs) do
-  if #out >= want * 3 then break end
+  if #out >= want * 4 then break end
   local kind = string.match(q, '^[^|]*')
   if (ARGV[6] == '' or has(ARGV[6], kind)) and not has(ARGV[7], kind) then
     local head = redis.call('LINDEX', ARGV[4] .. q, 0)
@@ -90,6 +97,7 @@ for _, q in ipairs(qs) do
       out[#out+1] = q
       out[#out+1] = head
       out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
+      out[#out+1] = tostring(redis.call('HINCRBY', KEYS[4], q, 1))
     end
   end
 end
@@ -110,13 +118,14 @@ return 1
 // finishScript removes the delivered (or dead) head and reschedules the
 // queue for its next item, if the caller still holds the lease. KEYS: due,
 // queue list, attempts, dead list, leases. ARGV: queue name, item, now ms,
-// dead entry ("" when delivered), token.
+// dead entry ("" when delivered), token. KEYS[6]: claims.
 var finishScript = redis.NewScript(`
 if redis.call('HGET', KEYS[5], ARGV[1]) ~= ARGV[5] then return 0 end
 redis.call('HDEL', KEYS[5], ARGV[1])
 if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then
   redis.call('LPOP', KEYS[2])
   redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('HDEL', KEYS[6], ARGV[1])
   if ARGV[4] ~= '' then
     redis.call('RPUSH', KEYS[4], ARGV[4])
     redis.call('LTRIM', KEYS[4], -1000, -1)
@@ -135,6 +144,7 @@ func (s *Store) outboxQueues() string        { return s.key("outbox", "q") + ":"
 func (s *Store) outboxAttempts() string      { return s.key("outbox", "attempts") }
 func (s *Store) outboxDead() string          { return s.key("outbox", "dead") }
 func (s *Store) outboxLeases() string        { return s.key("outbox", "leases") }
+func (s *Store) outboxClaims() string        { return s.key("outbox", "claims") }
 func (s *Store) outboxQueue(q string) string { return s.outboxQueues() + q }
 
 // enqueue adds items to a pipeline (inside the caller's transaction).
@@ -181,16 +191,17 @@ func (s *Store) ClaimLane(ctx context.Context, lane OutboxLane, now time.Time, l
 	var tok [8]byte
 	_, _ = rand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
-	res, err := claimScript.Run(ctx, s.rdb, []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases()},
+	res, err := claimScript.Run(ctx, s.rdb, []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases(), s.outboxClaims()},
 		now.UnixMilli(), lease.Milliseconds(), n, s.outboxQueues(), token,
 		strings.Join(lane.Kinds, ","), strings.Join(lane.Leave, ","), max(laneScan, n)).StringSlice()
 	if err != nil {
 		return nil, wrap("outbox claim", err)
 	}
-	out := make([]Claimed, 0, len(res)/3)
-	for i := 0; i+2 < len(res); i += 3 {
+	out := make([]Claimed, 0, len(res)/4)
+	for i := 0; i+3 < len(res); i += 4 {
 		c := Claimed{Queue: res[i], raw: res[i+1], token: token}
 		c.Attempts, _ = strconv.Atoi(res[i+2])
+		c.Claims, _ = strconv.Atoi(res[i+3])
 		if err := json.Unmarshal([]byte(c.raw), &c.Item); err != nil {
 			// A record we cannot read would block its queue forever: bury it.
 			_ = s.finish(ctx, c, now, "unreadable item: "+err.Error())
@@ -216,7 +227,7 @@ func (s *Store) DeadLetter(ctx context.Context, c Claimed, now time.Time, reason
 }
 
 func (s *Store) finish(ctx context.Context, c Claimed, now time.Time, dead string) error {
-	keys := []string{s.outboxDue(), s.outboxQueue(c.Queue), s.outboxAttempts(), s.outboxDead(), s.outboxLeases()}
+	keys := []string{s.outboxDue(), s.outboxQueue(c.Queue), s.outboxAttempts(), s.outboxDead(), s.outboxLeases(), s.outboxClaims()}
 	return wrap("outbox finish "+c.Queue, finishScript.Run(ctx, s.rdb, keys, c.Queue, c.raw, now.UnixMilli(), dead, c.token).Err())
 }
 

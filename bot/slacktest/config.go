@@ -74,7 +74,7 @@ func (s *Server) next(kind string) int {
 // for 429 and {"ok":false,"error":"fatal_error"} otherwise.
 func (s *Server) FailNext(method string, status int, body string, header http.Header) {
 	s.mu.Lock()
-	s.fail[method] = append(s.fail[method], failure{status, body, header.Clone()})
+	s.fail[method] = append(s.fail[method], failure{status: status, body: body, header: header.Clone()})
 	s.mu.Unlock()
 }
 

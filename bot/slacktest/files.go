@@ -63,7 +63,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.recordCall(c) // once handled, as for the Web API
-	if s.injectFailure(w, "file_upload") {
+	if s.injectFailure(w, "file_upload", false) {
 		return
 	}
 	var content []byte
@@ -106,7 +106,7 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.recordCall(c)
-	if s.injectFailure(w, "response_url") {
+	if s.injectFailure(w, "response_url", false) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

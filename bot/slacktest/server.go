@@ -58,6 +58,7 @@ type Message struct {
 	Channel, TS, ThreadTS, Text string
 	Blocks                      json.RawMessage // nil when posted without blocks
 	Updated                     int             // number of chat.update calls applied
+	Metadata                    json.RawMessage // message metadata ({"event_type":..,"event_payload":..}), nil if none
 }
 
 // File is a file uploaded with files.getUploadURLExternal + upload +
@@ -96,6 +97,7 @@ type failure struct {
 	status int
 	body   string
 	header http.Header
+	after  bool // the call is handled first: its effect lands, its reply is lost
 }
 
 type trigger struct {

@@ -31,6 +31,8 @@ func init() {
 		"chat.unfurl":                  (*Server).chatUnfurl,
 		"conversations.open":           (*Server).conversationsOpen,
 		"conversations.list":           (*Server).conversationsList,
+		"conversations.history":        (*Server).conversationsHistory,
+		"conversations.replies":        (*Server).conversationsReplies,
 		"users.info":                   (*Server).usersInfo,
 		"users.list":                   (*Server).usersList,
 		"users.lookupByEmail":          (*Server).usersLookupByEmail,
@@ -59,7 +61,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// The call is recorded once it has been handled, so a test that sees
 	// it (WaitCall) also sees its effect (Messages, views).
 	defer s.recordCall(c)
-	if s.injectFailure(w, method) {
+	if s.injectFailure(w, method, false) {
 		return
 	}
 	s.mu.Lock()
@@ -76,6 +78,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
+	if s.injectFailure(w, method, true) {
+		return
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -156,11 +161,12 @@ func (s *Server) checkToken(c Call, app bool) string {
 	return ""
 }
 
-// injectFailure writes the queued FailNext response for method, if any.
-func (s *Server) injectFailure(w http.ResponseWriter, method string) bool {
+// injectFailure writes the queued FailNext (after: FailAfter) response for
+// method, if one is next.
+func (s *Server) injectFailure(w http.ResponseWriter, method string, after bool) bool {
 	s.mu.Lock()
 	q := s.fail[method]
-	if len(q) == 0 {
+	if len(q) == 0 || q[0].after != after {
 		s.mu.Unlock()
 		return false
 	}
@@ -247,6 +253,12 @@ func (s *Server) chatPostMessage(c Call) map[string]any {
 		return apiErr("no_text")
 	}
 	m := &Message{Channel: ch, TS: s.nextTS(), ThreadTS: param(c, "thread_ts"), Text: text}
+	if md := param(c, "metadata"); md != "" {
+		if !json.Valid([]byte(md)) {
+			return apiErr("invalid_metadata_format")
+		}
+		m.Metadata = json.RawMessage(md)
+	}
 	if blocks != "" {
 		if !json.Valid([]byte(blocks)) {
 			return apiErr("invalid_blocks")

@@ -1,0 +1,68 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+)
+
+// deliveryEvent is the metadata event type that marks opsbot's queued posts.
+const deliveryEvent = "opsbot_delivery"
+
+// deliveryScan is how many recent messages (or thread replies) FindPost
+// reads: a retry follows its lost attempt within minutes, so the message,
+// if it landed, is among the newest.
+const deliveryScan = 100
+
+// FindPost looks for a message posted earlier with DeliveryID id: in the
+// thread threadTS when set (conversations.replies), else among the channel's
+// newest messages (conversations.history). It returns the channel ID and
+// the message ts, and found=false when no such message exists.
+func (b *Bot) FindPost(ctx context.Context, channel, threadTS, id string) (channelID, ts string, found bool, err error) {
+	if reUserID.MatchString(channel) { // a post to a user landed in their DM: history needs its ID
+		dm, _, _, oerr := b.outboxAPI.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{channel}})
+		if oerr != nil {
+			return "", "", false, classify("slack: conversations.open "+channel, oerr)
+		}
+		channel = dm.ID
+	}
+	err = b.withChannel(ctx, channel, func(chID string) error {
+		var msgs []slack.Message
+		var lerr error
+		if threadTS != "" {
+			msgs, _, _, lerr = b.outboxAPI.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: chID, Timestamp: threadTS, Limit: deliveryScan, IncludeAllMetadata: true})
+		} else {
+			var h *slack.GetConversationHistoryResponse
+			h, lerr = b.outboxAPI.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: chID, Limit: deliveryScan, IncludeAllMetadata: true})
+			if h != nil {
+				msgs = h.Messages
+			}
+		}
+		if lerr != nil && (isSlackError(lerr, "not_in_channel") || isSlackError(lerr, "missing_scope")) {
+			// opsbot posts to public channels it has not joined
+			// (chat:write.public) but cannot read them: post, and accept
+			// that a lost reply there may show twice.
+			b.log.Warn("cannot read the channel to check for an earlier post; posting again",
+				"channel", chID, "delivery_id", id, "err", lerr)
+			channelID = chID
+			return nil
+		}
+		if lerr != nil {
+			return lerr
+		}
+		for _, m := range msgs {
+			if m.Metadata.EventType == deliveryEvent && m.Metadata.EventPayload["delivery_id"] == id {
+				channelID, ts, found = chID, m.Timestamp, true
+				return nil
+			}
+		}
+		channelID = chID
+		return nil
+	})
+	if err != nil {
+		return "", "", false, classify("slack: look for delivery "+id+" in "+channel, err)
+	}
+	return channelID, ts, found, nil
+}
