@@ -66,7 +66,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing}
 	cw.outboxOptions(&obo, st)
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
-	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler")})
+	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
 	bg.alerter = jobs.NewAlerter(st, bg.outbox.Nudge)
 	um, err := newUptimeMonitor(cfg, st, bg, log)
 	if err != nil {

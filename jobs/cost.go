@@ -92,6 +92,9 @@ func NewCost(clients []CostClient, src CostSource, st CostStore, o CostOptions) 
 // Name implements Job.
 func (c *Cost) Name() string { return "cost" }
 
+// CatchUpWindow implements CatchUp: a refresh missed today still runs.
+func (c *Cost) CatchUpWindow() time.Duration { return 23 * time.Hour }
+
 // Run fetches and checks every client; one client's failure does not stop
 // the others. It returns the first error.
 func (c *Cost) Run(ctx context.Context) error {

@@ -181,6 +181,9 @@ func (c *Cost) Weekly() *CostWeekly { return &CostWeekly{c: c} }
 // Name implements Job.
 func (w *CostWeekly) Name() string { return "cost-weekly" }
 
+// CatchUpWindow implements CatchUp: a report missed this week still goes out.
+func (w *CostWeekly) CatchUpWindow() time.Duration { return 6 * 24 * time.Hour }
+
 // Run queues this week's report unless it was queued already.
 func (w *CostWeekly) Run(ctx context.Context) error {
 	c := w.c

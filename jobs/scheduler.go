@@ -56,6 +56,12 @@ type Options struct {
 	// them to return and release their locks. Default 20s, to leave time to
 	// release the locks within Kubernetes' default 30s termination grace.
 	ShutdownGrace time.Duration
+	// FireLog records finished fires; with it, a job implementing CatchUp
+	// whose latest fire never finished (Redis down, no replica up, a crash
+	// mid-run) runs that fire once when it can. Nil: no catch-up.
+	FireLog FireLog
+	// CatchUpEvery is how often missed fires are looked for; default 1m.
+	CatchUpEvery time.Duration
 }
 
 // DefaultTimeout bounds a run when Options.Timeout is zero.
@@ -135,6 +141,9 @@ func NewScheduler(l Locker, m Marker, o Options) *Scheduler {
 	if o.ShutdownGrace <= 0 {
 		o.ShutdownGrace = DefaultShutdownGrace
 	}
+	if o.CatchUpEvery <= 0 {
+		o.CatchUpEvery = DefaultCatchUpEvery
+	}
 	log := o.Logger.With("component", "scheduler")
 	clog := cronLogger{log}
 	c := cron.New(cron.WithLocation(o.Location), cron.WithParser(parser), cron.WithLogger(clog),
@@ -188,7 +197,15 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	n := len(s.jobs)
 	s.mu.Unlock()
 	s.log.Info("scheduler started", "jobs", n, "location", s.o.Location.String())
+	catchUpDone := make(chan struct{})
+	go func() {
+		defer close(catchUpDone)
+		if s.o.FireLog != nil {
+			s.catchUpLoop(ctx)
+		}
+	}()
 	<-ctx.Done()
+	<-catchUpDone
 	defer s.hardStop()
 
 	s.mu.Lock()
@@ -268,6 +285,8 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) error {
 }
 
 // fire is called by cron (in its own goroutine) for each scheduled time.
+// A fire that fails to take its marker (Redis down) or does not finish is
+// not recorded as done, so a CatchUp job runs it later (see catchUp).
 func (s *Scheduler) fire(e *entry) {
 	at := e.sched.fireTime(time.Now().In(s.o.Location))
 	_ = s.execute(s.base, e, at)
@@ -327,6 +346,14 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, at time.Time) error {
 	outcome, err := s.call(ctx, e.job, at)
 	d := time.Since(start)
 	s.metric(name, outcome, d)
+	// A fire counts as done once the job has finished, well or not (its
+	// own errors are its to report, and a retry every minute would repeat
+	// them); only a run cut short by shutdown is handed back for catch-up.
+	if errors.Is(context.Cause(ctx), ErrStopped) {
+		s.forgetFire(name, at)
+	} else {
+		s.recordFire(ctx, name, at)
+	}
 	switch outcome {
 	case "ok":
 		log.Debug("job done", "duration", d)
@@ -363,10 +390,14 @@ func (s *Scheduler) call(ctx context.Context, j Job, at time.Time) (outcome stri
 	return "ok", nil
 }
 
+func fireMarker(name string, at time.Time) string {
+	return "fire:" + name + ":" + strconv.FormatInt(at.Unix(), 10)
+}
+
 func (s *Scheduler) mark(ctx context.Context, name string, at time.Time) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, redisTimeout)
 	defer cancel()
-	key := "fire:" + name + ":" + strconv.FormatInt(at.Unix(), 10)
+	key := fireMarker(name, at)
 	first, err := s.marker.FirstSeen(ctx, key, s.o.LockTTL)
 	if err != nil {
 		return false, fmt.Errorf("jobs: mark %s: %w", key, err)

@@ -39,6 +39,10 @@ type SLA struct {
 // Name implements Job.
 func (s SLA) Name() string { return "sla" }
 
+// CatchUpWindow implements CatchUp: after an outage of Redis or of every
+// replica, the month's SLA is judged at once rather than at the next fire.
+func (s SLA) CatchUpWindow() time.Duration { return time.Hour }
+
 // Run checks every site once.
 func (s SLA) Run(ctx context.Context) error {
 	now := s.U.now().In(cmp.Or(s.Location, time.UTC))

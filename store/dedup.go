@@ -19,3 +19,8 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 	}
 	return ok, nil
 }
+
+// Forget drops key, so the next FirstSeen of it is first again.
+func (s *Store) Forget(ctx context.Context, key string) error {
+	return wrap("forget "+key, s.rdb.Del(ctx, s.key("seen", key)).Err())
+}
