@@ -102,6 +102,17 @@ func startOn(t testing.TB, env map[string]string, rs *redistest.Server) *opsbot 
 	if err := o.fake.WaitConnected(wait); err != nil {
 		t.Fatalf("opsbot never connected: %v\nlogs:\n%s", err, o.logs)
 	}
+	// The HTTP endpoint starts alongside the socket, not before it.
+	for deadline := time.Now().Add(wait); ; time.Sleep(10 * time.Millisecond) {
+		c, err := net.Dial("tcp", o.httpAddr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("HTTP endpoint %s never listened: %v\nlogs:\n%s", o.httpAddr, err, o.logs)
+		}
+	}
 	return o
 }
 
