@@ -27,7 +27,6 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/term"
 )
 
 // Exit codes.
@@ -65,6 +64,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cfg, err := config.Load(*cfgPath, getenv)
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot: configuration problems:\n%v\n", err)
+		return exitUsage
+	}
+	if consoleImpossible(cfg, getenv, stdin) {
+		fmt.Fprintln(stderr, noSlackInContainer)
 		return exitUsage
 	}
 	log := newLogger(cfg, stderr)
@@ -130,10 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st *store.Store, m *metrics.Metrics,
 	getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, log *slog.Logger) int {
-	interactive := false
-	if f, ok := stdin.(*os.File); ok {
-		interactive = term.IsTerminal(int(f.Fd()))
-	}
+	interactive := isTerminal(stdin)
 	name := cmp.Or(getenv("USER"), "you")
 	con := console.New(console.Options{In: stdin, Out: stdout, Interactive: interactive,
 		User: commands.User{ID: consoleUserID, Name: name}, FileDir: filepath.Join(os.TempDir(), "opsbot")})

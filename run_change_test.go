@@ -369,12 +369,19 @@ func TestChangeRequestEndToEnd(t *testing.T) {
 			t.Fatalf("CSV row lacks %q: %s", want, line)
 		}
 	}
-	// The thread holds the history: who did what.
+	// The thread holds the history: who did what. The outbox posts it
+	// after the request's message, so it may still be arriving.
 	cr := e.change(t, "CR-1")
 	thread := 0
-	for _, m := range e.fake.Messages("C0SUPPORT") {
-		if m.ThreadTS == cr.MessageTS {
-			thread++
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		thread = 0
+		for _, m := range e.fake.Messages("C0SUPPORT") {
+			if m.ThreadTS == cr.MessageTS {
+				thread++
+			}
+		}
+		if thread >= 10 || time.Now().After(deadline) {
+			break
 		}
 	}
 	if thread < 10 {

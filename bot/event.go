@@ -19,13 +19,15 @@ const maxLinksPerEvent = 5
 const composerSource = "composer"
 
 // handleEvent runs one Events API envelope (already acked and de-duplicated
-// by event_id). Only link_shared is served; other events are logged and
-// ignored.
+// by event_id). link_shared and messages to the bot (message.im) are served;
+// other events are logged and ignored.
 func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent, h Handler) {
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.LinkSharedEvent:
 		cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
 		b.linkShared(ctx, cb, inner, h)
+	case *slackevents.MessageEvent:
+		b.directMessage(ctx, inner, h)
 	default:
 		b.log.Debug("event ignored", "type", ev.Type, "event_type", ev.InnerEvent.Type)
 	}

@@ -79,6 +79,16 @@ func (b *Bot) serveSubmission(ctx context.Context, a *envAck, cb slack.Interacti
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
 	defer cancel()
 	user := commands.User{ID: cb.User.ID, Name: cb.User.Name}
+	if cb.View.State == nil {
+		// Slack sends view.state with every submission; without it there is
+		// nothing to read, so the form is closed and the user told.
+		b.log.Warn("view submission without state refused", "envelope_id", a.req.EnvelopeID, "callback_id", cb.View.CallbackID)
+		a.send(nil)
+		if b.firstSeen(hctx, dedupKey(a.req)) {
+			b.dm(hctx, user.ID, commands.Message{Text: ":warning: Your form reached me without its fields, so nothing was saved. Please open it again and resubmit."})
+		}
+		return
+	}
 	done := make(chan submitOutcome, 1)
 	go func() {
 		defer func() {

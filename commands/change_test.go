@@ -39,9 +39,14 @@ const (
 
 var changeT0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
+// changeNow is the router's clock in these tests, an hour after the stored
+// requests were made; claims of queued deliveries go by it too.
+func changeNow() time.Time { return changeT0.Add(time.Hour) }
+
 func newChangeFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := newFixtureWith(t, func(d *commands.Deps, st *store.Store) {
+		d.Now = changeNow
 		d.Changes = st
 		d.Issues = issueLinks{}
 		d.ChangeSettings = commands.ChangeSettings{Channel: "C0SUPPORT", FinanceChannel: "C0FINANCE"}
@@ -98,7 +103,7 @@ func (f *fixture) click(user, actionID, value string) commands.Reply {
 // outbox claims everything queued so far.
 func (f *fixture) outbox(t *testing.T) []store.OutboxItem {
 	t.Helper()
-	claimed, err := f.st.ClaimOutbox(context.Background(), time.Now().Add(time.Hour), time.Minute, 100)
+	claimed, err := f.st.ClaimOutbox(context.Background(), changeNow().Add(time.Hour), time.Minute, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,7 +149,7 @@ func (r *Router) Command(ctx context.Context, c Command) (reply Reply) {
 		verb = strings.ToLower(words[0])
 		words = words[1:]
 	}
-	label, outcome := verb, "ok"
+	label, outcome := metricLabel(r.verbs, verb), "ok"
 	defer func() { r.deps.Metrics.Command("command", label, outcome, r.deps.Now().Sub(start)) }()
 	defer r.recoverPanic(&reply, &outcome, "command", c.User.ID, verb)
 
@@ -163,7 +163,7 @@ func (r *Router) Command(ctx context.Context, c Command) (reply Reply) {
 	}
 	rt, ok := r.verbs[verb]
 	if !ok {
-		label, outcome = "unknown", "unknown"
+		outcome = "unknown"
 		return r.unknownVerb(p, verb)
 	}
 	if !p.Can(rt.Perm) {
@@ -186,8 +186,8 @@ func (r *Router) Command(ctx context.Context, c Command) (reply Reply) {
 // here: having been shown a button grants nothing.
 func (r *Router) Action(ctx context.Context, a Action) (reply Reply) {
 	start := r.deps.Now()
-	outcome := "ok"
-	defer func() { r.deps.Metrics.Command("action", a.ActionID, outcome, r.deps.Now().Sub(start)) }()
+	label, outcome := metricLabel(r.actions, a.ActionID), "ok"
+	defer func() { r.deps.Metrics.Command("action", label, outcome, r.deps.Now().Sub(start)) }()
 	defer r.recoverPanic(&reply, &outcome, "action", a.User.ID, a.ActionID)
 
 	rt, ok := r.actions[a.ActionID]
@@ -216,8 +216,8 @@ func (r *Router) Action(ctx context.Context, a Action) (reply Reply) {
 // this modal, and the permission is checked again at this moment.
 func (r *Router) Submit(ctx context.Context, s Submission) (res SubmitResult) {
 	start := r.deps.Now()
-	outcome := "ok"
-	defer func() { r.deps.Metrics.Command("submission", s.CallbackID, outcome, r.deps.Now().Sub(start)) }()
+	label, outcome := metricLabel(r.modals, s.CallbackID), "ok"
+	defer func() { r.deps.Metrics.Command("submission", label, outcome, r.deps.Now().Sub(start)) }()
 	var panicReply Reply
 	defer func() {
 		if !panicReply.IsZero() {
@@ -258,6 +258,16 @@ func (r *Router) Submit(ctx context.Context, s Submission) (res SubmitResult) {
 		res.Update.PrivateMetadata = seal(r.deps.SigningKey, s.User.ID, res.Update.CallbackID, res.Update.PrivateMetadata, start)
 	}
 	return res
+}
+
+// metricLabel is name when the route table knows it, else "unknown": verbs,
+// action IDs and callback IDs come from Slack payloads, and a label per
+// made-up one would grow /metrics without bound.
+func metricLabel[V any](known map[string]V, name string) string {
+	if _, ok := known[name]; ok {
+		return name
+	}
+	return "unknown"
 }
 
 func notice(r Reply) SubmitResult { return SubmitResult{Notice: &r} }

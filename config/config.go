@@ -25,7 +25,8 @@
 // AWS_PROFILE, web identity / IRSA, the instance role). The SDK also honours
 // AWS_REGION (used when integrations.aws.region is empty),
 // AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (e.g.
-// AWS_ENDPOINT_URL_COST_EXPLORER, AWS_ENDPOINT_URL_EC2), AWS_MAX_ATTEMPTS and
+// AWS_ENDPOINT_URL_COST_EXPLORER, AWS_ENDPOINT_URL_ROUTE_53) unless
+// integrations.aws.endpoint_url is set (it wins), AWS_MAX_ATTEMPTS and
 // the other AWS_* settings of the shared config.
 //
 // The package is a leaf: it imports nothing of this module.

@@ -34,11 +34,19 @@ type rig struct {
 
 func newRig(t *testing.T, srv *redistest.Server, fake *slacktest.Server, pd *pagerdutytest.Server) *rig {
 	t.Helper()
+	return newRigAt(t, srv, fake, pd, nil)
+}
+
+// newRigAt is newRig whose outbox reads the clock now (nil: time.Now). A test
+// whose monitor runs on a fixed date gives the outbox the same clock: it
+// judges an item's age and due time by it.
+func newRigAt(t *testing.T, srv *redistest.Server, fake *slacktest.Server, pd *pagerdutytest.Server, now func() time.Time) *rig {
+	t.Helper()
 	st := store.New(srv.Client(t), "opsbot:")
 	poster := bot.New(bot.Config{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: fake.APIURL()}, st)
 	pager := pagerduty.New(pagerduty.Config{APIURL: pd.URL, EventsURL: pd.URL}, nil, nil)
 	ob := jobs.NewOutbox(st, poster, pager, jobs.OutboxOptions{BaseBackoff: 20 * time.Millisecond, Poll: 20 * time.Millisecond,
-		RoutingKey: func(ref string) (string, bool) { return routingKey, ref == "acme" }})
+		Now: now, RoutingKey: func(ref string) (string, bool) { return routingKey, ref == "acme" }})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = ob.Run(ctx); close(done) }()
@@ -46,6 +54,13 @@ func newRig(t *testing.T, srv *redistest.Server, fake *slacktest.Server, pd *pag
 	r.stop = func() { cancel(); <-done }
 	t.Cleanup(r.stop)
 	return r
+}
+
+// clockFrom is a clock that reads start now and runs on in real time (retries
+// come due), whatever the calendar date.
+func clockFrom(start time.Time) func() time.Time {
+	t0 := time.Now()
+	return func() time.Time { return start.Add(time.Since(t0)) }
 }
 
 func (r *rig) observe(t *testing.T, ok bool, at time.Time) {

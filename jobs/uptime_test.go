@@ -185,12 +185,15 @@ func TestTwoSchedulersOneAlertPerTransition(t *testing.T) {
 }
 
 func TestSLABreachAnnouncedOncePerMonth(t *testing.T) {
-	r := newRig(t, redistest.Start(t), slacktest.New(t), pagerdutytest.New(t))
-	ctx := context.Background()
+	// The monitor and the outbox share one clock, starting on a fixed date and
+	// running on: on the wall clock the outbox would find the SLA message
+	// weeks old and dead-letter it at the first failed delivery.
 	monthStart := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	now := monthStart.Add(10 * 24 * time.Hour)
+	clock := clockFrom(monthStart.Add(10 * 24 * time.Hour))
+	r := newRigAt(t, redistest.Start(t), slacktest.New(t), pagerdutytest.New(t), clock)
+	ctx := context.Background()
 	site := uptimeSite("uptime/acme/www", "www", "")
-	u := jobs.NewUptime([]jobs.UptimeSite{site}, r.al, r.st, nil, func() time.Time { return now })
+	u := jobs.NewUptime([]jobs.UptimeSite{site}, r.al, r.st, nil, clock)
 	// Down for an hour on the 2nd: 99.9 % of November allows 43m 12s.
 	for _, c := range []struct {
 		state integrations.CheckState
@@ -200,6 +203,8 @@ func TestSLABreachAnnouncedOncePerMonth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Slack fails the first post: the message is retried, not dropped.
+	r.slack.FailNext("chat.postMessage", 503, `{"ok":false,"error":"service_unavailable"}`, nil)
 	sla := jobs.SLA{U: u, Store: r.st}
 	for range 2 {
 		if err := sla.Run(ctx); err != nil {
@@ -212,6 +217,9 @@ func TestSLABreachAnnouncedOncePerMonth(t *testing.T) {
 	}
 	if !strings.Contains(msg.Form.Get("text"), "99.583 %") {
 		t.Fatalf("SLA message = %q", msg.Form.Get("text"))
+	}
+	if top := waitTop(t, r.slack, 1); len(top) != 1 || !strings.Contains(top[0].Text, "SLA breached") {
+		t.Fatalf("posted = %+v, want the SLA message", top)
 	}
 	events, err := r.pd.WaitEvents(1, 5*time.Second)
 	if err != nil {

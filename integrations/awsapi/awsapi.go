@@ -19,8 +19,12 @@ type Config struct {
 	// Region used for SigV4 signing and regional endpoints; empty keeps the
 	// base config's region, then DefaultRegion.
 	Region string
-	// EndpointURL overrides the service's base URL, e.g. a fake's URL. Empty
-	// keeps the SDK's endpoint resolution (including AWS_ENDPOINT_URL_*).
+	// EndpointURL overrides the service's base URL, e.g. a fake's URL, and
+	// wins over the SDK's own rules. Empty keeps the SDK's endpoint
+	// resolution: AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the shared
+	// config file's endpoint_url and services sections (only when the base
+	// config came from config.LoadDefaultConfig), unless
+	// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true.
 	EndpointURL string
 	// AccessKeyID and SecretAccessKey are static credentials (secrets). Leave
 	// both empty to use the base config's credentials (the default chain).
@@ -65,11 +69,7 @@ func AWSConfig(base aws.Config, cfg Config, hc *http.Client) aws.Config {
 		c.RetryMaxAttempts = cfg.RetryMaxAttempts
 	}
 	if cfg.RoleARN != "" {
-		stsClient := sts.NewFromConfig(c, func(o *sts.Options) {
-			if cfg.STSEndpointURL != "" {
-				o.BaseEndpoint = aws.String(cfg.STSEndpointURL)
-			}
-		})
+		stsClient := sts.NewFromConfig(c, func(o *sts.Options) { OverrideEndpoint(&o.BaseEndpoint, cfg.STSEndpointURL) })
 		c.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, cfg.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = "opsbot"
 			if cfg.ExternalID != "" {
@@ -80,11 +80,13 @@ func AWSConfig(base aws.Config, cfg Config, hc *http.Client) aws.Config {
 	return c
 }
 
-// Endpoint returns cfg.EndpointURL as the SDK's BaseEndpoint option value
-// (nil when empty, so the SDK resolves the endpoint itself).
-func Endpoint(cfg Config) *string {
-	if cfg.EndpointURL == "" {
-		return nil
+// OverrideEndpoint points a service client's BaseEndpoint option at url
+// when url is set, and otherwise leaves it as the SDK resolved it. Call it
+// from the option function of NewFromConfig, which runs after the SDK has
+// resolved AWS_ENDPOINT_URL_<SERVICE> and the shared config file into
+// *base: assigning nil there would throw that resolution away.
+func OverrideEndpoint(base **string, url string) {
+	if url != "" {
+		*base = aws.String(url)
 	}
-	return aws.String(cfg.EndpointURL)
 }

@@ -47,10 +47,6 @@ func New(base aws.Config, cfg awsapi.Config, hc *http.Client, log *slog.Logger) 
 		cfg.Region = DefaultRegion
 	}
 	c := awsapi.AWSConfig(base, cfg, hc)
-	api := ce.NewFromConfig(c, func(o *ce.Options) {
-		if ep := awsapi.Endpoint(cfg); ep != nil {
-			o.BaseEndpoint = ep
-		}
-	})
+	api := ce.NewFromConfig(c, func(o *ce.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, cfg.EndpointURL) })
 	return &Client{api: api, log: log.With("integration", "awscost")}
 }

@@ -78,23 +78,10 @@ func (c *Client) clients(acct awsapi.Config, region string) *regionClients {
 		return rc
 	}
 	cfg := awsapi.AWSConfig(c.base, acct, c.hc)
-	endpoint := awsapi.Endpoint(acct)
 	rc := &regionClients{
-		ec2: ec2.NewFromConfig(cfg, func(o *ec2.Options) {
-			if endpoint != nil {
-				o.BaseEndpoint = endpoint
-			}
-		}),
-		rds: rds.NewFromConfig(cfg, func(o *rds.Options) {
-			if endpoint != nil {
-				o.BaseEndpoint = endpoint
-			}
-		}),
-		cw: cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
-			if endpoint != nil {
-				o.BaseEndpoint = endpoint
-			}
-		}),
+		ec2: ec2.NewFromConfig(cfg, func(o *ec2.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL) }),
+		rds: rds.NewFromConfig(cfg, func(o *rds.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL) }),
+		cw:  cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL) }),
 	}
 	c.regions[acct] = rc
 	return rc

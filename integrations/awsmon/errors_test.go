@@ -72,7 +72,7 @@ func TestFailNextCountsDown(t *testing.T) {
 func TestFakeRejectsUnknownInstanceIDLikeEC2(t *testing.T) {
 	srv, _, acct := setup(t)
 	cfg := awsapi.AWSConfig(aws.Config{}, acct, nil)
-	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { o.BaseEndpoint = awsapi.Endpoint(acct) })
+	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL) })
 	_, err := api.DescribeInstances(ctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{"i-0aaa", "i-0gone"}})
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidInstanceID.NotFound" || !strings.Contains(ae.ErrorMessage(), "i-0gone") {

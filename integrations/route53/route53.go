@@ -26,7 +26,8 @@ type Config struct {
 	// Region used for SigV4 signing; empty means DefaultRegion.
 	Region string
 	// EndpointURL overrides the base URL (https://route53.amazonaws.com),
-	// e.g. a fake's URL. Empty keeps the SDK's endpoint resolution.
+	// e.g. a fake's URL, over AWS_ENDPOINT_URL_ROUTE_53 and the rest of the
+	// SDK's endpoint resolution, which applies when it is empty.
 	EndpointURL string
 	// AccessKeyID and SecretAccessKey are static credentials (secrets). Leave
 	// both empty to use the credentials of the aws.Config passed to
@@ -63,6 +64,6 @@ func NewWithAWSConfig(awsCfg aws.Config, cfg Config, hc *http.Client, log *slog.
 	}
 	c := awsapi.AWSConfig(awsCfg, awsapi.Config{Region: cfg.Region, EndpointURL: cfg.EndpointURL,
 		AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey, RetryMaxAttempts: cfg.RetryMaxAttempts}, hc)
-	api := r53.NewFromConfig(c, func(o *r53.Options) { o.BaseEndpoint = awsapi.Endpoint(awsapi.Config{EndpointURL: cfg.EndpointURL}) })
+	api := r53.NewFromConfig(c, func(o *r53.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, cfg.EndpointURL) })
 	return &Client{api: api, log: log}
 }
