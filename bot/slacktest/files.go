@@ -106,6 +106,10 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 	if s.injectFailure(w, "response_url") {
 		return
 	}
+	if e := hookRefusal(c); e != nil {
+		http.Error(w, e.Code, http.StatusBadRequest)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, "ok")
 }
