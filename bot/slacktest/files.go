@@ -107,6 +107,9 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := hookRefusal(c); e != nil {
+		s.mu.Lock()
+		s.refusals = append(s.refusals, "response_url: "+e.Error())
+		s.mu.Unlock()
 		http.Error(w, e.Code, http.StatusBadRequest)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"testing"
 )
 
 // Slack's documented limits, enforced on every chat.postMessage,
@@ -194,7 +195,8 @@ func checkView(v map[string]any) *LimitError {
 
 // refuseOverLimits checks the payload of a Web API call that carries
 // messages or views; it returns Slack's error response, or nil to go on.
-func refuseOverLimits(method string, c Call) map[string]any {
+// The refusal is remembered for the end-of-test report. s.mu held.
+func (s *Server) refuseOverLimits(method string, c Call) map[string]any {
 	var e *LimitError
 	switch method {
 	case "chat.postMessage", "chat.postEphemeral":
@@ -213,7 +215,35 @@ func refuseOverLimits(method string, c Call) map[string]any {
 	if e == nil {
 		return nil
 	}
+	s.refusals = append(s.refusals, method+": "+e.Error())
 	return e.response()
+}
+
+// ExpectRefusals tells the fake that this test sends payloads over Slack's
+// limits on purpose. Otherwise any refusal (a Web API call, a response_url
+// post or an ack) fails the test when it ends, even if the code under test
+// swallowed the error, since real Slack would have refused it too.
+func (s *Server) ExpectRefusals() {
+	s.mu.Lock()
+	s.expectRef = true
+	s.mu.Unlock()
+}
+
+// Refusals lists the payloads refused for Slack's limits so far, each as
+// "<method>: <Slack's error>".
+func (s *Server) Refusals() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.refusals...)
+}
+
+func (s *Server) reportRefusals(t testing.TB) {
+	s.mu.Lock()
+	refused, expected := s.refusals, s.expectRef
+	s.mu.Unlock()
+	if len(refused) > 0 && !expected {
+		t.Errorf("slacktest: Slack would have refused %d payload(s) for its limits:\n%s", len(refused), strings.Join(refused, "\n"))
+	}
 }
 
 func runes(s string) int { return len([]rune(s)) }

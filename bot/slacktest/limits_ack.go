@@ -35,6 +35,7 @@ func (s *Server) recordDropped(id string, size int, reason string) {
 	st := s.env(id)
 	st.droppedGen = st.gen
 	s.dropped = append(s.dropped, DroppedAck{EnvelopeID: id, Size: size, Reason: reason, At: time.Now()})
+	s.refusals = append(s.refusals, "ack of "+id+": "+reason)
 	s.notifyAcks()
 	s.mu.Unlock()
 }

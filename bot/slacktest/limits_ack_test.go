@@ -43,6 +43,7 @@ func ackFrame(id string, size int) []byte {
 
 func TestAckOf20KBDropped(t *testing.T) {
 	fake := newFake(t)
+	fake.ExpectRefusals()
 	ws := rawSocket(t, fake)
 	for _, tc := range []struct {
 		size    int
@@ -80,6 +81,7 @@ func TestAckOf20KBDropped(t *testing.T) {
 // view_submission answered with a view over the limits, is dropped too.
 func TestAckPayloadRulesAndBlockSuggestion(t *testing.T) {
 	fake := newFake(t)
+	fake.ExpectRefusals()
 	b := startBot(t, fake)
 	opts := func(n int) slack.OptionsResponse {
 		var r slack.OptionsResponse

@@ -155,6 +155,8 @@ type Server struct {
 	byMethod  map[string][]int
 	acks      []Ack
 	dropped   []DroppedAck
+	refusals  []string // payloads refused for Slack's limits
+	expectRef bool     // ExpectRefusals: a refusal is what the test wants
 	envs      map[string]*envState
 	messages  []*Message
 	msgByTS   map[string]*Message
@@ -215,6 +217,7 @@ func New(t testing.TB) *Server {
 	s.URL = s.srv.URL
 	s.wsURL = "ws" + strings.TrimPrefix(s.URL, "http")
 	t.Cleanup(s.close)
+	t.Cleanup(func() { s.reportRefusals(t) }) // runs first: the test's own checks are done
 	return s
 }
 
