@@ -126,3 +126,24 @@ func TestReasonFormsHavePlaceholders(t *testing.T) {
 		}
 	}
 }
+
+// 300 clients with long names: the cost overview, the server thresholds and
+// an unknown client's refusal (which lists the clients) stay within limits.
+func TestManyClientsOverviewsStayWithinLimits(t *testing.T) {
+	clients := map[string]string{}
+	quotes := map[string]float64{}
+	for i := range 300 {
+		k := fmt.Sprintf("client-%03d", i)
+		clients[k], quotes[k] = strings.Repeat("Trading name ", 8)+k, 1000
+	}
+	cf := newCostFixture(t, func(d *commands.Deps) { d.Clients, d.CostQuotes = clients, quotes })
+	for k := range clients {
+		cf.cache(t, k, costSnapshot())
+	}
+	if got := cf.run(admin, "cost"); len(got.Blocks) > 50 || !strings.Contains(text(got), "client-299") {
+		t.Errorf("cost overview: %d blocks:\n%.300s", len(got.Blocks), text(got))
+	}
+	for _, cmd := range []string{"cost nosuchclient", "status nosuchclient", "threshold list", "changes", "role list", "whoami", "help"} {
+		cf.run(admin, cmd) // checkReply fails the test if Slack would refuse it
+	}
+}
