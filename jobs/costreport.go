@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
