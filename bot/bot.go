@@ -232,27 +232,27 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 	b.cfg.Metrics.Envelope(string(evt.Type))
 	b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
 	a := &envAck{b: b, req: req}
-	// View submissions carry their validation errors in the ack, so they
-	// are acked after the router answers, within SubmitAckBudget. They skip
-	// the shared pool: waiting for a slot could cost the 3 s Slack allows.
-	// Options for a select are the ack's payload too.
-	if cb, ok := evt.Data.(slack.InteractionCallback); ok && cb.Type == slack.InteractionTypeBlockSuggestion {
-		inflight.Add(1)
-		go func() {
-			defer inflight.Done()
-			defer b.recoverPanic(a)
-			b.serveSuggestion(ctx, a, cb, h)
-		}()
-		return
-	}
-	if cb, ok := evt.Data.(slack.InteractionCallback); ok && cb.Type == slack.InteractionTypeViewSubmission {
-		inflight.Add(1)
-		go func() {
-			defer inflight.Done()
-			defer b.recoverPanic(a)
-			b.serveSubmission(ctx, a, cb, h)
-		}()
-		return
+	// View submissions and block suggestions carry their answer (validation
+	// errors, options) in the ack, so they are acked after the router
+	// answers, within SubmitAckBudget. They skip the shared pool: waiting
+	// for a slot could cost the 3 s Slack allows.
+	if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+		var serve func()
+		switch cb.Type {
+		case slack.InteractionTypeViewSubmission:
+			serve = func() { b.serveSubmission(ctx, a, cb, h) }
+		case slack.InteractionTypeBlockSuggestion:
+			serve = func() { b.serveSuggestion(ctx, a, cb, h) }
+		}
+		if serve != nil {
+			inflight.Add(1)
+			go func() {
+				defer inflight.Done()
+				defer b.recoverPanic(a)
+				serve()
+			}()
+			return
+		}
 	}
 	// Everything else is acknowledged first so Slack never times out.
 	a.send(nil)
