@@ -30,6 +30,9 @@ type Handler interface {
 	Command(ctx context.Context, c commands.Command) commands.Reply
 	Action(ctx context.Context, a commands.Action) commands.Reply
 	Submit(ctx context.Context, s commands.Submission) commands.SubmitResult
+	// Suggest lists the options of an external_select as the person types
+	// (block_suggestion); nil means none.
+	Suggest(ctx context.Context, s commands.Suggestion) []*slack.OptionBlockObject
 	// LinkShared answers a link_shared event with URL → unfurl attachment;
 	// nil (or empty) means no unfurl.
 	LinkShared(ctx context.Context, ev commands.LinkShared) map[string]slack.Attachment
@@ -231,17 +234,27 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 	b.cfg.Metrics.Envelope(string(evt.Type))
 	b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
 	a := &envAck{b: b, req: req}
-	// View submissions carry their validation errors in the ack, so they
-	// are acked after the router answers, within SubmitAckBudget. They skip
-	// the shared pool: waiting for a slot could cost the 3 s Slack allows.
-	if cb, ok := evt.Data.(slack.InteractionCallback); ok && cb.Type == slack.InteractionTypeViewSubmission {
-		inflight.Add(1)
-		go func() {
-			defer inflight.Done()
-			defer b.recoverPanic(a)
-			b.serveSubmission(ctx, a, cb, h)
-		}()
-		return
+	// View submissions and block suggestions carry their answer (validation
+	// errors, options) in the ack, so they are acked after the router
+	// answers, within SubmitAckBudget. They skip the shared pool: waiting
+	// for a slot could cost the 3 s Slack allows.
+	if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+		var serve func()
+		switch cb.Type {
+		case slack.InteractionTypeViewSubmission:
+			serve = func() { b.serveSubmission(ctx, a, cb, h) }
+		case slack.InteractionTypeBlockSuggestion:
+			serve = func() { b.serveSuggestion(ctx, a, cb, h) }
+		}
+		if serve != nil {
+			inflight.Add(1)
+			go func() {
+				defer inflight.Done()
+				defer b.recoverPanic(a)
+				serve()
+			}()
+			return
+		}
 	}
 	// Everything else is acknowledged first so Slack never times out.
 	a.send(nil)

@@ -25,6 +25,14 @@ type stubRouter struct {
 	command    func(context.Context, commands.Command) commands.Reply
 	submit     func(context.Context, commands.Submission) commands.SubmitResult
 	linkShared func(context.Context, commands.LinkShared) map[string]slack.Attachment
+	suggest    func(context.Context, commands.Suggestion) []*slack.OptionBlockObject
+}
+
+func (r *stubRouter) Suggest(ctx context.Context, s commands.Suggestion) []*slack.OptionBlockObject {
+	if r.suggest == nil {
+		return nil
+	}
+	return r.suggest(ctx, s)
 }
 
 func (r *stubRouter) Command(ctx context.Context, c commands.Command) commands.Reply {

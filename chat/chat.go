@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 )
@@ -62,4 +63,16 @@ func MessageURL(channel, ts string) string {
 		return ""
 	}
 	return "https://slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
+}
+
+// Truncate returns s cut to at most n characters, the last of them "…" when
+// it was cut, so the result fits a field of Slack's n-character limit.
+func Truncate(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
 }

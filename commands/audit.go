@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/slack-go/slack"
 )
 
 const (
@@ -52,6 +50,5 @@ func runAudit(ctx context.Context, c *Call) (Reply, error) {
 		}
 		lines = append(lines, fmt.Sprintf("%s · %s · `%s` %s %s", slackDate(e.At), mention(e.Actor), Escape(e.Action), target, strings.Join(what, " ")))
 	}
-	blocks := append([]slack.Block{header(fmt.Sprintf("Audit log: last %d", len(entries)))}, linesToBlocks(lines, maxBlocks-1)...)
-	return Reply{Text: strings.Join(lines, "\n"), Blocks: blocks}, nil
+	return listReply(fmt.Sprintf("Audit log: last %d entries", len(entries)), lines), nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
-	"github.com/slack-go/slack"
 )
 
 // ChangeStore keeps change requests, their deliveries and the deploy
@@ -189,8 +188,7 @@ func runChanges(ctx context.Context, c *Call) (Reply, error) {
 		return Reply{Text: "No open change requests" + changesScope(c, client, mine) + ". Open one with `" + changeExample + "`."}, nil
 	}
 	title := fmt.Sprintf("Open change requests%s (%d)", changesScope(c, client, mine), len(lines))
-	blocks := append([]slack.Block{header(title)}, linesToBlocks(lines, maxBlocks-1)...)
-	return Reply{Text: title + "\n" + strings.Join(lines, "\n"), Blocks: blocks}, nil
+	return listReply(title, lines), nil
 }
 
 func changesScope(c *Call, client string, mine bool) string {

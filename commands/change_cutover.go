@@ -98,14 +98,16 @@ func runChangeWaive(ctx context.Context, c *Call, a Action) (Reply, error) {
 	if !c.Principal.HasRole(store.Admin) && !c.r.bootstrapAdmin(c.User.ID) {
 		return Reply{}, &UserError{Msg: "Only an admin may waive smoke checks. Ask one, or make the checks pass.", Example: "/ops role list"}
 	}
-	return c.reasonModal(ctx, a.Value, "waive", "Waive checks", "Why is it safe to cut over without passing checks?")
+	return c.reasonModal(ctx, a.Value, "waive", "Waive checks", "Why is it safe to cut over without passing checks?",
+		"The checks fail only because the new servers refuse our probe's address")
 }
 
 func runChangeCancel(ctx context.Context, c *Call, a Action) (Reply, error) {
-	return c.reasonModal(ctx, a.Value, "cancel", "Cancel request", "Why is the request cancelled?")
+	return c.reasonModal(ctx, a.Value, "cancel", "Cancel request", "Why is the request cancelled?",
+		"The client postponed the launch to next quarter")
 }
 
-func (c *Call) reasonModal(ctx context.Context, id, kind, title, label string) (Reply, error) {
+func (c *Call) reasonModal(ctx context.Context, id, kind, title, label, placeholder string) (Reply, error) {
 	cr, err := c.loadChange(ctx, id)
 	if err != nil {
 		return Reply{}, err
@@ -115,7 +117,7 @@ func (c *Call) reasonModal(ctx context.Context, id, kind, title, label string) (
 	}
 	return Reply{Modal: modal(callbackChangeReason, title, "Confirm", cr.ID+"|"+kind,
 		slack.NewSectionBlock(mrkdwn("*"+Escape(cr.ID)+"* · "+c.r.clientName(cr.Client)+" · "+Escape(truncate(cr.Title, 150))), nil, nil),
-		input(blockChangeComment, label, "", "", "Required; it goes in the thread and the change log.", true, false, 1000))}, nil
+		input(blockChangeComment, label, "", placeholder, "Required; it goes in the thread and the change log.", true, false, 1000))}, nil
 }
 
 // mayCancel: the requester may cancel their own request; otherwise support

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,14 +41,20 @@ const (
 	blockChangeComment  = "cr_comment"
 	blockChangeChecks   = "cr_checks"
 
-	maxTitleLen   = 150
-	maxProblemLen = 3000
+	maxTitleLen    = 150
+	maxProblemLen  = 3000
+	maxPlaceholder = 150 // Slack: 1 to 150 characters
 )
 
-// input is a plain-text input block.
+// input is a plain-text input block. Slack refuses an empty placeholder, so
+// none is sent without one, and an initial value is cut to maxLen.
 func input(block, label, initial, placeholder, hint string, multiline, optional bool, maxLen int) *slack.InputBlock {
-	el := slack.NewPlainTextInputBlockElement(plain(placeholder), elemValue)
-	el.InitialValue, el.Multiline, el.MaxLength = initial, multiline, maxLen
+	var ph *slack.TextBlockObject
+	if placeholder != "" {
+		ph = plain(truncate(placeholder, maxPlaceholder))
+	}
+	el := slack.NewPlainTextInputBlockElement(ph, elemValue)
+	el.InitialValue, el.Multiline, el.MaxLength = truncate(initial, maxLen), multiline, maxLen
 	var h *slack.TextBlockObject
 	if hint != "" {
 		h = plain(hint)
@@ -74,21 +79,7 @@ func modal(callback, title, submit, metadata string, blocks ...slack.Block) *sla
 // changeOpenModal is the request form; metadata carries nothing trusted
 // (the link is validated again at submission).
 func changeOpenModal(c *Call, pre changePrefill) *slack.ModalViewRequest {
-	var opts []*slack.OptionBlockObject
-	var initial *slack.OptionBlockObject
-	for _, k := range slices.Sorted(maps.Keys(c.r.deps.Clients)) {
-		label := k
-		if n := c.r.deps.Clients[k]; n != "" && n != k {
-			label = n + " (" + k + ")"
-		}
-		o := slack.NewOptionBlockObject(k, plain(truncate(label, 70)), nil)
-		opts = append(opts, o)
-		if k == pre.Client {
-			initial = o
-		}
-	}
-	sel := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Pick the client"), elemValue, opts...)
-	sel.InitialOption = initial
+	sel := c.clientPicker("Type to find the client", pre.Client)
 	var blocks []slack.Block
 	if pre.Note != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(":warning: "+Escape(pre.Note))))

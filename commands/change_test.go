@@ -96,8 +96,8 @@ func createChange(t *testing.T, f *fixture, id, client, title, by string, state 
 }
 
 func (f *fixture) click(user, actionID, value string) commands.Reply {
-	return f.r.Action(context.Background(), commands.Action{User: commands.User{ID: user}, ActionID: actionID, Value: value,
-		ChannelID: "C0SUPPORT", MessageTS: "1700000000.000100", TriggerID: "T1"})
+	return checkReply(f.t, actionID, f.r.Action(context.Background(), commands.Action{User: commands.User{ID: user}, ActionID: actionID, Value: value,
+		ChannelID: "C0SUPPORT", MessageTS: "1700000000.000100", TriggerID: "T1"}))
 }
 
 // outbox claims everything queued so far.

@@ -14,8 +14,9 @@ import (
 
 // Slack's limits (UX.md): blocks per message and characters per text block.
 const (
-	maxBlocks    = 50
-	maxBlockText = 3000
+	maxBlocks     = 50
+	maxBlockText  = 3000
+	maxHeaderText = 150
 )
 
 // Escape makes user-supplied text safe inside mrkdwn.
@@ -33,8 +34,19 @@ func mrkdwn(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
 }
 
+// header is a header block; Slack takes at most 150 characters in one.
 func header(s string) slack.Block {
-	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, s, false, false))
+	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(s, maxHeaderText), false, false))
+}
+
+// listReply shows a list as Slack wants a long one: a header, the lines
+// packed into sections within the message's 50 blocks (what does not fit is
+// counted in a last line), and the title alone as the notification text.
+// Joining the lines into the text would break Slack's 40,000-character limit
+// on a long list (200 audit entries are over 100 KB).
+func listReply(title string, lines []string) Reply {
+	blocks := append([]slack.Block{header(title)}, linesToBlocks(lines, maxBlocks-1)...)
+	return Reply{Text: title, Blocks: blocks}
 }
 
 // linesToBlocks packs lines into as few section blocks as Slack allows,

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/383project/opsbot/store"
-	"github.com/slack-go/slack"
 )
 
 // FreezeView is what `/ops freeze` reads. *store.Store satisfies it.
@@ -38,8 +37,7 @@ func runFreeze(ctx context.Context, c *Call) (Reply, error) {
 		lines = append(lines, freezeLine(c, f))
 	}
 	title := fmt.Sprintf("Active deploy freezes (%d)", len(all))
-	blocks := append([]slack.Block{header(title)}, linesToBlocks(lines, maxBlocks-1)...)
-	return Reply{Text: title + "\n" + strings.Join(lines, "\n"), Blocks: blocks}, nil
+	return listReply(title, lines), nil
 }
 
 // freezeLine is one freeze: change, client, repositories, end and reason.

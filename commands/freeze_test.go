@@ -62,8 +62,8 @@ func TestFreezeListsActiveFreezes(t *testing.T) {
 			t.Errorf("freeze list shows %q:\n%s", not, all)
 		}
 	}
-	if i3, i7, i9 := strings.Index(got.Text, "CR-3"), strings.Index(got.Text, "CR-7"), strings.Index(got.Text, "CR-9"); i3 >= i7 || i7 >= i9 {
-		t.Errorf("freezes not ordered by end (CR-3, CR-7, CR-9):\n%s", got.Text)
+	if i3, i7, i9 := strings.Index(all, "CR-3"), strings.Index(all, "CR-7"), strings.Index(all, "CR-9"); i3 >= i7 || i7 >= i9 {
+		t.Errorf("freezes not ordered by end (CR-3, CR-7, CR-9):\n%s", all)
 	}
 	if got := f.run("UENGINEER1", "freeze acme"); !strings.HasPrefix(got.Text, ":warning:") || !strings.Contains(got.Text, "takes no arguments") {
 		t.Errorf("freeze with an argument: %q", got.Text)

@@ -107,7 +107,7 @@ func TestModalIsAuthorisedAgainAtSubmission(t *testing.T) {
 	if _, err := f.st.Revoke(ctx, admin, alice, store.Grant{Role: store.Admin}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if got := noticeText(f.r.Submit(ctx, sub)); !strings.Contains(got, ":no_entry:") {
+	if got := noticeText(checkSubmit(t, "role_grant", f.r.Submit(ctx, sub))); !strings.Contains(got, ":no_entry:") {
 		t.Fatalf("submission after demotion: %q", got)
 	}
 	// Restored, the same form goes through; validation errors stay in the form.
@@ -117,18 +117,18 @@ func TestModalIsAuthorisedAgainAtSubmission(t *testing.T) {
 	if res := f.r.Submit(ctx, bad); res.Errors["role_client"] == "" {
 		t.Fatalf("stakeholder without client should be a field error, got %+v", res)
 	}
-	if got := noticeText(f.r.Submit(ctx, sub)); !strings.Contains(got, "is now *finance*") {
+	if got := noticeText(checkSubmit(t, "role_grant", f.r.Submit(ctx, sub))); !strings.Contains(got, "is now *finance*") {
 		t.Fatalf("valid submission: %q", got)
 	}
 	// Tampered metadata and a submission by someone else are refused.
 	tampered := sub
 	tampered.PrivateMetadata = "9999999999.AAAA.x"
-	if got := noticeText(f.r.Submit(ctx, tampered)); !strings.Contains(got, "not opened for you") {
+	if got := noticeText(checkSubmit(t, "role_grant", f.r.Submit(ctx, tampered))); !strings.Contains(got, "not opened for you") {
 		t.Fatalf("tampered: %q", got)
 	}
 	other := sub
 	other.User = commands.User{ID: admin}
-	if got := noticeText(f.r.Submit(ctx, other)); !strings.Contains(got, "not opened for you") {
+	if got := noticeText(checkSubmit(t, "role_grant", f.r.Submit(ctx, other))); !strings.Contains(got, "not opened for you") {
 		t.Fatalf("other user: %q", got)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/383project/opsbot/integrations"
-	"github.com/slack-go/slack"
 )
 
 // OnCallSource says who is on call (integrations/pagerduty satisfies it).
@@ -65,8 +64,7 @@ func runOncall(ctx context.Context, c *Call) (Reply, error) {
 		return Reply{Text: text}, nil
 	}
 	lines := oncallLines(oncalls)
-	blocks := append([]slack.Block{header(title)}, linesToBlocks(lines, maxBlocks-1)...)
-	return Reply{Text: title + "\n" + truncate(strings.Join(lines, "\n"), maxBlockText), Blocks: blocks}, nil
+	return listReply(title, lines), nil
 }
 
 // scheduleName resolves a typed schedule name: exact (case-insensitive) or

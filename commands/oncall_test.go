@@ -49,7 +49,7 @@ func newOncallFixture(t *testing.T, schedules map[string]string) (*fixture, *pag
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{r: r, st: st, rdb: rdb, srv: srv, log: logs}, fake
+	return &fixture{t: t, r: r, st: st, rdb: rdb, srv: srv, log: logs}, fake
 }
 
 var twoSchedules = map[string]string{"primary": "PSCHED1", "data": "PSCHED2"}

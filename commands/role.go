@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/383project/opsbot/store"
-	"github.com/slack-go/slack"
 )
 
 const (
@@ -150,6 +149,5 @@ func listRoles(ctx context.Context, c *Call) (Reply, error) {
 		}
 		lines = append(lines, "*"+string(role)+"*: "+strings.Join(holders, ", "))
 	}
-	blocks := append([]slack.Block{header(fmt.Sprintf("Roles (%d people)", len(all)))}, linesToBlocks(lines, maxBlocks-1)...)
-	return Reply{Text: strings.Join(lines, "\n"), Blocks: blocks}, nil
+	return listReply(fmt.Sprintf("Roles (%d people)", len(all)), lines), nil
 }

@@ -2,8 +2,6 @@ package commands
 
 import (
 	"context"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/383project/opsbot/store"
@@ -34,16 +32,8 @@ func roleGrantModal(c *Call) *slack.ModalViewRequest {
 		slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Pick a role"), elemValue, roleOpts...))
 	blocks := []slack.Block{user, role}
 	if len(c.r.deps.Clients) > 0 {
-		var clientOpts []*slack.OptionBlockObject
-		for _, k := range slices.Sorted(maps.Keys(c.r.deps.Clients)) {
-			label := k
-			if name := c.r.deps.Clients[k]; name != "" {
-				label = name + " (" + k + ")"
-			}
-			clientOpts = append(clientOpts, slack.NewOptionBlockObject(k, plain(truncate(label, 70)), nil))
-		}
 		client := slack.NewInputBlock(blockRoleClient, plain("Client (stakeholders only)"), plain("A stakeholder sees and approves for this client only."),
-			slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Pick a client"), elemValue, clientOpts...))
+			c.clientPicker("Type to find the client", ""))
 		client.Optional = true
 		blocks = append(blocks, client)
 	}

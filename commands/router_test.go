@@ -44,6 +44,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type fixture struct {
+	t   testing.TB // replies are held to Slack's limits against it
 	r   *commands.Router
 	st  *store.Store
 	rdb *redis.Client
@@ -77,11 +78,11 @@ func newFixtureWith(t *testing.T, with func(d *commands.Deps, st *store.Store)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{r: r, st: st, rdb: rdb, srv: srv, log: logs}
+	return &fixture{t: t, r: r, st: st, rdb: rdb, srv: srv, log: logs}
 }
 
 func (f *fixture) run(user, text string) commands.Reply {
-	return f.r.Command(context.Background(), commands.Command{User: commands.User{ID: user}, ChannelID: "C0OPS0001", Text: text, TriggerID: "T1"})
+	return checkReply(f.t, "/ops "+text, f.r.Command(context.Background(), commands.Command{User: commands.User{ID: user}, ChannelID: "C0OPS0001", Text: text, TriggerID: "T1"}))
 }
 
 func (f *fixture) grant(t *testing.T, user string, g store.Grant) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/383project/opsbot/store"
-	"github.com/slack-go/slack"
 )
 
 // SilenceStore is the part of the state store the silence verbs use.
@@ -110,8 +109,7 @@ func runSilences(ctx context.Context, c *Call) (Reply, error) {
 			silenceTarget(sil), slackDate(sil.End), formatDuration(sil.End.Sub(c.Now)), mention(sil.CreatedBy), Escape(sil.Reason), sil.ID))
 	}
 	title := fmt.Sprintf("Active silences (%d)", len(all))
-	blocks := append([]slack.Block{header(title)}, linesToBlocks(lines, maxBlocks-1)...)
-	return Reply{Text: title + "\n" + strings.Join(lines, "\n"), Blocks: blocks}, nil
+	return listReply(title, lines), nil
 }
 
 // runUnsilence ends a silence now.

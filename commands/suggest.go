@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
 )
 
@@ -37,13 +38,8 @@ func (r *Router) unknownVerb(p store.Principal, verb string) Reply {
 	return Reply{Text: text}
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}
+// truncate cuts s to at most n characters (see chat.Truncate).
+func truncate(s string, n int) string { return chat.Truncate(s, n) }
 
 // distance is the Levenshtein edit distance (verbs are short; inputs are capped).
 func distance(a, b string) int {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/383project/opsbot/store"
-	"github.com/slack-go/slack"
 )
 
 // runWhoami shows the caller's roles and the clients they reach.
@@ -39,8 +38,9 @@ func runWhoami(_ context.Context, c *Call) (Reply, error) {
 		}
 		lines = append(lines, "You can run: "+strings.Join(verbNames(c), ", ")+".")
 	}
-	text := strings.Join(lines, "\n")
-	return Reply{Text: text, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(text), nil, nil)}}, nil
+	// A stakeholder of many clients has long lines: the blocks pack them
+	// within Slack's 3,000 characters a section, the text is cut to that.
+	return Reply{Text: truncate(strings.Join(lines, "\n"), maxBlockText), Blocks: linesToBlocks(lines, maxBlocks)}, nil
 }
 
 // clientName renders "Acme Ltd (acme)" for a key, or the key alone.

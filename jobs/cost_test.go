@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/383project/opsbot/bot/slacktest"
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/jobs"
 	"github.com/383project/opsbot/store"
@@ -332,5 +333,30 @@ func TestCostWeeklyReportOncePerWeek(t *testing.T) {
 	_ = r.job(r.src).Weekly().Run(ctx)
 	if posts := r.drain(t); len(posts) != 1 || !strings.Contains(posts[0].Text, "week 48") {
 		t.Fatalf("next week: %+v", posts)
+	}
+}
+
+// 400 clients make a report over Slack's 40,000 characters a message: it is
+// cut at the limit and says how many clients it left out.
+func TestCostWeeklyReportWithinSlackLimit(t *testing.T) {
+	r := newCostRig(t)
+	var many []jobs.CostClient
+	for i := range 400 {
+		many = append(many, jobs.CostClient{Key: fmt.Sprintf("client-%03d", i), Name: fmt.Sprintf("Client number %03d ", i) + strings.Repeat("with a long trading name ", 5),
+			Scope: integrations.CostScope{LinkedAccount: "111111111111"}, Quote: 1000})
+	}
+	job := jobs.NewCost(many, r.src, r.st, jobs.CostOptions{FinanceChannel: financeCh, Now: func() time.Time { return r.now }})
+	if err := job.Weekly().Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	posts := r.drain(t)
+	if len(posts) != 1 {
+		t.Fatalf("%d posts", len(posts))
+	}
+	if err := slacktest.CheckMessage(posts[0].Text, nil); err != nil {
+		t.Fatalf("Slack would refuse the report (%d characters): %v", len(posts[0].Text), err)
+	}
+	if !strings.Contains(posts[0].Text, "(400 clients)") || !strings.Contains(posts[0].Text, "more clients: `/ops cost` lists them all.") {
+		t.Errorf("report:\n%.200s\n…\n%s", posts[0].Text, posts[0].Text[len(posts[0].Text)-200:])
 	}
 }

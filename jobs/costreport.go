@@ -11,6 +11,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
@@ -205,12 +206,35 @@ func (w *CostWeekly) Run(ctx context.Context) error {
 	for _, cl := range c.clients {
 		lines = append(lines, weeklyLine(cl, recs[cl.Key], now))
 	}
-	items, err := c.posts("cost/weekly", strings.Join(lines, "\n"), c.o.FinanceChannel)
+	items, err := c.posts("cost/weekly", capLines(lines, maxReportText), c.o.FinanceChannel)
 	if err != nil {
 		return err
 	}
 	marker := fmt.Sprintf("cost:weekly:%d-W%02d", year, week)
 	return c.enqueue(c.st.EnqueueOnce(ctx, marker, 14*24*time.Hour, now, items...))
+}
+
+// maxReportText keeps a text-only report under Slack's 40,000 characters a
+// message (past it Slack answers msg_too_long), with room for the last line.
+const maxReportText = 39000
+
+// capLines joins lines with newlines, dropping the lines that would take the
+// text past limit characters and saying how many were left out.
+func capLines(lines []string, limit int) string {
+	var b strings.Builder
+	n := 0
+	for i, l := range lines {
+		if n+utf8.RuneCountInString(l)+1 > limit {
+			fmt.Fprintf(&b, "\n… and %d more clients: `/ops cost` lists them all.", len(lines)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l)
+		n += utf8.RuneCountInString(l) + 1
+	}
+	return b.String()
 }
 
 // weeklyLine is one client's line of the weekly report.

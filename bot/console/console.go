@@ -27,6 +27,8 @@ type Handler interface {
 	Command(ctx context.Context, c commands.Command) commands.Reply
 	Action(ctx context.Context, a commands.Action) commands.Reply
 	Submit(ctx context.Context, s commands.Submission) commands.SubmitResult
+	// Suggest lists an external_select's options for what was typed.
+	Suggest(ctx context.Context, s commands.Suggestion) []*slack.OptionBlockObject
 }
 
 // Options configures a Console.

@@ -27,6 +27,18 @@ type fakeHandler struct {
 	command  func(commands.Command) commands.Reply
 	action   func(commands.Action) commands.Reply
 	submit   func(commands.Submission) commands.SubmitResult
+	suggests []commands.Suggestion
+	suggest  func(commands.Suggestion) []*slack.OptionBlockObject
+}
+
+func (h *fakeHandler) Suggest(_ context.Context, s commands.Suggestion) []*slack.OptionBlockObject {
+	h.mu.Lock()
+	h.suggests = append(h.suggests, s)
+	h.mu.Unlock()
+	if h.suggest == nil {
+		return nil
+	}
+	return h.suggest(s)
 }
 
 func (h *fakeHandler) Command(_ context.Context, c commands.Command) commands.Reply {

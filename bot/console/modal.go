@@ -23,6 +23,9 @@ type field struct {
 	blockID, label, hint string
 	optional             bool
 	el                   slack.BlockElement
+	// suggest lists an external_select's options for a query, as Slack's
+	// block_suggestion does; nil for other elements.
+	suggest func(query string) []*slack.OptionBlockObject
 }
 
 // modal runs a modal as prompts: it shows the view's title and text blocks,
@@ -36,6 +39,7 @@ func (c *Console) modal(ctx context.Context, h Handler, v *slack.ModalViewReques
 	for v != nil {
 		c.showView(v)
 		fields := inputs(v)
+		c.attachSuggest(ctx, h, v, viewID, fields)
 		if len(fields) == 0 {
 			return
 		}
@@ -142,6 +146,9 @@ func (c *Console) fill(ctx context.Context, fields []field, values map[string]ma
 // an optional field, and re-asks for a required one.
 func (c *Console) ask(ctx context.Context, f field) (slack.BlockAction, error) {
 	e := elemOf(f.el)
+	if f.suggest != nil {
+		e.options = f.suggest("")
+	}
 	label := f.label
 	if f.optional {
 		label += " (optional)"
@@ -169,6 +176,9 @@ func (c *Console) ask(ctx context.Context, f field) (slack.BlockAction, error) {
 			continue
 		}
 		a, err := c.parse(ctx, e, ans)
+		if err != nil && f.suggest != nil {
+			a, err = narrow(e, f.suggest(ans), ans)
+		}
 		if err != nil {
 			c.say("  ✗ " + f.label + ": " + err.Error())
 			continue

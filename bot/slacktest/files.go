@@ -109,6 +109,13 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 	if s.injectFailure(w, "response_url", false) {
 		return
 	}
+	if e := hookRefusal(c); e != nil {
+		s.mu.Lock()
+		s.refusals = append(s.refusals, "response_url: "+e.Error())
+		s.mu.Unlock()
+		http.Error(w, e.Code, http.StatusBadRequest)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = io.WriteString(w, "ok")
 }

@@ -15,6 +15,12 @@
 // BlockAction, ViewSubmission, EventCallback, LinkShared and SendEnvelope;
 // chat.unfurl calls are kept as [Unfurl]s.
 //
+// Payloads are held to Slack's documented limits (limits.go): a message,
+// view or ack over one is refused with Slack's error (invalid_blocks,
+// invalid_arguments, msg_too_long; HTTP 400 on a response_url), and an ack
+// frame of 20 KB or more is dropped as Slack drops it ([Server.DroppedAcks]).
+// [CheckMessage] and [CheckView] apply the same rules in other tests.
+//
 // All methods are safe for concurrent use. The fake never logs; it is shut
 // down by t.Cleanup (sockets closed, handler goroutines waited for, HTTP
 // server closed), so register it before the bot under test so that the bot's
@@ -112,9 +118,10 @@ type pendingFile struct {
 
 // envState tracks deliveries (gen) and acks of one envelope ID.
 type envState struct {
-	gen    int
-	sentAt time.Time
-	acks   []ackRec
+	gen        int
+	sentAt     time.Time
+	acks       []ackRec
+	droppedGen int // the delivery whose ack was last dropped (0: none)
 }
 
 type ackRec struct {
@@ -150,6 +157,9 @@ type Server struct {
 	calls     []Call
 	byMethod  map[string][]int
 	acks      []Ack
+	dropped   []DroppedAck
+	refusals  []string // payloads refused for Slack's limits
+	expectRef bool     // ExpectRefusals: a refusal is what the test wants
 	envs      map[string]*envState
 	messages  []*Message
 	msgByTS   map[string]*Message
@@ -211,6 +221,7 @@ func New(t testing.TB) *Server {
 	s.URL = s.srv.URL
 	s.wsURL = "ws" + strings.TrimPrefix(s.URL, "http")
 	t.Cleanup(s.close)
+	t.Cleanup(func() { s.reportRefusals(t) }) // runs first: the test's own checks are done
 	return s
 }
 

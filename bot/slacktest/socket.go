@@ -156,6 +156,10 @@ func (s *Server) readLoop(c *wsConn) {
 		if json.Unmarshal(data, &f) != nil || f.EnvelopeID == "" {
 			continue
 		}
+		if why := ackRefusal(data, f.Payload); why != "" {
+			s.recordDropped(f.EnvelopeID, len(data), why)
+			continue
+		}
 		s.recordAck(f.EnvelopeID, f.Payload)
 	}
 }

@@ -77,10 +77,11 @@ func (s *Server) WaitAck(envelopeID string, timeout time.Duration) (Ack, error) 
 	for {
 		s.mu.Lock()
 		var (
-			found bool
-			ack   Ack
+			found, dropped bool
+			ack            Ack
 		)
 		if st := s.envs[envelopeID]; st != nil {
+			dropped = st.gen > 0 && st.droppedGen == st.gen
 			for _, r := range st.acks {
 				if r.gen == st.gen {
 					found, ack = true, r.ack
@@ -97,6 +98,9 @@ func (s *Server) WaitAck(envelopeID string, timeout time.Duration) (Ack, error) 
 				return ack, fmt.Errorf("%w: envelope %s acked %v after it was sent (deadline %v)", ErrLateAck, envelopeID, late, deadline)
 			}
 			return ack, nil
+		}
+		if dropped {
+			return Ack{}, fmt.Errorf("%w: the ack of envelope %s broke Slack's limits (DroppedAcks says why)", ErrAckDropped, envelopeID)
 		}
 		select {
 		case <-ch:

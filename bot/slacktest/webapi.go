@@ -73,7 +73,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		if code := s.checkToken(c, method == "apps.connections.open"); code != "" {
 			resp = apiErr(code)
-		} else {
+		} else if resp = s.refuseOverLimits(method, c); resp == nil {
 			resp = h(s, c)
 		}
 	}

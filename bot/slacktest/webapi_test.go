@@ -75,7 +75,8 @@ func TestViewsTriggers(t *testing.T) {
 	api := newAPI(fake, "xapp-test")
 	ctx := context.Background()
 	modal := slack.ModalViewRequest{Type: slack.VTModal, CallbackID: "incident_modal", PrivateMetadata: "C1",
-		Title: slack.NewTextBlockObject("plain_text", "Incident", false, false)}
+		Title:  slack.NewTextBlockObject("plain_text", "Incident", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewDividerBlock()}}}
 	trig := fake.NewTriggerID()
 	resp, err := api.OpenViewContext(ctx, trig, modal)
 	if err != nil || resp.ID == "" || resp.CallbackID != "incident_modal" || resp.Hash == "" {
@@ -103,7 +104,7 @@ func TestViewsTriggers(t *testing.T) {
 	if _, err := api.UpdateViewContext(ctx, modal, "", resp.Hash, resp.ID); slackErr(err) != "hash_conflict" {
 		t.Errorf("stale hash: %v", err)
 	}
-	home := slack.HomeTabViewRequest{Type: slack.VTHomeTab}
+	home := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: modal.Blocks}
 	pub, err := api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: "U1", View: home})
 	if err != nil || pub.Type != slack.VTHomeTab {
 		t.Errorf("views.publish = %+v, %v", pub, err)
