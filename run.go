@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := config.Load(*cfgPath, getenv)
+	cfg, err := config.Load(*cfgPath, getenv, probeRule)
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot: configuration problems:\n%v\n", err)
 		return exitUsage
@@ -186,7 +186,7 @@ func newRouter(cfg *config.Config, st *store.Store, deps commands.Deps, poster c
 }
 
 func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if err := config.Check(path, getenv); err != nil {
+	if err := config.Check(path, getenv, probeRule); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitUsage
 	}

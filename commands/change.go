@@ -47,6 +47,10 @@ type IssueSource interface {
 
 // SmokeRunner runs smoke checks against new infrastructure.
 type SmokeRunner interface {
+	// VetSmoke refuses checks opsbot may not run for cr (an address outside
+	// what smoke checks may reach, a keyword= against a host that is not the
+	// client's), with an error whose text is fit to show the person.
+	VetSmoke(cr store.ChangeRequest, checks []store.SmokeCheck) error
 	RunSmoke(ctx context.Context, checks []store.SmokeCheck) []store.SmokeResult
 }
 

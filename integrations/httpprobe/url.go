@@ -64,7 +64,7 @@ func ValidateURL(raw string, g Guard) (*url.URL, error) {
 		return bad("it has an empty port after %q", u.Host)
 	}
 	if err := g.checkHost(u.Hostname()); err != nil {
-		return bad("%v", err)
+		return bad("%w", err) // errors.As finds the *BlockedAddrError or *BlockedHostError
 	}
 	return u, nil
 }
