@@ -108,9 +108,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	g.Go(func() error { return b.Run(gctx, router) })
 	bg.start(gctx, g)
 	g.Go(func() error {
-		return serveHTTP(gctx, addr, withFreeze(st, httpapi.Handler(m.Handler(),
-			httpapi.Check{Name: "redis", Run: st.Ping},
-			httpapi.Check{Name: "slack", Run: func(context.Context) error {
+		return serveHTTP(gctx, addr, withFreeze(st, cfg, httpapi.Handler(m.Handler(),
+			redisReady(st, log),
+			httpapi.Check{Name: "slack", Down: "not connected to Slack (Socket Mode)", Run: func(context.Context) error {
 				if !b.Connected() {
 					return errors.New("socket mode not connected")
 				}
@@ -158,7 +158,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	}
 	if cfg.HTTP.Addr != "" {
 		g.Go(func() error {
-			return serveHTTP(runCtx, cfg.HTTP.Addr, withFreeze(st, httpapi.Handler(m.Handler(), httpapi.Check{Name: "redis", Run: st.Ping})), log)
+			return serveHTTP(runCtx, cfg.HTTP.Addr, withFreeze(st, cfg, httpapi.Handler(m.Handler(), redisReady(st, log))), log)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -267,12 +267,29 @@ func signingKey(ctx context.Context, st *store.Store, getenv func(string) string
 }
 
 // withFreeze adds the deploy-freeze query CI pipelines call
-// (`curl --fail .../v1/freeze?repo=owner/name`) to the operations endpoint.
-func withFreeze(st *store.Store, ops http.Handler) http.Handler {
+// (`curl --fail .../v1/freeze?repo=owner/name`) to the operations endpoint,
+// behind a bearer token when OPSBOT_FREEZE_TOKEN is set.
+func withFreeze(st *store.Store, cfg *config.Config, ops http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", ops)
-	mux.Handle("/v1/freeze", httpapi.FreezeHandler(st, nil))
+	freeze := httpapi.FreezeHandler(st, nil)
+	if tok := cfg.Secrets.FreezeToken.Reveal(); tok != "" {
+		freeze = httpapi.RequireBearer(tok, freeze)
+	}
+	mux.Handle("/v1/freeze", freeze)
 	return mux
+}
+
+// redisReady is /readyz's Redis check: the answer says so in words, the
+// log keeps the cause (it names addresses, which the port does not show).
+func redisReady(st *store.Store, log *slog.Logger) httpapi.Check {
+	return httpapi.Check{Name: "redis", Down: "Redis is not answering", Run: func(ctx context.Context) error {
+		err := st.Ping(ctx)
+		if err != nil {
+			log.Warn("readiness: redis is not answering", "err", err)
+		}
+		return err
+	}}
 }
 
 // serveHTTP runs the operations endpoint until ctx ends, then drains it.
