@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -90,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	m := metrics.New()
 	deps := commands.Deps{Roles: st, Audit: st, Silences: st, Freezes: st, ChangeLog: st, Admins: cfg.Admins, Clients: clientNames(cfg),
-		SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
+		Channels: channelsOf(cfg), SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
 
 	if !cfg.SlackEnabled() {
 		return runConsole(ctx, cfg, deps, st, m, getenv, stdin, stdout, stderr, log)
@@ -331,6 +332,26 @@ func clientNames(cfg *config.Config) map[string]string {
 		out[k] = c.Name
 	}
 	return out
+}
+
+// channelsOf says whose the configured channels are, for sharing files
+// with --here: the team's (support, finance, security, change requests) and
+// each client's own (alerts, general).
+func channelsOf(cfg *config.Config) commands.Channels {
+	ch := commands.Channels{Clients: map[string][]string{}}
+	for _, c := range []string{cfg.Channels.Support, cfg.Channels.Finance, cfg.Channels.Security, cfg.Changes.Channel} {
+		if c != "" && !slices.Contains(ch.Team, c) {
+			ch.Team = append(ch.Team, c)
+		}
+	}
+	for key, cl := range cfg.Clients {
+		for _, c := range []string{cl.Channels.Alerts, cl.Channels.General} {
+			if c != "" {
+				ch.Clients[key] = append(ch.Clients[key], c)
+			}
+		}
+	}
+	return ch
 }
 
 // redisLog sends go-redis's internal messages to slog.

@@ -171,7 +171,7 @@ func runChanges(ctx context.Context, c *Call) (Reply, error) {
 		case strings.EqualFold(a, "--mine"):
 			mine = true
 		case client == "" && !strings.HasPrefix(a, "-"):
-			if client, err = c.resolveClient(a, changesExample); err != nil {
+			if client, err = c.pickClient(store.PermChangesView, a, clientsFor[string](c, store.PermChangesView, nil), "/ops changes"); err != nil {
 				return Reply{}, err
 			}
 		default:
