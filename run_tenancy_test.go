@@ -228,18 +228,18 @@ func TestCostChartGoesToTheRequestersDM(t *testing.T) {
 	for _, in := range []string{"cost acme", "cost acme --here"} {
 		before := len(o.fake.Files())
 		got := o.commandIn(t, admin, globexChannel, in)
-		if !strings.Contains(got, "is in your direct messages with me as `cost-acme-") {
-			t.Fatalf("/ops %s in Globex's channel: %s", in, got)
-		}
-		if in == "cost acme --here" && !strings.Contains(got, "this channel is not ACME Corp's or the team's") {
-			t.Fatalf("--here in Globex's channel is not explained: %s", got)
-		}
 		files := o.fake.Files()
 		if len(files) != before+1 {
 			t.Fatalf("files after /ops %s: %+v", in, files)
 		}
 		if f := files[before]; f.Channel != "D"+admin || !strings.HasPrefix(f.Name, "cost-acme-") {
 			t.Fatalf("/ops %s: the chart went to %q, want the requester's DM", in, f.Channel)
+		}
+		if !strings.Contains(got, "is in your direct messages with me as `cost-acme-") {
+			t.Fatalf("/ops %s in Globex's channel: %s", in, got)
+		}
+		if in == "cost acme --here" && !strings.Contains(got, "this channel is not ACME Corp's or the team's") {
+			t.Fatalf("--here in Globex's channel is not explained: %s", got)
 		}
 	}
 	if _, err := o.fake.WaitCall("conversations.open", func(c slacktest.Call) bool { return c.Form.Get("users") == admin }, wait); err != nil {
