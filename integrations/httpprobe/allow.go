@@ -48,12 +48,27 @@ func ParseAllowlist(entries []string) (Allowlist, error) {
 			a.Nets = append(a.Nets, netip.PrefixFrom(ip, ip.BitLen()))
 			continue
 		}
-		if e == "" || strings.ContainsAny(e, "/:[]@ ") {
+		if !hostName(e) {
 			return Allowlist{}, fmt.Errorf("%q is not a CIDR, an address or a host name", e)
 		}
 		a.Hosts = append(a.Hosts, e)
 	}
 	return a, nil
+}
+
+// hostName reports whether s is a lower-case DNS name: dot-separated labels
+// of 1-63 letters, digits and inner hyphens, at most 253 characters.
+func hostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' ||
+			strings.ContainsFunc(label, func(r rune) bool { return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' }) {
+			return false
+		}
+	}
+	return true
 }
 
 // Contains reports whether host (a name, or a literal address as in a URL)

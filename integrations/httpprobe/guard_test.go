@@ -206,3 +206,37 @@ type netErrno struct{ errno syscall.Errno }
 
 func (e *netErrno) Error() string { return "connect: " + e.errno.Error() }
 func (e *netErrno) Unwrap() error { return e.errno }
+
+// FuzzGuard: whatever address is dialled, metadata is refused by every
+// guard, an address the zero guard accepts carries no forbidden IPv4, and
+// an allowlist parsed from an entry contains that entry.
+func FuzzGuard(f *testing.F) {
+	for _, s := range []string{"169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a00:1::", "2001:0:4136:e378:8000:63bf:f5ff:fffe", "8.8.8.8", "::ffff:10.0.0.1", "fe80::1%eth0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if a, err := ParseAllowlist([]string{s}); err == nil {
+			host := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+			if _, perr := netip.ParsePrefix(host); perr != nil && !a.Contains(host) {
+				t.Fatalf("ParseAllowlist(%q) does not contain it", s)
+			}
+		}
+		ip, err := netip.ParseAddr(s)
+		if err != nil {
+			return
+		}
+		kind, _, bad := blocked(ip)
+		if kind == KindMetadata {
+			if err := (Guard{AllowPrivate: true, Allow: Allowlist{Nets: []netip.Prefix{netip.MustParsePrefix("::/0"), netip.MustParsePrefix("0.0.0.0/0")}}}).check("", ip); err == nil {
+				t.Fatalf("metadata %s allowed", ip)
+			}
+		}
+		if !bad {
+			if v4, ok := embeddedIPv4(ip.Unmap().WithZone("")); ok {
+				if k, _, b := blocked(v4); b {
+					t.Fatalf("%s allowed but carries %s (%s)", ip, v4, k)
+				}
+			}
+		}
+	})
+}

@@ -110,9 +110,8 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Prober {
 		guardTransport(tr, cfg)
 		c.Transport = tr
 	default:
-		if !cfg.AllowPrivate || len(cfg.Allow.Nets)+len(cfg.Allow.Hosts) > 0 {
-			log.Warn("custom round tripper: SSRF guard not installed at connect time", "type", fmt.Sprintf("%T", tr))
-		}
+		// Even with AllowPrivate the guard would keep cloud metadata out.
+		log.Warn("custom round tripper: SSRF guard not installed at connect time", "type", fmt.Sprintf("%T", tr))
 	}
 	c.CheckRedirect = limitRedirects
 	return &Prober{cfg: cfg, hc: &c, log: log}
