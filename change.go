@@ -15,9 +15,7 @@ import (
 
 	"github.com/383project/opsbot/commands"
 	"github.com/383project/opsbot/config"
-	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/integrations/github"
-	"github.com/383project/opsbot/integrations/httpprobe"
 	"github.com/383project/opsbot/integrations/route53"
 	"github.com/383project/opsbot/jobs"
 	"github.com/383project/opsbot/store"
@@ -39,10 +37,13 @@ func newChangeWiring(cfg *config.Config, awsBase aws.Config, log *slog.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("github: %w", err)
 	}
+	smoke, err := newSmokeRunner(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	w := &changeWiring{
 		issues: &issueSource{gh: gh, rules: github.LinkRules{EnterpriseHosts: cfg.Integrations.GitHub.WebHosts}},
-		smoke: &smokeRunner{probe: httpprobe.New(httpprobe.Config{AllowPrivate: cfg.Uptime.AllowPrivate, UserAgent: "opsbot-smoke"},
-			nil, log.With("component", "smoke"))},
+		smoke:  smoke,
 	}
 	if cfg.Secrets.GitHubToken != "" {
 		w.commenter = w.issues
@@ -122,23 +123,6 @@ func (s *issueSource) CommentOnIssue(ctx context.Context, issueURL, markdown str
 	}
 	_, err = s.gh.Comment(ctx, ref, markdown)
 	return err
-}
-
-// smokeRunner runs smoke checks with the SSRF-guarded prober.
-type smokeRunner struct{ probe *httpprobe.Prober }
-
-func (s *smokeRunner) RunSmoke(ctx context.Context, checks []store.SmokeCheck) []store.SmokeResult {
-	targets := make([]httpprobe.Target, len(checks))
-	for i, ch := range checks {
-		targets[i] = httpprobe.Target{ID: fmt.Sprint(i), Name: ch.URL, URL: ch.URL, Host: ch.Host,
-			ExpectStatus: []int{ch.ExpectStatus}, Keyword: ch.Keyword, Timeout: 15 * time.Second}
-	}
-	res := s.probe.CheckAll(ctx, targets)
-	out := make([]store.SmokeResult, len(res))
-	for i, r := range res {
-		out[i] = store.SmokeResult{URL: checks[i].URL, OK: r.State == integrations.StateUp, Status: r.StatusCode, Detail: r.Error, At: r.CheckedAt}
-	}
-	return out
 }
 
 // dnsCutter is the Route 53 cut-over: kept records are the JSON of the

@@ -49,7 +49,8 @@ func resolveChannels(ctx context.Context, cfg *config.Config, r channelResolver,
 }
 
 // channelsCheck is the /readyz check for configured channels that did not
-// resolve at start: it names each (key and name) until it resolves.
+// resolve at start: it names each (key and name, never an address) until
+// it resolves.
 func channelsCheck(r channelResolver, missing []config.ChannelRef) func(context.Context) error {
 	return func(ctx context.Context) error {
 		var bad []string

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := config.Load(*cfgPath, getenv)
+	cfg, err := config.Load(*cfgPath, getenv, probeRule)
 	if err != nil {
 		fmt.Fprintf(stderr, "opsbot: configuration problems:\n%v\n", err)
 		return exitUsage
@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	m := metrics.New()
 	deps := commands.Deps{Roles: st, Audit: st, Silences: st, Freezes: st, ChangeLog: st, Admins: cfg.Admins, Clients: clientNames(cfg),
-		SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
+		Channels: channelsOf(cfg), SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
 
 	if !cfg.SlackEnabled() {
 		return runConsole(ctx, cfg, deps, st, m, getenv, stdin, stdout, stderr, log)
@@ -112,15 +112,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	g.Go(func() error { return b.Run(gctx, router) })
 	bg.start(gctx, g)
 	g.Go(func() error {
-		return serveHTTP(gctx, addr, withFreeze(st, httpapi.Handler(m.Handler(),
-			httpapi.Check{Name: "redis", Run: st.Ping},
-			httpapi.Check{Name: "slack", Run: func(context.Context) error {
+		return serveHTTP(gctx, addr, withFreeze(st, cfg, httpapi.Handler(m.Handler(),
+			redisReady(st, log),
+			httpapi.Check{Name: "slack", Down: "not connected to Slack (Socket Mode)", Run: func(context.Context) error {
 				if !b.Connected() {
 					return errors.New("socket mode not connected")
 				}
 				return nil
 			}},
-			httpapi.Check{Name: "channels", Run: channelsCheck(b, missing)})), log)
+			httpapi.Check{Name: "channels", Plain: true, Run: channelsCheck(b, missing)})), log)
 	})
 	log.Info("opsbot started", "mode", "slack", "http_addr", addr)
 	if err := g.Wait(); err != nil {
@@ -160,7 +160,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	}
 	if cfg.HTTP.Addr != "" {
 		g.Go(func() error {
-			return serveHTTP(runCtx, cfg.HTTP.Addr, withFreeze(st, httpapi.Handler(m.Handler(), httpapi.Check{Name: "redis", Run: st.Ping})), log)
+			return serveHTTP(runCtx, cfg.HTTP.Addr, withFreeze(st, cfg, httpapi.Handler(m.Handler(), redisReady(st, log))), log)
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -188,7 +188,7 @@ func newRouter(cfg *config.Config, st *store.Store, deps commands.Deps, poster c
 }
 
 func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if err := config.Check(path, getenv); err != nil {
+	if err := config.Check(path, getenv, probeRule); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitUsage
 	}
@@ -268,35 +268,6 @@ func signingKey(ctx context.Context, st *store.Store, getenv func(string) string
 	return st.SigningKey(ctx)
 }
 
-// withFreeze adds the deploy-freeze query CI pipelines call
-// (`curl --fail .../v1/freeze?repo=owner/name`) to the operations endpoint.
-func withFreeze(st *store.Store, ops http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/", ops)
-	mux.Handle("/v1/freeze", httpapi.FreezeHandler(st, nil))
-	return mux
-}
-
-// serveHTTP runs the operations endpoint until ctx ends, then drains it.
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("http: listen on %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
-	log.Info("http endpoint listening", "addr", ln.Addr().String())
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http: %w", err)
-	}
-	return nil
-}
-
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
@@ -316,6 +287,26 @@ func clientNames(cfg *config.Config) map[string]string {
 		out[k] = c.Name
 	}
 	return out
+}
+
+// channelsOf says whose the configured channels are, for sharing files
+// with --here: the team's (support, finance, security, change requests) and
+// each client's own (alerts, general).
+func channelsOf(cfg *config.Config) commands.Channels {
+	ch := commands.Channels{Clients: map[string][]string{}}
+	for _, c := range []string{cfg.Channels.Support, cfg.Channels.Finance, cfg.Channels.Security, cfg.Changes.Channel} {
+		if c != "" && !slices.Contains(ch.Team, c) {
+			ch.Team = append(ch.Team, c)
+		}
+	}
+	for key, cl := range cfg.Clients {
+		for _, c := range []string{cl.Channels.Alerts, cl.Channels.General} {
+			if c != "" {
+				ch.Clients[key] = append(ch.Clients[key], c)
+			}
+		}
+	}
+	return ch
 }
 
 // redisLog sends go-redis's internal messages to slog.

@@ -68,7 +68,13 @@ func startChangesWith(t testing.TB, rs *redistest.Server, extra string, route53U
 		r53URL = route53URL(r53URL)
 	}
 	cfg := filepath.Join(t.TempDir(), "opsbot.yaml")
-	yaml := extra + `channels:
+	// The smoke target listens on 127.0.0.1: smoke checks reach it only
+	// through changes.smoke_allow (extra may add more changes settings).
+	changes := "changes:\n  smoke_allow: [127.0.0.1]\n"
+	if rest, ok := strings.CutPrefix(extra, "changes:\n"); ok {
+		changes, extra = changes+rest, ""
+	}
+	yaml := extra + changes + `channels:
   support: "#ops-support"
   finance: "#finance"
 clients:

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -94,7 +95,7 @@ func uptimeSites(cfg *config.Config) ([]jobs.UptimeSite, map[string]httpprobe.Ta
 				Severity:   integrations.Severity(cmp.Or(s.Severity, c.Severity)),
 				Thresholds: store.Thresholds{FailAfter: s.FailAfter, RecoverAfter: s.RecoverAfter}},
 				Site: s.Name, StatusCakeID: s.StatusCakeID, SLATarget: c.SLATarget}
-			if s.StatusCakeID == "" && s.Probe != nil {
+			if probed(s) {
 				site.Interval = s.Probe.Interval.Std()
 				targets[key] = httpprobe.Target{ID: key, Name: s.Name, URL: s.URL, Timeout: s.Probe.Timeout.Std(),
 					ExpectStatus: s.Probe.ExpectStatus, Keyword: s.Probe.Keyword, Host: s.Probe.Host, Method: s.Probe.Method}
@@ -103,6 +104,35 @@ func uptimeSites(cfg *config.Config) ([]jobs.UptimeSite, map[string]httpprobe.Ta
 		}
 	}
 	return sites, targets
+}
+
+// probed reports whether opsbot itself probes site s (else StatusCake watches it).
+func probed(s config.Site) bool { return s.StatusCakeID == "" && s.Probe != nil }
+
+// probeRule refuses, when the file is loaded (and by `opsbot config check`),
+// a probed site's URL that the prober's guard refuses at every check: such
+// a site could never be up, so it would page PagerDuty forever. A literal
+// private or loopback address needs uptime.allow_private; cloud metadata is
+// never probed. (Host names are judged at connect time.)
+func probeRule(cfg *config.Config, add func(path, format string, args ...any)) {
+	guard := httpprobe.Guard{AllowPrivate: cfg.Uptime.AllowPrivate}
+	for _, client := range cfg.ClientKeys() {
+		for i, s := range cfg.Clients[client].Sites {
+			if !probed(s) || s.URL == "" {
+				continue
+			}
+			path := fmt.Sprintf("clients.%s.sites[%d].url", client, i)
+			_, err := httpprobe.ValidateURL(s.URL, guard)
+			var addr *httpprobe.BlockedAddrError
+			var host *httpprobe.BlockedHostError
+			switch {
+			case errors.As(err, &host), errors.As(err, &addr) && addr.Kind == httpprobe.KindMetadata:
+				add(path, "opsbot never probes cloud metadata (%v); probe the service's own health URL, e.g. https://www.example.com/health", err)
+			case errors.As(err, &addr):
+				add(path, "opsbot's probe would refuse it at every check: %v. For internal health URLs set uptime.allow_private: true (e.g. http://10.0.0.5:8080/healthz), or watch it with StatusCake", addr)
+			}
+		}
+	}
 }
 
 // slaTargets maps client keys to their monthly uptime targets.

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -108,6 +109,26 @@ func (b *Bot) UserByName(ctx context.Context, name string) (commands.User, error
 		return u, nil
 	}
 	return commands.User{}, commands.ErrUnknownUser
+}
+
+// slackbotID is Slackbot, whom users.info does not mark as a bot.
+const slackbotID = "USLACKBOT"
+
+// IsBot implements commands.Directory: opsbot's own user (from auth.test),
+// Slackbot, and every user users.info marks is_bot or is_app_user.
+func (b *Bot) IsBot(ctx context.Context, userID string) (bool, error) {
+	if userID == b.selfID || userID == slackbotID {
+		return true, nil
+	}
+	u, err := b.api.GetUserInfoContext(ctx, userID)
+	if err != nil {
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && (se.Err == "user_not_found" || se.Err == "user_not_visible") {
+			return false, commands.ErrUnknownUser
+		}
+		return false, fmt.Errorf("slack: users.info %s: %w", userID, err)
+	}
+	return u.IsBot || u.IsAppUser, nil
 }
 
 // UserEmail implements commands.Emails with users.info (scope users:read.email).

@@ -40,3 +40,18 @@ func (b *Bot) Upload(ctx context.Context, channel, filename, title string, conte
 	}
 	return f.ID, nil
 }
+
+// UploadDM sends content as a file to one person only: conversations.open
+// gives the bot's direct message channel with them (files upload v2 takes
+// conversation IDs, never a user ID), and the file is shared there. It
+// implements commands.Uploader; errors are classified like Upload's.
+func (b *Bot) UploadDM(ctx context.Context, userID, filename, title string, content []byte) (string, error) {
+	if userID == "" {
+		return "", errors.New("slack: files upload " + filename + " to a DM: no user")
+	}
+	ch, _, _, err := b.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{userID}})
+	if err != nil {
+		return "", classify("slack: conversations.open with "+userID, err)
+	}
+	return b.Upload(ctx, ch.ID, filename, title, content)
+}

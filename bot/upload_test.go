@@ -91,3 +91,46 @@ func TestUploadErrorsAreClassified(t *testing.T) {
 		}
 	})
 }
+
+// TestUploadDMGoesToTheDirectMessage: a file for one person goes through
+// conversations.open (files upload v2 takes no user IDs) into that DM.
+func TestUploadDMGoesToTheDirectMessage(t *testing.T) {
+	fake, b := newUploadBot(t)
+	if _, err := b.UploadDM(context.Background(), "UALICE0001", "cost.png", "Cost", []byte("PNG")); err != nil {
+		t.Fatal(err)
+	}
+	opens := fake.Calls("conversations.open")
+	if len(opens) != 1 || opens[0].Form.Get("users") != "UALICE0001" {
+		t.Fatalf("conversations.open calls: %+v", opens)
+	}
+	if files := fake.Files(); len(files) != 1 || files[0].Channel != "DUALICE0001" {
+		t.Fatalf("files: %+v", files)
+	}
+	// Without conversations.open the upload would be refused, as Slack does.
+	if _, err := b.Upload(context.Background(), "UALICE0001", "cost.png", "Cost", []byte("PNG")); err == nil {
+		t.Fatal("an upload to a user ID was accepted")
+	}
+	fake.FailNext("conversations.open", 200, `{"ok":false,"error":"user_not_found"}`, nil)
+	if _, err := b.UploadDM(context.Background(), "UGONE00001", "cost.png", "Cost", []byte("PNG")); err == nil {
+		t.Fatal("UploadDM without a DM succeeded")
+	}
+	if len(fake.Files()) != 1 {
+		t.Fatalf("files: %+v", fake.Files())
+	}
+}
+
+// TestIsBot: users.info's is_bot and Slackbot count as bots; a person does
+// not; an unknown user is commands.ErrUnknownUser.
+func TestIsBot(t *testing.T) {
+	fake, b := newUploadBot(t)
+	fake.AddUser(slacktest.User{ID: "UDEPLOY001", Name: "deploybot", IsBot: true})
+	fake.AddUser(slacktest.User{ID: "UALICE0001", Name: "alice"})
+	for id, want := range map[string]bool{"UDEPLOY001": true, "USLACKBOT": true, "UALICE0001": false} {
+		if got, err := b.IsBot(context.Background(), id); err != nil || got != want {
+			t.Errorf("IsBot(%s) = %v, %v; want %v", id, got, err, want)
+		}
+	}
+	if _, err := b.IsBot(context.Background(), "UNOBODY001"); !errors.Is(err, commands.ErrUnknownUser) {
+		t.Errorf("IsBot(unknown) error = %v", err)
+	}
+}

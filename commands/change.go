@@ -46,6 +46,10 @@ type IssueSource interface {
 
 // SmokeRunner runs smoke checks against new infrastructure.
 type SmokeRunner interface {
+	// VetSmoke refuses checks opsbot may not run for cr (an address outside
+	// what smoke checks may reach, a keyword= against a host that is not the
+	// client's), with an error whose text is fit to show the person.
+	VetSmoke(cr store.ChangeRequest, checks []store.SmokeCheck) error
 	RunSmoke(ctx context.Context, checks []store.SmokeCheck) []store.SmokeResult
 }
 
@@ -166,7 +170,7 @@ func runChanges(ctx context.Context, c *Call) (Reply, error) {
 		case strings.EqualFold(a, "--mine"):
 			mine = true
 		case client == "" && !strings.HasPrefix(a, "-"):
-			if client, err = c.resolveClient(a, changesExample); err != nil {
+			if client, err = c.pickClient(store.PermChangesView, a, clientsFor[string](c, store.PermChangesView, nil), "/ops changes"); err != nil {
 				return Reply{}, err
 			}
 		default:

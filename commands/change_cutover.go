@@ -52,8 +52,15 @@ func smokeLine(ch store.SmokeCheck) string {
 
 func submitChangeSmoke(ctx context.Context, c *Call, s Submission) (SubmitResult, error) {
 	checks, err := ParseSmokeChecks(value(s, blockChangeChecks))
+	if err == nil && c.r.deps.Smoke != nil {
+		var cr store.ChangeRequest
+		if cr, err = c.loadChange(ctx, s.PrivateMetadata); err != nil {
+			return SubmitResult{}, err
+		}
+		err = c.r.deps.Smoke.VetSmoke(cr, checks)
+	}
 	if err != nil {
-		return SubmitResult{Errors: map[string]string{blockChangeChecks: upperFirst(err.Error()) + "."}}, nil
+		return SubmitResult{Errors: map[string]string{blockChangeChecks: upperFirst(strings.TrimSuffix(err.Error(), ".")) + "."}}, nil
 	}
 	cr, err := c.transition(ctx, s.PrivateMetadata, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
 		return nil, cr.SetSmokeChecks(checks, c.User.ID, c.Now)
@@ -75,6 +82,9 @@ func runChangeSmokeRun(ctx context.Context, c *Call, a Action) (Reply, error) {
 	}
 	if c.r.deps.Smoke == nil {
 		return Reply{}, &UserError{Msg: "Smoke checks can't run on this opsbot (no HTTP checker is wired). An admin may waive them with a reason."}
+	}
+	if err := c.r.deps.Smoke.VetSmoke(cr, cr.SmokeChecks); err != nil { // saved before the rules, or smoke_allow narrowed since
+		return Reply{}, &UserError{Msg: err.Error() + ". Press *Edit smoke checks* on the request's message to fix it."}
 	}
 	sctx, cancel := context.WithTimeout(ctx, smokeBudget)
 	results := c.r.deps.Smoke.RunSmoke(sctx, cr.SmokeChecks)

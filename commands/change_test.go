@@ -168,7 +168,8 @@ func TestChangesLists(t *testing.T) {
 		{"mine, proposer", crSupport, "changes --mine", []string{"(2)", "CR-2", "CR-10"}, []string{"CR-1*"}},
 		{"mine and client", crSupport, "changes acme --mine", []string{"for Acme Ltd (`acme`) involving you (1)", "CR-10"}, []string{"CR-2", "CR-1*"}},
 		{"stakeholder sees own client", betaHolder, "changes", []string{"Open change requests (1)", "CR-2"}, []string{"CR-1*", "CR-10", "Acme"}},
-		{"stakeholder asks for another client", betaHolder, "changes acme", []string{"No open change requests for Acme Ltd (`acme`)."}, []string{"CR-1", "CR-10"}},
+		{"stakeholder asks for another client", betaHolder, "changes acme", []string{":no_entry: \"acme\" is not one of the clients you can see. Clients you can see: Beta &amp; Co (`beta`)."}, []string{"CR-1", "CR-10", "Acme"}},
+		{"stakeholder's prefix only matches their clients", betaHolder, "changes a", []string{"is not one of the clients you can see"}, []string{"CR-1", "Acme"}},
 		{"nothing of mine", financeOne, "changes --mine", []string{"No open change requests involving you."}, []string{"CR-"}},
 	}
 	for _, tt := range tests {

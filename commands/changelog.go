@@ -19,11 +19,14 @@ type ChangeLogReader interface {
 	ChangeLog(ctx context.Context, month string) ([]store.ChangeLogEntry, error)
 }
 
-// Uploader shares a file in a channel (the Slack transport with files
-// upload v2, the console by writing it to disk). It returns the file's ID
-// (Slack) or path (console).
+// Uploader delivers files (the Slack transport with files upload v2, the
+// console by writing them to disk). Both return the file's ID (Slack) or
+// path (console).
 type Uploader interface {
+	// Upload shares a file in a channel, for everyone in it.
 	Upload(ctx context.Context, channel, filename, title string, content []byte) (string, error)
+	// UploadDM sends a file to one person, in their direct messages with the bot.
+	UploadDM(ctx context.Context, userID, filename, title string, content []byte) (string, error)
 }
 
 const (
@@ -56,11 +59,14 @@ func outcomeWord(o string) string {
 	return "❔ *" + Escape(o) + "*"
 }
 
-// runChangelog is `changelog [YYYY-MM]` and `changelog export [YYYY-MM]`.
+// runChangelog is `changelog [YYYY-MM]` and `changelog export [YYYY-MM] [--here]`.
 func runChangelog(ctx context.Context, c *Call) (Reply, error) {
-	args := c.Args
+	args, here := takeHere(c.Args)
 	export := len(args) > 0 && strings.EqualFold(args[0], "export")
 	example := changelogExample
+	if here && !export {
+		return Reply{}, userErrorf(changelogExportExample+" "+hereFlag, "`%s` shares the exported file in this channel; it goes with `export`.", hereFlag)
+	}
 	if export {
 		args, example = args[1:], changelogExportExample
 		if err := c.Require(store.PermChangelogExport, "export the change log"); err != nil {
@@ -82,7 +88,7 @@ func runChangelog(ctx context.Context, c *Call) (Reply, error) {
 		return Reply{}, err
 	}
 	if export {
-		return exportChangelog(ctx, c, month, entries)
+		return exportChangelog(ctx, c, month, entries, here)
 	}
 	return listChangelog(c, month, entries), nil
 }
@@ -209,8 +215,9 @@ func personRef(id string) string {
 	return Escape(id)
 }
 
-// exportChangelog uploads the month's entries as CSV to the caller's channel.
-func exportChangelog(ctx context.Context, c *Call, month time.Time, entries []store.ChangeLogEntry) (Reply, error) {
+// exportChangelog sends the month's entries as CSV to the person who asked
+// (with here, shares them in the channel when it is one of the team's).
+func exportChangelog(ctx context.Context, c *Call, month time.Time, entries []store.ChangeLogEntry, here bool) (Reply, error) {
 	if len(entries) == 0 {
 		return Reply{Text: fmt.Sprintf("No change requests finished in %s, so there is nothing to export.", monthName(month))}, nil
 	}
@@ -218,18 +225,19 @@ func exportChangelog(ctx context.Context, c *Call, month time.Time, entries []st
 	if err != nil {
 		return Reply{}, err
 	}
-	filename := "changelog-" + month.Format(monthLayout) + ".csv"
-	title := "Change log — " + monthName(month)
-	if _, err := c.r.deps.Files.Upload(ctx, c.ChannelID, filename, title, data); err != nil {
-		ref := newRef()
-		c.r.log.Error("change log export: upload failed", "ref", ref, "month", month.Format(monthLayout), "channel", c.ChannelID, "err", err)
-		return Reply{Text: fmt.Sprintf(":x: I could not upload the change log for %s (ref %s). Try again in a minute; if it keeps happening, tell the support team.", monthName(month), ref)}, nil
-	}
 	noun := "entries"
 	if len(entries) == 1 {
 		noun = "entry"
 	}
-	return Reply{Text: fmt.Sprintf("Uploaded the change log for %s (%d %s) as `%s`.", monthName(month), len(entries), noun, filename)}, nil
+	line, err := c.sendFile(ctx, privateFile{name: "changelog-" + month.Format(monthLayout) + ".csv", title: "Change log — " + monthName(month),
+		content: data, noun: fmt.Sprintf("The change log for %s (%d %s)", monthName(month), len(entries), noun), here: here,
+		channelExplains: "one of the team's channels"})
+	if err != nil {
+		ref := newRef()
+		c.r.log.Error("change log export: upload failed", "ref", ref, "month", month.Format(monthLayout), "user_id", c.User.ID, "err", err)
+		return Reply{Text: fmt.Sprintf(":x: I could not upload the change log for %s (ref %s). Try again in a minute; if it keeps happening, tell the support team.", monthName(month), ref)}, nil
+	}
+	return Reply{Text: line}, nil
 }
 
 // changelogColumns are the CSV header: one column per ChangeLogEntry field.

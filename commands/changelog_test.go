@@ -52,6 +52,11 @@ func (u *uploads) Upload(_ context.Context, channel, filename, title string, con
 	return fmt.Sprintf("F%07d", u.next), nil
 }
 
+// UploadDM records a direct message upload as channel "dm:<user>".
+func (u *uploads) UploadDM(ctx context.Context, userID, filename, title string, content []byte) (string, error) {
+	return u.Upload(ctx, "dm:"+userID, filename, title, content)
+}
+
 func (u *uploads) all() []upload {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -243,7 +248,7 @@ func TestChangelogFinanceExportsCSV(t *testing.T) {
 	f.novemberLog(t)
 	f.grant(t, clFinance, store.Grant{Role: store.Finance})
 	got := f.run(clFinance, "changelog export 2026-11").Text
-	if !strings.Contains(got, "Uploaded the change log for November 2026 (4 entries)") {
+	if got != "The change log for November 2026 (4 entries) is in your direct messages with me as `changelog-2026-11.csv`." {
 		t.Fatalf("export reply: %q", got)
 	}
 	files := up.all()
@@ -251,7 +256,7 @@ func TestChangelogFinanceExportsCSV(t *testing.T) {
 		t.Fatalf("uploads: %+v", files)
 	}
 	u := files[0]
-	if u.channel != "C0OPS0001" || u.filename != "changelog-2026-11.csv" || !strings.Contains(u.title, "November 2026") {
+	if u.channel != "dm:"+clFinance || u.filename != "changelog-2026-11.csv" || !strings.Contains(u.title, "November 2026") {
 		t.Errorf("upload = %s %s %q", u.channel, u.filename, u.title)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(u.content)).ReadAll()

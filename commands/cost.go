@@ -3,8 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -34,20 +32,23 @@ var (
 	errNoCostRefresh = Reply{Text: ":warning: Fetching costs on demand is not configured on this opsbot; `/ops cost <client>` shows the data the daily job fetched."}
 )
 
-// costArgs are the words of `/ops cost`: at most one client and --refresh.
+// costArgs are the words of `/ops cost`: at most one client, --refresh
+// and --here (share the chart in this channel).
 type costArgs struct {
 	client  string
 	refresh bool
+	here    bool
 }
 
 func parseCostArgs(args []string) (costArgs, error) {
 	var a costArgs
+	args, a.here = takeHere(args)
 	for _, w := range args {
 		switch lw := strings.ToLower(w); {
 		case lw == "--refresh" || lw == "-r" || lw == "refresh":
 			a.refresh = true
 		case strings.HasPrefix(lw, "-"):
-			return a, userErrorf(costExample+" --refresh", "`/ops cost` knows one option, `--refresh`; %q is not it.", Escape(truncate(w, 30)))
+			return a, userErrorf(costExample+" --refresh", "`/ops cost` knows the options `--refresh` and `--here` (share the chart in this channel); %q is not one.", Escape(truncate(w, 30)))
 		case a.client != "":
 			return a, userErrorf(costExample, "`/ops cost` takes at most one client (and `--refresh`).")
 		default:
@@ -77,11 +78,11 @@ func runCost(ctx context.Context, c *Call) (Reply, error) {
 			return Reply{}, userErrorf(costExample+" --refresh", "Name the client to refresh: each fetch is a paid Cost Explorer request.")
 		}
 	}
-	visible := c.costVisible()
+	visible := clientsFor(c, store.PermCostView, c.r.deps.CostQuotes)
 	if a.client == "" {
 		return c.costAll(ctx, visible)
 	}
-	client, err := c.costClient(a.client, visible)
+	client, err := c.pickClient(store.PermCostView, a.client, visible, "/ops cost")
 	if err != nil {
 		return Reply{}, err
 	}
@@ -105,62 +106,7 @@ func runCost(ctx context.Context, c *Call) (Reply, error) {
 		}
 		rec = recs[client]
 	}
-	return c.costOne(ctx, client, rec), nil
-}
-
-// costVisible are the clients whose costs the caller may see, sorted.
-func (c *Call) costVisible() []string {
-	all, scoped := c.Principal.Scope(store.PermCostView)
-	if !all {
-		return scoped
-	}
-	set := map[string]bool{}
-	for k := range c.r.deps.Clients {
-		set[k] = true
-	}
-	for k := range c.r.deps.CostQuotes {
-		set[k] = true
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-// costClient resolves the typed client like `/ops status` does: an exact
-// key (refused when outside the caller's scope), else a unique prefix among
-// the clients they may see; errors list only those.
-func (c *Call) costClient(word string, visible []string) (string, error) {
-	w := strings.ToLower(word)
-	example := costExample
-	if len(visible) > 0 {
-		example = "/ops cost " + visible[0]
-	}
-	_, known := c.r.deps.Clients[w]
-	if _, watched := c.r.deps.CostQuotes[w]; known || watched || slices.Contains(visible, w) {
-		if !c.Principal.CanFor(store.PermCostView, w) {
-			have := "no client"
-			if len(visible) > 0 {
-				have = c.clientList(visible) + " only"
-			}
-			return "", &deniedError{reply: Reply{Text: fmt.Sprintf(":no_entry: The costs of %s are not yours to see (you can see %s). If you should, ask an admin, e.g. `/ops role grant @you stakeholder %s`. `/ops cost` lists the clients you can see.",
-				c.clientName(w), have, w)}}
-		}
-		return w, nil
-	}
-	var matches []string
-	for _, k := range visible {
-		if strings.HasPrefix(k, w) {
-			matches = append(matches, k)
-		}
-	}
-	name := Escape(truncate(word, 40))
-	switch {
-	case len(matches) == 1:
-		return matches[0], nil
-	case len(matches) > 1:
-		return "", userErrorf(example, "%q matches several of your clients: %s. Type more of the name.", name, strings.Join(matches, ", "))
-	case len(visible) == 0:
-		return "", userErrorf("/ops whoami", "I don't know a client called %q, and there are no clients whose costs you can see yet.", name)
-	}
-	return "", userErrorf(example, "I don't know a client called %q. Clients you can see: %s.", name, c.clientList(visible))
+	return c.costOne(ctx, client, rec, a.here), nil
 }
 
 // costAge is "data from 3h 5m ago" (or "just now").

@@ -20,6 +20,10 @@ func (discardUploads) Upload(context.Context, string, string, string, []byte) (s
 	return "F0000001", nil
 }
 
+func (discardUploads) UploadDM(context.Context, string, string, string, []byte) (string, error) {
+	return "F0000002", nil
+}
+
 // costBenchRouter is the router over a real Redis holding 50 clients' cached costs.
 func costBenchRouter(b *testing.B) *commands.Router {
 	b.Helper()

@@ -114,13 +114,13 @@ func TestCostOneClientFromCacheWithChart(t *testing.T) {
 			"*Quote:* $3,000.00 · forecast *103 %* of it ⚠️ over the quote",
 			"*vs last month to the same day:* +$220.00 (+11 %)",
 			"1. Amazon Elastic Compute Cloud - Compute — $1,200.00 (55 %)", "5. Amazon CloudFront — $100.00",
-			"data from 3h ago", "uploaded to this channel as `cost-acme-2026-11.png`")
+			"data from 3h ago", "The daily cost chart is in your direct messages with me as `cost-acme-2026-11.png`.")
 		if strings.Contains(got, "Tax") {
 			t.Errorf("%s: a sixth service is shown:\n%s", user, got)
 		}
 	}
 	ups := cf.up.all()
-	if len(ups) != 4 || ups[0].channel != "C0OPS0001" || ups[0].filename != "cost-acme-2026-11.png" || ups[0].title != "Acme Ltd — AWS cost, November 2026" {
+	if len(ups) != 4 || ups[0].channel != "dm:"+admin || ups[3].channel != "dm:"+stakeUser || ups[0].filename != "cost-acme-2026-11.png" || ups[0].title != "Acme Ltd — AWS cost, November 2026" {
 		t.Fatalf("uploads = %d, first %+v", len(ups), ups[0])
 	}
 	img, err := png.Decode(bytes.NewReader(ups[0].content))
@@ -135,7 +135,7 @@ func TestCostOneClientFromCacheWithChart(t *testing.T) {
 func TestCostConsoleShowsChartPath(t *testing.T) {
 	cf := newCostFixture(t, func(d *commands.Deps) { d.Files = pathUploader{} })
 	cf.cache(t, "acme", costSnapshot())
-	wantAll(t, text(cf.run(supportUser, "cost acme")), "Chart: `/tmp/opsbot/cost-acme-2026-11.png`")
+	wantAll(t, text(cf.run(supportUser, "cost acme")), "The daily cost chart: `/tmp/opsbot/cost-acme-2026-11.png`")
 }
 
 // pathUploader is the console's way: it writes the file and returns its path.
@@ -143,6 +143,10 @@ type pathUploader struct{}
 
 func (pathUploader) Upload(_ context.Context, _, filename, _ string, _ []byte) (string, error) {
 	return "/tmp/opsbot/" + filename, nil
+}
+
+func (p pathUploader) UploadDM(ctx context.Context, _, filename, title string, content []byte) (string, error) {
+	return p.Upload(ctx, "", filename, title, content)
 }
 
 func TestCostAllClientsByRole(t *testing.T) {
@@ -168,7 +172,11 @@ func TestCostStakeholderAskingForAnotherClientIsRefused(t *testing.T) {
 	cf := newCostFixture(t, nil)
 	cf.cache(t, "beta", costSnapshot())
 	got := cf.run(stakeUser, "cost beta")
-	wantAll(t, got.Text, ":no_entry: The costs of Beta &amp; Co (`beta`) are not yours to see (you can see Acme Ltd (`acme`) only).")
+	// Answered like a client that does not exist: beta's name is not shown.
+	wantAll(t, got.Text, ":no_entry: \"beta\" is not one of the clients you can see. Clients you can see: Acme Ltd (`acme`).")
+	if unknown := cf.run(stakeUser, "cost zzzz").Text; strings.Contains(got.Text, "Beta &amp; Co") || strings.Replace(got.Text, `"beta"`, `"zzzz"`, 1) != unknown {
+		t.Fatalf("refusal %q names the other client or differs from an unknown one's %q", got.Text, unknown)
+	}
 	if strings.Contains(got.Text, "2,200") || len(cf.up.all()) != 0 {
 		t.Fatalf("refusal leaked figures or a chart: %q", got.Text)
 	}
@@ -185,7 +193,7 @@ func TestCostUnknownClientListsVisibleClients(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"cost acme beta":    "at most one client",
-		"cost acme --force": "knows one option, `--refresh`",
+		"cost acme --force": "knows the options `--refresh` and `--here`",
 		"cost --refresh":    "Name the client to refresh",
 	} {
 		if got := cf.run(supportUser, in); !strings.HasPrefix(got.Text, ":warning:") || !strings.Contains(got.Text, want) {

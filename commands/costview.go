@@ -15,8 +15,9 @@ import (
 )
 
 // costOne is one client's costs: the figures, the top five services, the
-// data's age, any failed fetch, and the chart uploaded to the channel.
-func (c *Call) costOne(ctx context.Context, client string, rec store.CostRecord) Reply {
+// data's age, any failed fetch, and the chart, sent to the person (or, with
+// here, shared in the channel when it is the client's or the team's).
+func (c *Call) costOne(ctx context.Context, client string, rec store.CostRecord, here bool) Reply {
 	name := c.clientName(client)
 	note := failureNote(rec.Failure, rec, c.Now)
 	switch {
@@ -50,7 +51,7 @@ func (c *Call) costOne(ctx context.Context, client string, rec store.CostRecord)
 	if note != "" {
 		context = append(context, note)
 	}
-	context = append(context, c.costChart(ctx, client, title, s))
+	context = append(context, c.costChart(ctx, client, title, s, here))
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(strings.Join(context, "\n"))))
 	text := title + "\n" + summary
 	if note != "" {
@@ -96,9 +97,9 @@ func (c *Call) costSummary(client string, s store.CostSnapshot) string {
 	return strings.Join(lines, "\n")
 }
 
-// costChart renders and uploads the chart; it returns the line that says
+// costChart renders and delivers the chart; it returns the line that says
 // where it went (or why not). A failed chart never hides the figures.
-func (c *Call) costChart(ctx context.Context, client, title string, s store.CostSnapshot) string {
+func (c *Call) costChart(ctx context.Context, client, title string, s store.CostSnapshot, here bool) string {
 	if c.r.deps.Files == nil {
 		return "_No chart: file uploads are not configured on this opsbot._"
 	}
@@ -112,16 +113,13 @@ func (c *Call) costChart(ctx context.Context, client, title string, s store.Cost
 		c.r.log.Error("cost chart failed", "ref", ref, "client", client, "err", err)
 		return fmt.Sprintf("_The chart could not be drawn (ref %s)._", ref)
 	}
-	filename := "cost-" + client + "-" + s.Month.Format(monthLayout) + ".png"
-	where, err := c.r.deps.Files.Upload(ctx, c.ChannelID, filename, title, png)
+	line, err := c.sendFile(ctx, privateFile{client: client, name: "cost-" + client + "-" + s.Month.Format(monthLayout) + ".png",
+		title: title, content: png, noun: "The daily cost chart", here: here, channelExplains: Escape(c.plainClientName(client)) + "'s or the team's"})
 	if err != nil {
-		c.r.log.Error("cost chart upload failed", "ref", ref, "client", client, "channel", c.ChannelID, "err", err)
+		c.r.log.Error("cost chart upload failed", "ref", ref, "client", client, "user_id", c.User.ID, "err", err)
 		return fmt.Sprintf("_The chart could not be uploaded (ref %s); the figures above are complete._", ref)
 	}
-	if strings.ContainsAny(where, `/\`) { // the console wrote a file: show where
-		return "Chart: `" + Escape(where) + "`"
-	}
-	return ":chart_with_upwards_trend: Chart of daily cost, this month against last, uploaded to this channel as `" + filename + "`."
+	return ":chart_with_upwards_trend: " + line
 }
 
 // byDayOfMonth lays days out by day of month: out[i] is day i+1.

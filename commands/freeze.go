@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,21 +17,29 @@ type FreezeView interface {
 
 var errNoFreezes = Reply{Text: ":warning: Deploy freezes are not configured on this opsbot yet (no freeze store is wired), so there are none to list."}
 
-// runFreeze lists the active deploy freezes, the soonest to end first.
+// runFreeze lists the active deploy freezes the caller may see (a
+// stakeholder: their clients' only), the soonest to end first.
 func runFreeze(ctx context.Context, c *Call) (Reply, error) {
 	v := c.r.deps.Freezes
 	if v == nil {
 		return errNoFreezes, nil
 	}
 	if len(c.Args) > 0 {
-		return Reply{}, userErrorf("/ops freeze", "`/ops freeze` takes no arguments; it lists every active deploy freeze.")
+		return Reply{}, userErrorf("/ops freeze", "`/ops freeze` takes no arguments; it lists the active deploy freezes of the clients you can see.")
 	}
 	all, err := v.ActiveFreezes(ctx, c.Now)
 	if err != nil {
 		return Reply{}, err
 	}
+	if !c.seesAll(store.PermFreezeView) {
+		all = slices.DeleteFunc(all, func(f store.Freeze) bool { return !c.Principal.CanFor(store.PermFreezeView, f.Client) })
+	}
 	if len(all) == 0 {
-		return Reply{Text: "No deploy freeze is active."}, nil
+		none := "No deploy freeze is active."
+		if !c.seesAll(store.PermFreezeView) {
+			none = "No deploy freeze is active for your clients."
+		}
+		return Reply{Text: none}, nil
 	}
 	lines := make([]string, 0, len(all))
 	for _, f := range all {

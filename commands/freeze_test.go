@@ -109,7 +109,11 @@ func TestFreezeEveryRoleMayList(t *testing.T) {
 		{Role: store.Stakeholder, Client: "acme"}, {Role: store.Security}} {
 		user := fmt.Sprintf("UROLE%05d", i)
 		f.grant(t, user, g)
-		if got := f.run(user, "freeze"); got.Text != "No deploy freeze is active." {
+		want := "No deploy freeze is active."
+		if g.Role == store.Stakeholder {
+			want = "No deploy freeze is active for your clients."
+		}
+		if got := f.run(user, "freeze"); got.Text != want {
 			t.Errorf("%s: freeze → %q", g.Role, got.Text)
 		}
 		if help := text(f.run(user, "help")); !strings.Contains(help, "*`/ops freeze`*") || !strings.Contains(help, "e.g. `/ops freeze`") {
@@ -121,5 +125,31 @@ func TestFreezeEveryRoleMayList(t *testing.T) {
 	}
 	if got := f.run("UNOBODY001", "freeze"); got.Text == "No deploy freeze is active." {
 		t.Errorf("a user without any role may list freezes: %q", got.Text)
+	}
+}
+
+// TestFreezeStakeholderSeesOwnClientsOnly: another client's change, title,
+// repositories and window stay out of a stakeholder's list.
+func TestFreezeStakeholderSeesOwnClientsOnly(t *testing.T) {
+	f := newFreezeFixture(t)
+	f.grant(t, "USTBETA001", store.Grant{Role: store.Stakeholder, Client: "beta"})
+	f.addFreeze(t, store.Freeze{ChangeID: "CR-7", Client: "acme", Repos: []string{"acme/website"},
+		Start: freezeT0, End: freezeT0.Add(3 * time.Hour), Reason: "Acme database move"})
+	if got := text(f.run("USTBETA001", "freeze")); got != "No deploy freeze is active for your clients." {
+		t.Fatalf("beta's stakeholder sees: %s", got)
+	}
+	f.addFreeze(t, store.Freeze{ChangeID: "CR-9", Client: "beta", Repos: []string{"beta/shop"},
+		Start: freezeT0, End: freezeT0.Add(5 * time.Hour), Reason: "Beta shop move"})
+	got := text(f.run("USTBETA001", "freeze"))
+	if !strings.Contains(got, "Active deploy freezes (1)") || !strings.Contains(got, "CR-9") {
+		t.Fatalf("beta's stakeholder's list: %s", got)
+	}
+	for _, not := range []string{"CR-7", "acme", "Acme"} {
+		if strings.Contains(got, not) {
+			t.Errorf("beta's stakeholder sees %q: %s", not, got)
+		}
+	}
+	if got := text(f.run(admin, "freeze")); !strings.Contains(got, "Active deploy freezes (2)") {
+		t.Fatalf("admin's list: %s", got)
 	}
 }

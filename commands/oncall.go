@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/383project/opsbot/integrations"
+	"github.com/383project/opsbot/store"
 )
 
 // OnCallSource says who is on call (integrations/pagerduty satisfies it).
@@ -63,7 +64,7 @@ func runOncall(ctx context.Context, c *Call) (Reply, error) {
 		text += ", according to PagerDuty."
 		return Reply{Text: text}, nil
 	}
-	lines := oncallLines(oncalls)
+	lines := oncallLines(oncalls, c.seesAll(store.PermOncallView))
 	return listReply(title, lines), nil
 }
 
@@ -93,8 +94,10 @@ func scheduleName(word string, names []string, example string) (string, error) {
 	return "", userErrorf(example, "I don't know a schedule called %q. Schedules: %s.", Escape(truncate(word, 40)), list)
 }
 
-// oncallLines groups on-calls per escalation policy (or schedule), level by level.
-func oncallLines(oncalls []integrations.OnCall) []string {
+// oncallLines groups on-calls per escalation policy (or schedule), level by
+// level. E-mail addresses are the team's: only staff (withEmail) see them,
+// not a client's stakeholder.
+func oncallLines(oncalls []integrations.OnCall, withEmail bool) []string {
 	groups := map[string][]integrations.OnCall{}
 	for _, oc := range oncalls {
 		g := oc.EscalationPolicy
@@ -120,21 +123,21 @@ func oncallLines(oncalls []integrations.OnCall) []string {
 		var b strings.Builder
 		b.WriteString("*" + Escape(truncate(name, 100)) + "*")
 		for _, oc := range list {
-			b.WriteString("\n" + oncallLine(oc, g))
+			b.WriteString("\n" + oncallLine(oc, g, withEmail))
 		}
 		lines = append(lines, b.String())
 	}
 	return lines
 }
 
-// oncallLine is "L1 Name (email) until <date>".
-func oncallLine(oc integrations.OnCall, group string) string {
+// oncallLine is "L1 Name (email) until <date>"; without withEmail, no email.
+func oncallLine(oc integrations.OnCall, group string, withEmail bool) string {
 	who := oc.UserName
 	if who == "" {
 		who = "someone"
 	}
 	s := fmt.Sprintf("L%d *%s*", oc.Level, Escape(truncate(who, 80)))
-	if oc.UserEmail != "" {
+	if withEmail && oc.UserEmail != "" {
 		s += " (" + Escape(truncate(oc.UserEmail, 100)) + ")"
 	}
 	if oc.Schedule != "" && oc.Schedule != group {

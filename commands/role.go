@@ -52,6 +52,14 @@ func changeRole(ctx context.Context, c *Call, grant bool) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	if grant {
+		switch why, err := c.botRefusal(ctx, target); {
+		case err != nil:
+			return Reply{}, err
+		case why != "":
+			return Reply{}, userErrorf(example, "%s %s", mention(target), why)
+		}
+	}
 	if !grant && target == c.User.ID && g.Role == store.Admin {
 		return Reply{}, userErrorf("", "You can't revoke your own admin role; ask another admin, so nobody locks the team out by accident.")
 	}
@@ -81,6 +89,25 @@ func changeRole(ctx context.Context, c *Call, grant bool) (Reply, error) {
 		return Reply{Text: fmt.Sprintf(":white_check_mark: %s no longer has *%s*. Recorded in the audit log.", mention(target), grantText(c, g))}, nil
 	}
 	return Reply{Text: fmt.Sprintf("%s does not have *%s*; nothing changed. `/ops role list` shows who has what.", mention(target), grantText(c, g))}, nil
+}
+
+// botRefusal says why target may not be given a role ("" when they may).
+// Roles are for people: a bot or app user (opsbot included) acts for
+// whoever can make it post or click, so a role on it is a role for them.
+func (c *Call) botRefusal(ctx context.Context, target string) (string, error) {
+	if c.r.deps.Directory == nil {
+		return "", errors.New("role grant: no directory to tell people from bots")
+	}
+	bot, err := c.r.deps.Directory.IsBot(ctx, target)
+	switch {
+	case errors.Is(err, ErrUnknownUser):
+		return "is not someone I can find in this workspace. Pick the person from Slack's @ list.", nil
+	case err != nil:
+		return "", err
+	case bot:
+		return "is a bot or an app, and roles are for people: anyone who can make it post would act with the role. Grant it to the person instead.", nil
+	}
+	return "", nil
 }
 
 // parseGrant reads "<role> [client]" into a validated grant.

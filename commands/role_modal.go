@@ -71,6 +71,15 @@ func submitRoleGrant(ctx context.Context, c *Call, s Submission) (SubmitResult, 
 			errs[blockRoleClient] = "Pick one of the listed clients."
 		}
 	}
+	if _, bad := errs[blockRoleUser]; !bad {
+		why, err := c.botRefusal(ctx, target)
+		if err != nil {
+			return SubmitResult{}, err
+		}
+		if why != "" {
+			errs[blockRoleUser] = "That user " + why
+		}
+	}
 	if len(errs) > 0 {
 		return SubmitResult{Errors: errs}, nil
 	}

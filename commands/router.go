@@ -50,6 +50,7 @@ type Deps struct {
 
 	ChangeLog ChangeLogReader // nil: no change log (/ops changelog says so)
 	Files     Uploader        // nil: file uploads not wired (/ops changelog export says so)
+	Channels  Channels        // whose channels `--here` may share a file in (none: files go to DMs only)
 	Freezes   FreezeView      // nil: deploy freezes not wired (/ops freeze says so)
 
 	Servers           ServersView                       // nil: server monitoring not configured (/ops servers says so)
@@ -173,7 +174,7 @@ func (r *Router) Command(ctx context.Context, c Command) (reply Reply) {
 	if len(words) == 1 && strings.EqualFold(words[0], "help") {
 		return verbHelp(rt)
 	}
-	call := &Call{Principal: p, User: c.User, ChannelID: c.ChannelID, TriggerID: c.TriggerID, Args: words, Now: start, r: r}
+	call := &Call{Principal: p, User: c.User, ChannelID: c.ChannelID, ChannelName: c.ChannelName, TriggerID: c.TriggerID, Args: words, Now: start, r: r}
 	reply, err = rt.Run(ctx, call)
 	if err != nil {
 		return r.fail(err, &outcome, "command", c.User.ID, verb)

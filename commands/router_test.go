@@ -31,6 +31,14 @@ func (d directory) UserByName(_ context.Context, name string) (commands.User, er
 	return commands.User{}, commands.ErrUnknownUser
 }
 
+// IsBot: UAPPBOT01 is an app's bot user, UGONE0001 nobody; everyone else a person.
+func (d directory) IsBot(_ context.Context, id string) (bool, error) {
+	if id == "UGONE0001" {
+		return false, commands.ErrUnknownUser
+	}
+	return id == "UAPPBOT01", nil
+}
+
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

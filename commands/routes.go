@@ -108,13 +108,14 @@ func routes() table {
 // Call is one authorised invocation: the caller's principal as loaded at this
 // moment, and what they typed.
 type Call struct {
-	Principal store.Principal
-	User      User
-	ChannelID string
-	TriggerID string
-	Args      []string // words after the verb
-	Now       time.Time
-	r         *Router
+	Principal   store.Principal
+	User        User
+	ChannelID   string
+	ChannelName string // as Slack sent it with a command ("" for buttons and forms)
+	TriggerID   string
+	Args        []string // words after the verb
+	Now         time.Time
+	r           *Router
 }
 
 // Require refuses unless the caller holds perm (for sub-verbs with their own rule).

@@ -2,9 +2,7 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -48,56 +46,15 @@ func runServers(ctx context.Context, c *Call) (Reply, error) {
 		return Reply{}, err
 	}
 	d := serversData{records: recs, overrides: over}
-	visible := c.serversVisible(d)
+	visible := clientsFor(c, store.PermServersView, d.records)
 	if len(c.Args) == 0 {
 		return c.serversAll(d, visible), nil
 	}
-	client, err := c.scopedClient(c.Args[0], visible, "/ops servers", "see the servers of")
+	client, err := c.pickClient(store.PermServersView, c.Args[0], visible, "/ops servers")
 	if err != nil {
 		return Reply{}, err
 	}
 	return c.serversOne(d, client), nil
-}
-
-// serversVisible are the clients whose servers the caller may see, sorted:
-// a stakeholder's own clients, else every configured client and every
-// client with a snapshot.
-func (c *Call) serversVisible(d serversData) []string {
-	all, scoped := c.Principal.Scope(store.PermServersView)
-	if !all {
-		return scoped
-	}
-	set := map[string]bool{}
-	for k := range c.r.deps.Clients {
-		set[k] = true
-	}
-	for k := range d.records {
-		set[k] = true
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-// scopedClient resolves a typed client among those the caller may see,
-// with the rules of `/ops status` (exact key or unique prefix; a known
-// client outside their scope is refused; an unknown one lists theirs), and
-// examples and refusals worded for verb.
-func (c *Call) scopedClient(word string, visible []string, verb, what string) (string, error) {
-	client, err := c.statusClient(word, visible)
-	var ue *UserError
-	var de *deniedError
-	switch {
-	case errors.As(err, &ue):
-		ue.Example = strings.Replace(ue.Example, "/ops status", verb, 1)
-	case errors.As(err, &de):
-		have := "no client"
-		if len(visible) > 0 {
-			have = c.clientList(visible) + " only"
-		}
-		w := strings.ToLower(word)
-		return "", &deniedError{reply: Reply{Text: fmt.Sprintf(":no_entry: To %s %s you need a role covering that client (you can see %s). Ask an admin to grant it, e.g. `/ops role grant @you stakeholder %s`. `%s` shows the clients you can see.",
-			what, c.clientName(w), have, w, verb)}}
-	}
-	return client, err
 }
 
 // effective are client's thresholds in force, with their sources.

@@ -141,8 +141,10 @@ func TestServersRefusalsAndBadInput(t *testing.T) {
 	f.standardServers(t)
 	f.grant(t, "UFINANCE01", store.Grant{Role: store.Finance})
 	tests := []struct{ user, in, prefix, want string }{
-		{stakeholderAcme, "servers beta", ":no_entry:", "To see the servers of Beta &amp; Co (`beta`) you need a role covering that client (you can see Acme Ltd (`acme`) only)"},
-		{stakeholderAcme, "servers zzz", ":warning:", "I don't know a client called \"zzz\". Clients you can see: Acme Ltd (`acme`).\nFor example: `/ops servers acme`"},
+		// Another client and no client get the same answer, naming neither.
+		{stakeholderAcme, "servers beta", ":no_entry:", "\"beta\" is not one of the clients you can see. Clients you can see: Acme Ltd (`acme`)."},
+		{stakeholderAcme, "servers zzz", ":no_entry:", "\"zzz\" is not one of the clients you can see. Clients you can see: Acme Ltd (`acme`)."},
+		{serversSupport, "servers zzz", ":warning:", "I don't know a client called \"zzz\". Clients you can see: Acme Ltd (`acme`), Beta &amp; Co (`beta`)"},
 		{serversSupport, "servers <b>", ":warning:", "&lt;b&gt;"},
 		{serversSupport, "servers acme beta", ":warning:", "takes at most one client"},
 		{"UFINANCE01", "servers", ":no_entry:", "To run `/ops servers` you need one of these roles"},

@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -139,23 +138,6 @@ func loadStatus(ctx context.Context, v SiteView, now time.Time) (statusData, err
 	return d, nil
 }
 
-// visibleClients are the clients the caller may see, sorted: with an
-// unscoped grant every configured client and every client with sites.
-func (c *Call) visibleClients(d statusData) []string {
-	all, scoped := c.Principal.Scope(store.PermStatusView)
-	if !all {
-		return scoped
-	}
-	set := map[string]bool{}
-	for k := range c.r.deps.Clients {
-		set[k] = true
-	}
-	for k := range d.sites {
-		set[k] = true
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
 // runStatus is `status [client]`.
 func runStatus(ctx context.Context, c *Call) (Reply, error) {
 	view := c.r.deps.Sites
@@ -169,48 +151,15 @@ func runStatus(ctx context.Context, c *Call) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	visible := c.visibleClients(d)
+	visible := clientsFor(c, store.PermStatusView, d.sites)
 	if len(c.Args) == 0 {
 		return c.statusAll(d, visible), nil
 	}
-	client, err := c.statusClient(c.Args[0], visible)
+	client, err := c.pickClient(store.PermStatusView, c.Args[0], visible, "/ops status")
 	if err != nil {
 		return Reply{}, err
 	}
 	return c.statusOne(d, client), nil
-}
-
-// statusClient resolves the typed client: an exact key (refused when the
-// caller may not see it), else a unique prefix among the clients they see.
-// Errors list only the clients they may see.
-func (c *Call) statusClient(word string, visible []string) (string, error) {
-	w := strings.ToLower(word)
-	example := statusExample
-	if len(visible) > 0 {
-		example = "/ops status " + visible[0]
-	}
-	_, known := c.r.deps.Clients[w]
-	if known || slices.Contains(visible, w) {
-		if !slices.Contains(visible, w) {
-			return "", &deniedError{reply: c.statusDenied(w, visible)}
-		}
-		return w, nil
-	}
-	var matches []string
-	for _, k := range visible {
-		if strings.HasPrefix(k, w) {
-			matches = append(matches, k)
-		}
-	}
-	switch {
-	case len(matches) == 1:
-		return matches[0], nil
-	case len(matches) > 1:
-		return "", userErrorf(example, "%q matches several of your clients: %s. Type more of the name.", Escape(truncate(word, 40)), strings.Join(matches, ", "))
-	case len(visible) == 0:
-		return "", userErrorf("/ops status", "I don't know a client called %q, and there are no clients you can see yet.", Escape(truncate(word, 40)))
-	}
-	return "", userErrorf(example, "I don't know a client called %q. Clients you can see: %s.", Escape(truncate(word, 40)), c.clientList(visible))
 }
 
 func (c *Call) clientList(keys []string) string {
@@ -219,16 +168,6 @@ func (c *Call) clientList(keys []string) string {
 		names[i] = c.clientName(k)
 	}
 	return strings.Join(names, ", ")
-}
-
-// statusDenied refuses a client outside the caller's scope, gate style.
-func (c *Call) statusDenied(client string, visible []string) Reply {
-	have := "no client"
-	if len(visible) > 0 {
-		have = c.clientList(visible) + " only"
-	}
-	return Reply{Text: fmt.Sprintf(":no_entry: To see the status of %s you need a role covering that client (you can see %s). Ask an admin to grant it, e.g. `/ops role grant @you stakeholder %s`. `/ops status` shows the clients you can see.",
-		c.clientName(client), have, client)}
 }
 
 // statusOne is the view of one client: summary, then one line per site.

@@ -224,11 +224,15 @@ func TestStatusStakeholderSeesOnlyOwnClients(t *testing.T) {
 	}
 	// A prefix only matches clients the caller may see; the error lists only those.
 	unknown := f.run(stakeholderAcme, "status zeta")
-	if !strings.HasPrefix(unknown.Text, ":warning:") || !strings.Contains(unknown.Text, "Clients you can see: Acme Ltd (`acme`).") ||
-		strings.Contains(unknown.Text, "beta") || !strings.Contains(unknown.Text, "For example: `/ops status acme`") {
+	if !strings.HasPrefix(unknown.Text, ":no_entry:") || !strings.Contains(unknown.Text, "Clients you can see: Acme Ltd (`acme`).") ||
+		strings.Contains(unknown.Text, "beta") {
 		t.Fatalf("unknown client for stakeholder: %q", unknown.Text)
 	}
-	if got := f.run(stakeholderAcme, "status g"); strings.Contains(got.Text, "gamma") || !strings.HasPrefix(got.Text, ":warning:") {
+	// A client outside the scope is answered like one that does not exist.
+	if strings.Replace(refused.Text, `"beta"`, `"zeta"`, 1) != unknown.Text || strings.Contains(refused.Text, "Beta") {
+		t.Fatalf("another client %q and no client %q are told apart", refused.Text, unknown.Text)
+	}
+	if got := f.run(stakeholderAcme, "status g"); strings.Contains(got.Text, "gamma") || strings.Contains(got.Text, "Gamma") || !strings.HasPrefix(got.Text, ":no_entry:") {
 		t.Fatalf("prefix of a client outside the scope: %q", got.Text)
 	}
 }

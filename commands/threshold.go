@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -107,9 +106,9 @@ func thresholdList(ctx context.Context, c *Call, args []string) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	visible := c.thresholdVisible(all)
+	visible := clientsFor(c, store.PermThresholdList, all)
 	if len(args) == 1 {
-		client, err := c.scopedClient(args[0], visible, thresholdListPrefix, "see the thresholds of")
+		client, err := c.pickClient(store.PermThresholdList, args[0], visible, thresholdListPrefix)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -136,27 +135,6 @@ func thresholdList(ctx context.Context, c *Call, args []string) (Reply, error) {
 	}
 	blocks = append(blocks, linesToBlocks(lines, maxBlocks-len(blocks))...)
 	return Reply{Text: fmt.Sprintf("Alert thresholds of %s", plural(len(visible), "client")), Blocks: blocks}, nil
-}
-
-// thresholdVisible are the clients whose thresholds the caller may list.
-func (c *Call) thresholdVisible(overrides map[string]store.ServerThresholds) []string {
-	all, scoped := c.Principal.Scope(store.PermThresholdList)
-	if !all {
-		return scoped
-	}
-	set := map[string]bool{}
-	for k := range c.r.deps.Clients {
-		set[k] = true
-	}
-	for k := range overrides {
-		set[k] = true
-	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // thresholdsOne lists one client's thresholds with every layer.

@@ -87,4 +87,7 @@ type Directory interface {
 	// UserByName finds a user by handle or display name (without "@").
 	// It returns ErrUnknownUser when nobody matches.
 	UserByName(ctx context.Context, name string) (User, error)
+	// IsBot reports whether userID is a bot or app user (opsbot itself
+	// included). It returns ErrUnknownUser when there is no such user.
+	IsBot(ctx context.Context, userID string) (bool, error)
 }

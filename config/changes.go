@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ func applyChangeDefaults(cfg *Config) {
 	for i, h := range cfg.Integrations.GitHub.WebHosts {
 		cfg.Integrations.GitHub.WebHosts[i] = strings.ToLower(strings.TrimSpace(h))
 	}
+	for i, e := range ch.SmokeAllow {
+		ch.SmokeAllow[i] = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(e)), ".")
+	}
 }
 
 func validateChanges(cfg *Config, c *collector) {
@@ -59,6 +63,9 @@ func validateChanges(cfg *Config, c *collector) {
 			c.add(fmt.Sprintf("integrations.github.web_hosts[%d]", i), "%q is not a GitHub Enterprise web host (e.g. ghe.example.com); github.com is always allowed", h)
 		}
 	}
+	for i, e := range ch.SmokeAllow {
+		checkSmokeAllow(c, fmt.Sprintf("changes.smoke_allow[%d]", i), e)
+	}
 	seen := map[string]string{}
 	for _, key := range cfg.ClientKeys() {
 		for i, r := range cfg.Clients[key].Repos {
@@ -70,5 +77,27 @@ func validateChanges(cfg *Config, c *collector) {
 			}
 			seen[r] = key
 		}
+	}
+}
+
+// reSmokeHost is a host name in changes.smoke_allow (no port, no wildcard).
+var reSmokeHost = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// checkSmokeAllow checks one changes.smoke_allow entry: a CIDR, an address
+// or a host name. A prefix covering everything is refused: the list exists
+// to name the new infrastructure's networks, not to switch the guard off.
+func checkSmokeAllow(c *collector, path, e string) {
+	const ex = "e.g. 10.20.0.0/16, 10.20.0.5 or staging.internal.example"
+	if p, err := netip.ParsePrefix(e); err == nil {
+		if p.Bits() == 0 {
+			c.add(path, "%q allows every address; name the networks smoke checks need (%s)", e, ex)
+		}
+		return
+	}
+	if _, err := netip.ParseAddr(e); err == nil {
+		return
+	}
+	if len(e) > 253 || !reSmokeHost.MatchString(e) {
+		c.add(path, "%q is not a CIDR, an address or a host name (%s)", e, ex)
 	}
 }

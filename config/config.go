@@ -15,7 +15,7 @@
 //	OPSBOT_LOG_FORMAT    log.format
 //
 // and the secrets SLACK_BOT_TOKEN, SLACK_APP_TOKEN, REDIS_URL, PAGERDUTY_TOKEN,
-// STATUSCAKE_TOKEN, GITHUB_TOKEN, PAGERDUTY_ROUTING_KEY (the default routing
+// STATUSCAKE_TOKEN, GITHUB_TOKEN, OPSBOT_FREEZE_TOKEN, PAGERDUTY_ROUTING_KEY (the default routing
 // key of alerts) and PAGERDUTY_ROUTING_KEY_<CLIENT> (one client's, the client
 // key upper-cased with - as _), each also readable from the file named by
 // NAME_FILE (for Docker and Kubernetes secrets).
@@ -145,8 +145,10 @@ type Probe struct {
 type Uptime struct {
 	StatusCakeInterval Duration `yaml:"statuscake_interval"` // how often StatusCake is polled; default 60s, min 15s
 	ProbeConcurrency   int      `yaml:"probe_concurrency"`   // own probes in flight; default 64
-	// AllowPrivate lets own probes reach loopback and private addresses
-	// (internal health URLs); off by default as an SSRF guard.
+	// AllowPrivate lets the own probes configured here reach loopback and
+	// private addresses (internal health URLs); off by default as an SSRF
+	// guard. It never applies to smoke checks (see Changes.SmokeAllow) nor
+	// to cloud metadata.
 	AllowPrivate bool `yaml:"allow_private"`
 }
 
@@ -190,6 +192,11 @@ type Changes struct {
 	Approvers []string `yaml:"approvers"`
 	// ApprovalTTL is how long an approval stays valid; default 72h, 0s: forever.
 	ApprovalTTL *Duration `yaml:"approval_ttl"`
+	// SmokeAllow are the networks (CIDRs, addresses) and host names that
+	// smoke checks typed in Slack may reach although they are private or
+	// loopback; uptime.allow_private does not apply to them. Cloud metadata
+	// is never reached.
+	SmokeAllow []string `yaml:"smoke_allow"`
 }
 
 // Endpoint is one API's base URL.
@@ -226,6 +233,9 @@ type Secrets struct {
 	PagerDutyToken  Secret // PAGERDUTY_TOKEN
 	StatusCakeToken Secret // STATUSCAKE_TOKEN
 	GitHubToken     Secret // GITHUB_TOKEN
+	// FreezeToken, when set, is the bearer token CI must send to
+	// GET /v1/freeze (OPSBOT_FREEZE_TOKEN).
+	FreezeToken Secret
 	// RoutingKeys are PagerDuty Events v2 routing keys by client key: the
 	// default (PAGERDUTY_ROUTING_KEY) under "", each client's own under its
 	// key (PAGERDUTY_ROUTING_KEY_<CLIENT>). Only set keys are present; nil if

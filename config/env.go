@@ -56,6 +56,7 @@ func readSecrets(cfg *Config, getenv func(string) string, c *collector) {
 		{"PAGERDUTY_TOKEN", &s.PagerDutyToken},
 		{"STATUSCAKE_TOKEN", &s.StatusCakeToken},
 		{"GITHUB_TOKEN", &s.GitHubToken},
+		{"OPSBOT_FREEZE_TOKEN", &s.FreezeToken},
 	} {
 		*v.dst = readSecret(v.name, getenv, c)
 	}

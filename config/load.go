@@ -41,7 +41,10 @@ const (
 // listing every problem at once, with the file line where there is one. A
 // file that cannot be read is returned as a wrapped error instead, so
 // errors.Is(err, fs.ErrNotExist) works.
-func Load(path string, getenv func(string) string) (*Config, error) {
+//
+// rules are further checks made outside this package, reported with the
+// others (see Rule).
+func Load(path string, getenv func(string) string, rules ...Rule) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -58,6 +61,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	readSecrets(cfg, getenv, c)
 	applyDefaults(cfg)
 	validate(cfg, c)
+	for _, r := range rules {
+		r(cfg, c.add)
+	}
 	if ps := c.problems(); ps != nil {
 		return nil, ps
 	}
@@ -65,14 +71,21 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	return cfg, nil
 }
 
+// Rule is a check of the loaded configuration made by code this leaf
+// package cannot import (e.g. a probe URL against the prober's SSRF guard).
+// It reports each problem at a YAML path through add, which gives it the
+// file line like every other problem. It runs after defaults and the
+// built-in validation, also when that found problems.
+type Rule func(cfg *Config, add func(path, format string, args ...any))
+
 // Check validates the file at path with the environment seen through getenv,
 // for the `opsbot config check FILE` subcommand. It returns nil, a Problems
 // error listing everything wrong, or a wrapped error if the file cannot be read.
-func Check(path string, getenv func(string) string) error {
+func Check(path string, getenv func(string) string, rules ...Rule) error {
 	if path == "" {
 		return errors.New("config check: no file given")
 	}
-	_, err := Load(path, getenv)
+	_, err := Load(path, getenv, rules...)
 	return err
 }
 

@@ -143,10 +143,26 @@ func (c *Console) UserByName(_ context.Context, name string) (commands.User, err
 	return commands.User{ID: "U" + id, Name: name}, nil
 }
 
+// IsBot is false for everyone: the console's people are the local user and
+// names made up on the spot.
+func (c *Console) IsBot(context.Context, string) (bool, error) { return false, nil }
+
 // Upload writes content to a new file in FileDir named after filename
 // (opsbot-<random>-<filename>), prints "#channel: <title>: <path>" (the
 // filename when title is empty) and returns the path.
 func (c *Console) Upload(ctx context.Context, channel, filename, title string, content []byte) (path string, err error) {
+	return c.writeFile(ctx, c.head(channel, ""), filename, title, content)
+}
+
+// UploadDM is Upload for a file meant for one person: the console has one,
+// so it is written the same way and printed as "(direct message) ...".
+func (c *Console) UploadDM(ctx context.Context, _, filename, title string, content []byte) (path string, err error) {
+	return c.writeFile(ctx, "(direct message) ", filename, title, content)
+}
+
+// writeFile writes content to a new file in FileDir and prints head, the
+// title and the path.
+func (c *Console) writeFile(ctx context.Context, head, filename, title string, content []byte) (path string, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -170,6 +186,6 @@ func (c *Console) Upload(ctx context.Context, channel, filename, title string, c
 	if title == "" {
 		title = filename
 	}
-	c.say(c.head(channel, "") + title + ": " + path)
+	c.say(head + title + ": " + path)
 	return path, nil
 }

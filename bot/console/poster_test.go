@@ -48,3 +48,22 @@ func TestUpload(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestUploadDM(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	c := New(Options{Out: &out, FileDir: dir})
+	path, err := c.UploadDM(context.Background(), "ULOCALUSER", "changelog-2026-11.csv", "Change log", []byte("a,b\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "a,b\n" || !strings.HasPrefix(path, dir) {
+		t.Errorf("file %q: %q, %v", path, b, err)
+	}
+	if got, want := out.String(), "(direct message) Change log: "+path+"\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if bot, err := c.IsBot(context.Background(), "ULOCALUSER"); bot || err != nil {
+		t.Errorf("IsBot = %v, %v", bot, err)
+	}
+}

@@ -32,8 +32,8 @@ func TestChannelNamesRefusedWhereSlackNeedsIDs(t *testing.T) {
 	}
 	png := "\x89PNG"
 	if _, err := api.UploadFileContext(ctx, slack.UploadFileParameters{Content: png, FileSize: len(png),
-		Filename: "c.png", Channel: "#ops"}); slackErr(err) != "channel_not_found" {
-		t.Errorf("files.completeUploadExternal with a name: %v, want channel_not_found", err)
+		Filename: "c.png", Channel: "#ops"}); slackErr(err) != "invalid_arguments" {
+		t.Errorf("files.completeUploadExternal with a name: %v, want invalid_arguments", err)
 	}
 	// A user ID posts into the user's DM with the bot, as Slack does.
 	if ch, _, err := api.PostMessageContext(ctx, "U1", slack.MsgOptionText("hi", false)); err != nil || ch != "DU1" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -20,8 +21,14 @@ func (s *Server) filesGetUploadURL(c Call) map[string]any {
 	return map[string]any{"ok": true, "upload_url": s.URL + "/upload/v1/" + id, "file_id": id}
 }
 
+// conversationID is what files.completeUploadExternal accepts as channel_id:
+// a channel, group or DM ID. A user ID (U…) or a #name is refused with
+// invalid_arguments, as Slack does ("input must match regex pattern:
+// ^[CGDZ][A-Z0-9]{8,}$"); a DM needs conversations.open first.
+var conversationID = regexp.MustCompile(`^[CGDZ][A-Z0-9]{8,}$`)
+
 // filesComplete shares uploaded files; unknown or not-uploaded IDs give
-// file_not_found.
+// file_not_found, a channel that is not a conversation ID invalid_arguments.
 func (s *Server) filesComplete(c Call) map[string]any {
 	var list []struct {
 		ID    string `json:"id"`
@@ -34,8 +41,8 @@ func (s *Server) filesComplete(c Call) map[string]any {
 	if ch == "" {
 		ch = strings.Split(param(c, "channels"), ",")[0]
 	}
-	if ch != "" && s.idTarget(ch) == "" {
-		return apiErr("channel_not_found") // channel_id takes an ID, not a name
+	if ch != "" && !conversationID.MatchString(ch) {
+		return apiErr("invalid_arguments") // channel_id takes a conversation ID: not a name, not a user
 	}
 	out := make([]any, 0, len(list))
 	for _, f := range list {

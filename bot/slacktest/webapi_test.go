@@ -196,13 +196,25 @@ func TestFileUpload(t *testing.T) {
 	api := newAPI(fake, "xapp-test")
 	png := "\x89PNG fake chart"
 	f, err := api.UploadFileContext(context.Background(), slack.UploadFileParameters{
-		Content: png, FileSize: len(png), Filename: "cost.png", Title: "Daily cost", Channel: "C1"})
+		Content: png, FileSize: len(png), Filename: "cost.png", Title: "Daily cost", Channel: "C0CHAN0001"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := fake.Files()
 	if len(files) != 1 || files[0].ID != f.ID || string(files[0].Content) != png || files[0].Name != "cost.png" ||
-		files[0].Title != "Daily cost" || files[0].Channel != "C1" {
+		files[0].Title != "Daily cost" || files[0].Channel != "C0CHAN0001" {
 		t.Errorf("Files() = %+v", files)
+	}
+	// Like Slack, completeUploadExternal takes conversation IDs only: a
+	// user ID needs conversations.open (→ D…) first, a name resolving.
+	for _, ch := range []string{"U0ALICE001", "#general", "C1"} {
+		_, err := api.UploadFileContext(context.Background(), slack.UploadFileParameters{
+			Content: png, FileSize: len(png), Filename: "cost.png", Channel: ch})
+		if slackErr(err) != "invalid_arguments" {
+			t.Errorf("upload to %q: %v, want invalid_arguments", ch, err)
+		}
+	}
+	if len(fake.Files()) != 1 {
+		t.Errorf("refused uploads were shared: %+v", fake.Files())
 	}
 }

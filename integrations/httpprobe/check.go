@@ -71,7 +71,7 @@ func (p *Prober) check(parent context.Context, t Target) integrations.CheckResul
 		res.Error = "keyword check needs GET (HEAD has no body)"
 		return res
 	}
-	u, err := ValidateURL(t.URL, p.cfg.AllowPrivate)
+	u, err := ValidateURL(t.URL, p.cfg.guard())
 	if err != nil {
 		res.Error = err.Error()
 		return res
@@ -142,6 +142,7 @@ func (p *Prober) failed(res integrations.CheckResult, parent, ctx context.Contex
 func describe(err error, timedOut bool, timeout time.Duration) string {
 	var (
 		blockedErr *BlockedAddrError
+		metaHost   *BlockedHostError
 		invalid    x509.CertificateInvalidError
 		unknownCA  x509.UnknownAuthorityError
 		hostErr    x509.HostnameError
@@ -152,6 +153,8 @@ func describe(err error, timedOut bool, timeout time.Duration) string {
 	switch {
 	case errors.As(err, &blockedErr):
 		return blockedErr.Error()
+	case errors.As(err, &metaHost):
+		return metaHost.Error()
 	case errors.Is(err, errTooManyRedirects):
 		return errTooManyRedirects.Error()
 	case errors.As(err, &invalid):

@@ -3,7 +3,8 @@
 // HEAD with a timeout, an expected status, an optional keyword in the body
 // and, for https, the leaf certificate's expiry. Connections to loopback,
 // private, link-local and similar addresses are refused at connect time
-// unless Config.AllowPrivate is set (SSRF guard).
+// unless Config.AllowPrivate is set or Config.Allow lists them, and cloud
+// metadata always (SSRF guard; see Guard).
 package httpprobe
 
 import (
@@ -49,8 +50,11 @@ type Target struct {
 type Config struct {
 	UserAgent      string
 	MaxConcurrency int  // CheckAll's bound on checks in flight; default 64
-	AllowPrivate   bool // allow loopback/private/link-local targets; default false (SSRF guard)
-	CertWarn       time.Duration
+	AllowPrivate   bool // allow loopback/private/link-local targets but cloud metadata; default false (SSRF guard)
+	// Allow lets probes reach forbidden addresses in these networks or on
+	// these hosts only (cloud metadata stays refused).
+	Allow    Allowlist
+	CertWarn time.Duration
 	// RootCAs replaces the system roots for https targets (nil: system roots).
 	RootCAs *x509.CertPool
 	// Now is the clock for CheckedAt and CertWarning; default time.Now.
@@ -61,6 +65,8 @@ type Config struct {
 	// an idle keep-alive connection.
 	ReuseConnections bool
 }
+
+func (c Config) guard() Guard { return Guard{AllowPrivate: c.AllowPrivate, Allow: c.Allow} }
 
 // Prober runs HTTP checks. It is safe for concurrent use.
 type Prober struct {
@@ -104,9 +110,8 @@ func New(cfg Config, hc *http.Client, log *slog.Logger) *Prober {
 		guardTransport(tr, cfg)
 		c.Transport = tr
 	default:
-		if !cfg.AllowPrivate {
-			log.Warn("custom round tripper: SSRF guard not installed at connect time", "type", fmt.Sprintf("%T", tr))
-		}
+		// Even with AllowPrivate the guard would keep cloud metadata out.
+		log.Warn("custom round tripper: SSRF guard not installed at connect time", "type", fmt.Sprintf("%T", tr))
 	}
 	c.CheckRedirect = limitRedirects
 	return &Prober{cfg: cfg, hc: &c, log: log}

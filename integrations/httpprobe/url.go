@@ -3,7 +3,6 @@ package httpprobe
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -21,11 +20,11 @@ const urlExample = "https://example.com/health"
 
 // ValidateURL checks a user-typed probe URL: http or https only, a host,
 // no user name or password, an optional port in 1-65535, no spaces or control
-// characters, at most MaxURLLength bytes. Unless allowPrivate, a literal IP
-// host in a forbidden range (see the SSRF guard) is refused too; host names
+// characters, at most MaxURLLength bytes. A literal IP host g forbids (see
+// Guard) and a cloud metadata host name are refused too; other host names
 // cannot be judged here and are checked by the dialer at connect time.
 // Errors wrap ErrInvalidURL.
-func ValidateURL(raw string, allowPrivate bool) (*url.URL, error) {
+func ValidateURL(raw string, g Guard) (*url.URL, error) {
 	bad := func(format string, a ...any) (*url.URL, error) {
 		return nil, fmt.Errorf("%w: "+format, append([]any{ErrInvalidURL}, a...)...)
 	}
@@ -64,10 +63,8 @@ func ValidateURL(raw string, allowPrivate bool) (*url.URL, error) {
 	} else if strings.HasSuffix(u.Host, ":") {
 		return bad("it has an empty port after %q", u.Host)
 	}
-	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && !allowPrivate {
-		if err := checkAddr(ip); err != nil {
-			return bad("%v", err)
-		}
+	if err := g.checkHost(u.Hostname()); err != nil {
+		return bad("%w", err) // errors.As finds the *BlockedAddrError or *BlockedHostError
 	}
 	return u, nil
 }

@@ -36,11 +36,17 @@ func TestValidateURL(t *testing.T) {
 		{"http://example.com:/", false, `invalid URL: it has an empty port after "example.com:"`},
 		{"http://example.com:http/", false, `invalid URL: it cannot be parsed: invalid port ":http" after host`},
 		{"http://10.0.0.1/", false, "invalid URL: address 10.0.0.1 is private (not allowed)"},
-		{"http://169.254.169.254/", false, "invalid URL: address 169.254.169.254 is link-local (not allowed)"},
+		{"http://169.254.169.254/", false, "invalid URL: address 169.254.169.254 is cloud metadata (never allowed)"},
+		{"http://169.254.169.254/", true, "invalid URL: address 169.254.169.254 is cloud metadata (never allowed)"},
+		{"http://[fd00:ec2::254]/", true, "invalid URL: address fd00:ec2::254 is cloud metadata (never allowed)"},
+		{"http://metadata.google.internal/", true, "invalid URL: host metadata.google.internal is cloud metadata (never allowed)"},
+		{"http://[64:ff9b::10.0.0.1]/", false, "invalid URL: address 64:ff9b::a00:1 carries 10.0.0.1, which is private (not allowed)"},
+		{"http://[2002:7f00:1::1]/", false, "invalid URL: address 2002:7f00:1::1 carries 127.0.0.1, which is loopback (not allowed)"},
+		{"http://[64:ff9b::10.0.0.1]/", true, ""},
 		{"http://[::1]:80/", false, "invalid URL: address ::1 is loopback (not allowed)"},
 	}
 	for _, tt := range tests {
-		u, err := ValidateURL(tt.raw, tt.allowPrivate)
+		u, err := ValidateURL(tt.raw, Guard{AllowPrivate: tt.allowPrivate})
 		var got string
 		if err != nil {
 			got = err.Error()
@@ -61,7 +67,7 @@ func FuzzValidateURL(f *testing.F) {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, raw string, allowPrivate bool) {
-		u, err := ValidateURL(raw, allowPrivate)
+		u, err := ValidateURL(raw, Guard{AllowPrivate: allowPrivate})
 		if err != nil {
 			if !errors.Is(err, ErrInvalidURL) {
 				t.Fatalf("error %v does not wrap ErrInvalidURL", err)
