@@ -84,10 +84,10 @@ func TestMissedFireRunsOnceWhenItCan(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := start(t, s)
-	runs := waitRuns(t, j, 1)
+	waitRuns(t, j, 1)
 	time.Sleep(300 * time.Millisecond) // several more catch-up rounds
 	stop()
-	runs = j.runs()
+	runs := j.runs()
 	if len(runs) != 1 || !runs[0].Equal(prev) {
 		t.Fatalf("runs = %v, want the missed fire %v once", runs, prev)
 	}
