@@ -162,21 +162,26 @@ func TestChangeGitHubDownCommentRetriedAndLinkUnfurled(t *testing.T) {
 	if cr := e.change(t, "CR-1"); cr.State != store.ChangeAwaitingApproval {
 		t.Fatalf("request did not proceed with GitHub down: %s", cr.State)
 	}
+	// One status comment, written once the 503 is retried, then edited in
+	// place (opened, investigating, awaiting approval).
 	deadline := time.Now().Add(15 * time.Second)
-	for len(e.gh.Comments("acme", "web", 42)) < 3 { // opened, investigating, awaiting approval
+	for c := e.gh.IssueComments("acme", "web", 42); len(c) != 1 || c[0].Edits < 2 || !strings.Contains(c[0].Body, "awaiting approval"); c = e.gh.IssueComments("acme", "web", 42) {
 		if time.Now().After(deadline) {
-			t.Fatalf("comments not retried: %q\nlogs:\n%s", e.gh.Comments("acme", "web", 42), e.logs)
+			t.Fatalf("status comment not retried and kept: %+v\nlogs:\n%s", c, e.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	posts := 0
+	posts, patches := 0, 0
 	for _, r := range e.gh.Requests() {
-		if r.Method == http.MethodPost {
+		switch r.Method {
+		case http.MethodPost:
 			posts++
+		case http.MethodPatch:
+			patches++
 		}
 	}
-	if c := e.gh.Comments("acme", "web", 42); posts != len(c)+1 || !strings.Contains(c[0], "opened from this issue") {
-		t.Fatalf("want one failed comment retried: %d posts for %d comments %q", posts, len(c), c)
+	if c := e.gh.IssueComments("acme", "web", 42); posts != 2 || patches != c[0].Edits {
+		t.Fatalf("want one failed POST retried, then edits: %d posts, %d patches, comments %+v", posts, patches, c)
 	}
 	// Unfurls: a GitHub issue link gets the offer, anything else nothing.
 	e.fake.LinkShared("UBOB000001", "C0DEV0001", "1700000000.000200", "https://github.com/acme/web/issues/42", "http://evil.example/o/r/issues/1")

@@ -122,7 +122,7 @@ func TestHelpListsOnlyWhatCallerMayRun(t *testing.T) {
 		t.Fatalf("help should tell a user without roles how to get one:\n%s", nobody)
 	}
 	adm := text(f.run(admin, "help"))
-	for _, want := range []string{"/ops role grant", "/ops audit", "e.g. `/ops audit 50`"} {
+	for _, want := range []string{"/ops role grant", "/ops audit", "e.g. `/ops audit acme @alice --since 7d`"} {
 		if !strings.Contains(adm, want) {
 			t.Errorf("admin help lacks %q:\n%s", want, adm)
 		}
@@ -176,7 +176,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"role grant alice support", "is not a person"},
 		{"role frobnicate", "is not something `/ops role` does"},
 		{"audit 0", "from 1 to 200"},
-		{"audit lots", "from 1 to 200"},
+		{"audit lots", `I don't know a client called "lots"`},
+		{"audit 500", "from 1 to 200"},
+		{"audit acme beta", "at most one client"},
+		{"audit --since", "takes one duration"},
+		{"audit --since 90d", "--since 90d"},
+		{"audit --all", `I don't know the option "--all"`},
+		{"audit export 2026-13", "is not a month I can read"},
 		{"role grant @alice stakeholder <script>", "&lt;script&gt;"},
 	}
 	for _, tt := range tests {
