@@ -140,6 +140,18 @@ func TestChangeIssueLinkOnlyFromTheClientsRepos(t *testing.T) {
 	if open, _ := store.New(e.redis.Client(t), "opsbot:").OpenChanges(context.Background()); len(open) != 0 {
 		t.Fatalf("refused links opened %d requests", len(open))
 	}
+	// Unfurls offer a request only under a client's issue links.
+	e.fake.LinkShared("UBOB000001", "C0DEV0001", "1700000000.000300", "https://github.com/acme/secret/issues/1", "https://github.com/acme/web/issues/42")
+	deadline := time.Now().Add(wait)
+	for len(e.fake.Unfurls()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no unfurl")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if u := e.fake.Unfurls()[0].Unfurls; len(u) != 1 || u["https://github.com/acme/web/issues/42"] == nil {
+		t.Fatalf("unfurls: %+v", u)
+	}
 	for _, r := range e.gh.Requests() {
 		if strings.Contains(r.Path, "secret") || r.Method != http.MethodGet {
 			t.Fatalf("GitHub request for a refused link: %+v", r)

@@ -63,7 +63,7 @@ func newFixtureWith(t *testing.T, with func(d *commands.Deps, st *store.Store)) 
 	st := store.New(rdb, "opsbot:")
 	logs := &syncBuffer{}
 	d := commands.Deps{
-		Roles: st, Audit: st,
+		Roles: st, Audit: st, Nonces: st,
 		Directory:  directory{"alice": "UALICE0001", "bob": "UBOB000001"},
 		Admins:     []string{admin},
 		Clients:    map[string]string{"acme": "Acme Ltd", "beta": "Beta & Co"},
