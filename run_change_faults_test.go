@@ -41,8 +41,9 @@ func TestChangeRoute53FailureMidCutOverKeepsRecordsAndRestores(t *testing.T) {
 	waiveToCutOver(t, e)
 	before := recordsXML(e.r53.Records(zone))
 	got := e.click(t, "UALICE0001", "change_cutover", "CR-1")
-	if !strings.Contains(got, "cut-over of *CR-1* failed") || !strings.Contains(got, "route53:GetChange") {
-		t.Fatalf("cut-over reply: %s", got)
+	if !strings.Contains(got, "cut-over of *CR-1* failed") || !strings.Contains(got, "not allowed to do this (route53:GetChange") ||
+		!strings.Contains(got, "(ref ") || strings.Contains(got, "operation error") || strings.Contains(got, "request r1") {
+		t.Fatalf("cut-over reply (want plain words and a ref, no SDK error): %s", got)
 	}
 	cr := e.change(t, "CR-1")
 	if cr.State != store.ChangeSmokeTesting || cr.DNS == nil || len(cr.DNS.Kept) == 0 || cr.DNS.Failure == "" {
@@ -57,6 +58,16 @@ func TestChangeRoute53FailureMidCutOverKeepsRecordsAndRestores(t *testing.T) {
 	e.click(t, "UALICE0001", "change_restore", "CR-1")
 	if restored := recordsXML(e.r53.Records(zone)); restored != before {
 		t.Fatalf("restore:\nbefore:\n%s\nafter:\n%s", before, restored)
+	}
+	// Route 53 unreachable: the reply says so in words, without the SDK's
+	// error and the addresses it dialled.
+	front.Close()
+	got = e.click(t, "UALICE0001", "change_cutover", "CR-1")
+	if !strings.Contains(got, "Route 53 did not answer") || strings.Contains(got, "127.0.0.1") || strings.Contains(got, "dial tcp") {
+		t.Fatalf("cut-over with Route 53 unreachable: %s", got)
+	}
+	if !strings.Contains(e.logs.String(), "dial tcp") {
+		t.Fatal("the SDK error is not in the log")
 	}
 }
 

@@ -70,7 +70,7 @@ func (c *Call) checkDNSPlan(ctx context.Context, client string, plan store.DNSPl
 	name, err := c.r.deps.DNS.ZoneName(zctx, plan.ZoneID)
 	if err != nil {
 		c.r.log.Warn("hosted zone not read", "zone", plan.ZoneID, "client", client, "err", err)
-		return fmt.Errorf("I couldn't read hosted zone %s from Route 53 just now (%s); try again", plan.ZoneID, dnsProblem(err))
+		return fmt.Errorf("couldn't read hosted zone %s from Route 53 just now (%s); try again", plan.ZoneID, dnsProblem(err))
 	}
 	if !plan.InZone(name) {
 		return fmt.Errorf("the record %s is not inside hosted zone %s (%s): name a record in that zone, e.g. www.%s",

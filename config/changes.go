@@ -113,28 +113,26 @@ func validateChanges(cfg *Config, c *collector) {
 			c.add(fmt.Sprintf("integrations.github.allowed_orgs[%d]", i), "%q is not a GitHub organisation or user name (e.g. acme-agency)", o)
 		}
 	}
-	zones := map[string]string{}
+	checkOwned(cfg, c, "dns_zones", func(cl Client) []string { return cl.DNSZones }, reZoneID,
+		"is not a Route 53 hosted zone ID: Z and up to 31 capitals and digits, e.g. Z0ACME00000001", "hosted zone")
+	checkOwned(cfg, c, "repos", func(cl Client) []string { return cl.Repos }, reRepo,
+		"is not a GitHub repository: write owner/name, e.g. acme/web", "repository")
+}
+
+// checkOwned checks one per-client list of things a client owns (its
+// repositories, its hosted zones): each matches re, and none belongs to two
+// clients.
+func checkOwned(cfg *Config, c *collector, field string, list func(Client) []string, re *regexp.Regexp, bad, noun string) {
+	owner := map[string]string{}
 	for _, key := range cfg.ClientKeys() {
-		for i, z := range cfg.Clients[key].DNSZones {
-			p := fmt.Sprintf("%s.dns_zones[%d]", joinPath("clients", key), i)
-			if !reZoneID.MatchString(z) {
-				c.add(p, "%q is not a Route 53 hosted zone ID: Z and up to 31 capitals and digits, e.g. Z0ACME00000001", z)
-			} else if other, dup := zones[z]; dup && other != key {
-				c.add(p, "%q is already a hosted zone of client %s; a zone belongs to one client", z, other)
+		for i, v := range list(cfg.Clients[key]) {
+			p := fmt.Sprintf("%s.%s[%d]", joinPath("clients", key), field, i)
+			if !re.MatchString(v) {
+				c.add(p, "%q "+bad, v)
+			} else if other, dup := owner[v]; dup && other != key {
+				c.add(p, "%q is already a %s of client %s; a %s belongs to one client", v, noun, other, noun)
 			}
-			zones[z] = key
-		}
-	}
-	seen := map[string]string{}
-	for _, key := range cfg.ClientKeys() {
-		for i, r := range cfg.Clients[key].Repos {
-			p := fmt.Sprintf("%s.repos[%d]", joinPath("clients", key), i)
-			if !reRepo.MatchString(r) {
-				c.add(p, "%q is not a GitHub repository: write owner/name, e.g. acme/web", r)
-			} else if other, dup := seen[r]; dup && other != key {
-				c.add(p, "%q is already a repository of client %s; a repository belongs to one client", r, other)
-			}
-			seen[r] = key
+			owner[v] = key
 		}
 	}
 }

@@ -298,7 +298,7 @@ integrations:
 	want := []string{
 		`opsbot.yaml:3: clients.acme.dns_zones[1]: "acme.example" is not a Route 53 hosted zone ID: Z and up to 31 capitals and digits, e.g. Z0ACME00000001`,
 		`opsbot.yaml:4: clients.acme.github_comments: github_comments: "everything": want full, status or false`,
-		`opsbot.yaml:6: clients.globex.dns_zones[0]: "Z0ACME00000001" is already a hosted zone of client acme; a zone belongs to one client`,
+		`opsbot.yaml:6: clients.globex.dns_zones[0]: "Z0ACME00000001" is already a hosted zone of client acme; a hosted zone belongs to one client`,
 		`opsbot.yaml:9: integrations.github.allowed_orgs[1]: "-bad" is not a GitHub organisation or user name (e.g. acme-agency)`,
 	}
 	if !reflect.DeepEqual(got, want) {
