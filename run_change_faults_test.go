@@ -62,7 +62,15 @@ func TestChangeRoute53FailureMidCutOverKeepsRecordsAndRestores(t *testing.T) {
 	// Route 53 unreachable: the reply says so in words, without the SDK's
 	// error and the addresses it dialled.
 	front.Close()
-	got = e.click(t, "UALICE0001", "change_cutover", "CR-1")
+	sent := time.Now() // the SDK retries the refused connections with backoff: allow for it
+	if _, err := e.fake.WaitAck(e.fake.BlockAction("UALICE0001", slackAction("change_cutover", "CR-1")), wait); err != nil {
+		t.Fatal(err)
+	}
+	call, err := e.fake.WaitCall("response_url", func(c slacktest.Call) bool { return !c.At.Before(sent) }, 60*time.Second)
+	if err != nil {
+		t.Fatalf("no reply to the cut-over with Route 53 unreachable: %v", err)
+	}
+	got = flatten(call.JSON)
 	if !strings.Contains(got, "Route 53 did not answer") || strings.Contains(got, "127.0.0.1") || strings.Contains(got, "dial tcp") {
 		t.Fatalf("cut-over with Route 53 unreachable: %s", got)
 	}
