@@ -54,6 +54,6 @@ func githubStatus(cr store.ChangeRequest, full bool) string {
 // people or link issues.
 func mdText(s string, n int) string {
 	s = strings.Join(strings.Fields(truncate(s, n)), " ")
-	r := strings.NewReplacer("|", "\\|", "<", "&lt;", ">", "&gt;", "@", "@\u200b", "#", "#\u200b", "`", "'")
+	r := strings.NewReplacer("\\", "\\\\", "|", "\\|", "<", "&lt;", ">", "&gt;", "@", "@\u200b", "#", "#\u200b", "`", "'")
 	return r.Replace(s)
 }

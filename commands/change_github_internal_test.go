@@ -37,3 +37,33 @@ func TestGitHubStatusComment(t *testing.T) {
 		t.Errorf("full comment names people:\n%s", full)
 	}
 }
+
+// FuzzMdText: user text in a status comment stays in its table cell and
+// cannot mention, link or inject HTML.
+func FuzzMdText(f *testing.F) {
+	for _, s := range []string{"over budget | ask @cfo", "<img src=x>", "fixes #42\nsecond line", "`code`", "a\\|b", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := mdText(s, 300)
+		if strings.ContainsAny(got, "\n\r<>`") {
+			t.Fatalf("mdText(%q) = %q: a line break, HTML or code", s, got)
+		}
+		for i := 0; i < len(got); i++ {
+			switch got[i] {
+			case '|':
+				n := 0 // backslashes before it: an odd number escapes it
+				for j := i - 1; j >= 0 && got[j] == '\\'; j-- {
+					n++
+				}
+				if n%2 == 0 {
+					t.Fatalf("mdText(%q) = %q: an unescaped |", s, got)
+				}
+			case '@', '#':
+				if !strings.HasPrefix(got[i+1:], "\u200b") {
+					t.Fatalf("mdText(%q) = %q: a live mention or reference", s, got)
+				}
+			}
+		}
+	})
+}
