@@ -225,3 +225,37 @@ func TestChangeTypedCostBasisNeedsFinance(t *testing.T) {
 		t.Fatalf("stakeholder approving a finance-only request: %s", got)
 	}
 }
+
+// TestChangeStatusCommentRecreatedWhenDeleted: if someone deletes the
+// status comment on GitHub, the next state change writes a new one (the
+// edit's 404 is not retried for ever).
+func TestChangeStatusCommentRecreatedWhenDeleted(t *testing.T) {
+	e := startChanges(t, redistest.Start(t))
+	openAndPropose(t, e, time.Now().Add(time.Hour).UTC())
+	waitComments := func(want string) []githubtest.Comment {
+		t.Helper()
+		deadline := time.Now().Add(wait)
+		for {
+			c := e.gh.IssueComments("acme", "web", 42)
+			if len(c) == 1 && strings.Contains(c[0].Body, want) {
+				return c
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("status comment never showed %q: %+v", want, c)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	first := waitComments("awaiting approval")
+	e.gh.DeleteComment(first[0].ID)
+	viewID, meta, _ := e.openForm(t, func() string {
+		return e.fake.BlockAction("UBOB000001", slacktest.BlockAction{ActionID: "change_cancel", Value: "CR-1", ChannelID: "C0SUPPORT", MessageTS: "1.1"})
+	})
+	if ack := e.submit(t, "UBOB000001", "change_reason", viewID, meta, vals(map[string]map[string]any{"cr_comment": txt("fixed by a deploy")})); ack != "" {
+		t.Fatalf("cancel: %s", ack)
+	}
+	again := waitComments("cancelled")
+	if again[0].ID == first[0].ID || strings.Contains(again[0].Body, "fixed by a deploy") {
+		t.Fatalf("status comment after the deletion: %+v", again)
+	}
+}
