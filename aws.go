@@ -175,18 +175,18 @@ func (s *serverSource) Snapshot(ctx context.Context, client string, scope integr
 	return s.mon.Snapshot(ctx, acct, scope, awsmon.Query{Now: q.Now, Period: q.Period, Lookback: q.Lookback})
 }
 
-// costEstimate pre-fills a change proposal's current monthly cost with the
-// cached Cost Explorer forecast (in cents).
+// costEstimate is a change proposal's cost basis: the cached Cost
+// Explorer forecast of the month (in cents) and when it was fetched.
 type costEstimate struct{ st *store.Store }
 
-func (c costEstimate) CurrentMonthly(ctx context.Context, client string) (store.Money, bool, error) {
+func (c costEstimate) CurrentMonthly(ctx context.Context, client string) (store.CostMeasure, bool, error) {
 	recs, err := c.st.CostRecords(ctx, client)
 	if err != nil {
-		return 0, false, err
+		return store.CostMeasure{}, false, err
 	}
 	r, ok := recs[client]
 	if !ok || !r.HasSnapshot || !r.Snapshot.HasForecast {
-		return 0, false, nil
+		return store.CostMeasure{}, false, nil
 	}
-	return store.Money(math.Round(r.Snapshot.Forecast * 100)), true, nil
+	return store.CostMeasure{Monthly: store.Money(math.Round(r.Snapshot.Forecast * 100)), At: r.Snapshot.FetchedAt}, true, nil
 }

@@ -41,8 +41,9 @@ func TestChangeRoute53FailureMidCutOverKeepsRecordsAndRestores(t *testing.T) {
 	waiveToCutOver(t, e)
 	before := recordsXML(e.r53.Records(zone))
 	got := e.click(t, "UALICE0001", "change_cutover", "CR-1")
-	if !strings.Contains(got, "cut-over of *CR-1* failed") || !strings.Contains(got, "route53:GetChange") {
-		t.Fatalf("cut-over reply: %s", got)
+	if !strings.Contains(got, "cut-over of *CR-1* failed") || !strings.Contains(got, "not allowed to do this (route53:GetChange") ||
+		!strings.Contains(got, "(ref ") || strings.Contains(got, "operation error") || strings.Contains(got, "request r1") {
+		t.Fatalf("cut-over reply (want plain words and a ref, no SDK error): %s", got)
 	}
 	cr := e.change(t, "CR-1")
 	if cr.State != store.ChangeSmokeTesting || cr.DNS == nil || len(cr.DNS.Kept) == 0 || cr.DNS.Failure == "" {
@@ -57,6 +58,24 @@ func TestChangeRoute53FailureMidCutOverKeepsRecordsAndRestores(t *testing.T) {
 	e.click(t, "UALICE0001", "change_restore", "CR-1")
 	if restored := recordsXML(e.r53.Records(zone)); restored != before {
 		t.Fatalf("restore:\nbefore:\n%s\nafter:\n%s", before, restored)
+	}
+	// Route 53 unreachable: the reply says so in words, without the SDK's
+	// error and the addresses it dialled.
+	front.Close()
+	sent := time.Now() // the SDK retries the refused connections with backoff: allow for it
+	if _, err := e.fake.WaitAck(e.fake.BlockAction("UALICE0001", slackAction("change_cutover", "CR-1")), wait); err != nil {
+		t.Fatal(err)
+	}
+	call, err := e.fake.WaitCall("response_url", func(c slacktest.Call) bool { return !c.At.Before(sent) }, 60*time.Second)
+	if err != nil {
+		t.Fatalf("no reply to the cut-over with Route 53 unreachable: %v", err)
+	}
+	got = flatten(call.JSON)
+	if !strings.Contains(got, "Route 53 did not answer") || strings.Contains(got, "127.0.0.1") || strings.Contains(got, "dial tcp") {
+		t.Fatalf("cut-over with Route 53 unreachable: %s", got)
+	}
+	if !strings.Contains(e.logs.String(), "dial tcp") {
+		t.Fatal("the SDK error is not in the log")
 	}
 }
 
@@ -162,21 +181,26 @@ func TestChangeGitHubDownCommentRetriedAndLinkUnfurled(t *testing.T) {
 	if cr := e.change(t, "CR-1"); cr.State != store.ChangeAwaitingApproval {
 		t.Fatalf("request did not proceed with GitHub down: %s", cr.State)
 	}
+	// One status comment, written once the 503 is retried, then edited in
+	// place (opened, investigating, awaiting approval).
 	deadline := time.Now().Add(15 * time.Second)
-	for len(e.gh.Comments("acme", "web", 42)) < 3 { // opened, investigating, awaiting approval
+	for c := e.gh.IssueComments("acme", "web", 42); len(c) != 1 || c[0].Edits < 2 || !strings.Contains(c[0].Body, "awaiting approval"); c = e.gh.IssueComments("acme", "web", 42) {
 		if time.Now().After(deadline) {
-			t.Fatalf("comments not retried: %q\nlogs:\n%s", e.gh.Comments("acme", "web", 42), e.logs)
+			t.Fatalf("status comment not retried and kept: %+v\nlogs:\n%s", c, e.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	posts := 0
+	posts, patches := 0, 0
 	for _, r := range e.gh.Requests() {
-		if r.Method == http.MethodPost {
+		switch r.Method {
+		case http.MethodPost:
 			posts++
+		case http.MethodPatch:
+			patches++
 		}
 	}
-	if c := e.gh.Comments("acme", "web", 42); posts != len(c)+1 || !strings.Contains(c[0], "opened from this issue") {
-		t.Fatalf("want one failed comment retried: %d posts for %d comments %q", posts, len(c), c)
+	if c := e.gh.IssueComments("acme", "web", 42); posts != 2 || patches != c[0].Edits {
+		t.Fatalf("want one failed POST retried, then edits: %d posts, %d patches, comments %+v", posts, patches, c)
 	}
 	// Unfurls: a GitHub issue link gets the offer, anything else nothing.
 	e.fake.LinkShared("UBOB000001", "C0DEV0001", "1700000000.000200", "https://github.com/acme/web/issues/42", "http://evil.example/o/r/issues/1")

@@ -15,6 +15,7 @@ import (
 	"github.com/383project/opsbot/bot/slacktest"
 	"github.com/383project/opsbot/integrations/github/githubtest"
 	"github.com/383project/opsbot/integrations/route53/route53test"
+	"github.com/383project/opsbot/jobs"
 	"github.com/383project/opsbot/store"
 	"github.com/383project/opsbot/store/redistest"
 )
@@ -25,6 +26,8 @@ const (
 	dave  = "UDAVE00001" // finance
 	erin  = "UERIN00001" // stakeholder of beta
 	zone  = "Z0123456789ABC"
+	// globexZone is another client's hosted zone.
+	globexZone = "Z0GLOBEX00000001"
 )
 
 // changeEnv is opsbot with a fake GitHub, a fake Route 53 and a smoke
@@ -52,6 +55,8 @@ func startChangesWith(t testing.TB, rs *redistest.Server, extra string, route53U
 	e := &changeEnv{gh: githubtest.New(t), r53: route53test.New(t)}
 	e.gh.AddIssue(githubtest.Issue{Owner: "acme", Repo: "web", Number: 42, Title: "Checkout times out at peak", Body: "Since Monday, checkout takes 30 s at 9pm."})
 	e.r53.AddZone(zone, "acme.example.")
+	e.r53.AddZone(globexZone, "globex.example.")
+	e.r53.SetRecords(globexZone, route53test.Record{Name: "www.globex.example.", Type: "A", TTL: 300, Values: []string{"192.0.2.80"}})
 	e.r53.SetRecords(zone,
 		route53test.Record{Name: "www.acme.example.", Type: "A", TTL: 300, Values: []string{"198.51.100.7", "198.51.100.8"}},
 		route53test.Record{Name: "acme.example.", Type: "TXT", TTL: 60, Values: []string{`"v=owner acme"`}})
@@ -82,8 +87,13 @@ clients:
     name: Acme Ltd
     channels: {general: "#acme"}
     repos: [acme/web]
+    dns_zones: [` + zone + `]
   beta:
     name: Beta
+  globex:
+    name: Globex
+    repos: [globex/shop]
+    dns_zones: [` + globexZone + `]
 uptime:
   allow_private: true
 integrations:
@@ -214,6 +224,17 @@ func proposal(start time.Time) map[string]map[string]any {
 // openAndPropose takes CR-1 from a GitHub link to awaiting approval.
 func openAndPropose(t testing.TB, e *changeEnv, windowStart time.Time) {
 	t.Helper()
+	viewID, meta := openAndInvestigate(t, e)
+	if ack := e.submit(t, "UALICE0001", "change_propose", viewID, meta, proposal(windowStart)); ack != "" {
+		t.Fatalf("propose ack: %s", ack)
+	}
+	e.requestMessage(t, "awaiting approval")
+}
+
+// openAndInvestigate takes CR-1 from a GitHub link to investigating and
+// opens the proposal form.
+func openAndInvestigate(t testing.TB, e *changeEnv) (viewID, meta string) {
+	t.Helper()
 	viewID, meta, view := e.openForm(t, func() string {
 		return e.fake.SlashCommand("UBOB000001", "C0DEV0001", "change https://github.com/acme/web/issues/42")
 	})
@@ -235,10 +256,19 @@ func openAndPropose(t testing.TB, e *changeEnv, windowStart time.Time) {
 	viewID, meta, _ = e.openForm(t, func() string {
 		return e.fake.BlockAction("UALICE0001", slacktest.BlockAction{ActionID: "change_propose", Value: "CR-1", ChannelID: "C0SUPPORT", MessageTS: "1.1"})
 	})
-	if ack := e.submit(t, "UALICE0001", "change_propose", viewID, meta, proposal(windowStart)); ack != "" {
-		t.Fatalf("propose ack: %s", ack)
-	}
-	e.requestMessage(t, "awaiting approval")
+	return viewID, meta
+}
+
+// openDMForm presses Approve on the approval request in user's DM and
+// returns the form it opens.
+func (e *changeEnv) openDMForm(t testing.TB, user string) (viewID, meta string, view map[string]any) {
+	t.Helper()
+	dm := e.waitMessage(t, user, func(m slacktest.Message) bool {
+		return strings.Contains(string(m.Blocks), `"action_id":"change_approve"`)
+	})
+	return e.openForm(t, func() string {
+		return e.fake.BlockAction(user, slacktest.BlockAction{ActionID: "change_approve", BlockID: "change_dm", Value: "CR-1|1", ChannelID: dm.Channel, MessageTS: dm.TS})
+	})
 }
 
 // approve opens the approval form as user and submits it.
@@ -282,7 +312,7 @@ func TestChangeRequestEndToEnd(t *testing.T) {
 	if got := e.click(t, "UBOB000001", "change_approve", "CR-1|1"); !strings.Contains(got, ":no_entry:") {
 		t.Fatalf("engineer approving: %s", got)
 	}
-	if got := e.click(t, erin, "change_approve", "CR-1|1"); !strings.Contains(got, "hold neither") {
+	if got := e.click(t, erin, "change_approve", "CR-1|1"); !strings.Contains(got, "You hold none of them") {
 		t.Fatalf("stakeholder of another client approving: %s", got)
 	}
 	forged := e.fake.ViewSubmission(dave, slacktest.ViewSubmission{CallbackID: "change_approve", ViewID: "V999",
@@ -295,10 +325,25 @@ func TestChangeRequestEndToEnd(t *testing.T) {
 		t.Fatalf("after refusals: %s with %d approvals", cr.State, len(cr.Approvals))
 	}
 
-	// The stakeholder and finance approve in modals.
-	if ack := e.approve(t, carol, "CR-1|1"); ack != "" {
-		t.Fatalf("stakeholder approval ack: %s", ack)
+	// The stakeholder approves where she is: the buttons of her DM open
+	// the same sealed form, and the request's message updates for everyone.
+	// She opens it twice; the second approval is not claimed as recorded.
+	viewID, first, _ := e.openDMForm(t, carol)
+	_, second, _ := e.openDMForm(t, carol)
+	approved := vals(map[string]map[string]any{"cr_comment": txt("ok for Q4")})
+	if ack := e.submit(t, carol, "change_approve", viewID, first, approved); ack != "" {
+		t.Fatalf("stakeholder approval from the DM: %s", ack)
 	}
+	e.waitDM(t, carol, "still waits for finance")
+	e.requestMessage(t, `stakeholder: \u003c@`+carol)
+	if ack := e.submit(t, carol, "change_approve", viewID, second, approved); ack != "" {
+		t.Fatalf("repeat approval ack: %s", ack)
+	}
+	e.waitDM(t, carol, "already approved *CR-1*")
+	if cr := e.change(t, "CR-1"); len(cr.Approvals) != 1 {
+		t.Fatalf("repeat approval recorded: %+v", cr.Approvals)
+	}
+	// Finance approves in the support channel's message.
 	if ack := e.approve(t, dave, "CR-1|1"); ack != "" {
 		t.Fatalf("finance approval ack: %s", ack)
 	}
@@ -375,6 +420,14 @@ func TestChangeRequestEndToEnd(t *testing.T) {
 			t.Fatalf("CSV row lacks %q: %s", want, line)
 		}
 	}
+	// The issue has one status comment, edited in place at each state
+	// change; it shows states only (github_comments defaults to status):
+	// no cost figures, no reasons.
+	ghc := e.gh.IssueComments("acme", "web", 42)
+	if len(ghc) != 1 || ghc[0].Edits < 8 || !strings.Contains(ghc[0].Body, "rolled back") ||
+		strings.Contains(ghc[0].Body, "$") || strings.Contains(ghc[0].Body, "ok for Q4") || strings.Contains(ghc[0].Body, "Slack") && !strings.Contains(ghc[0].Body, "[Open in Slack]") {
+		t.Fatalf("GitHub status comment: %+v", ghc)
+	}
 	// The thread holds the history: who did what. The outbox posts it
 	// after the request's message, so it may still be arriving.
 	cr := e.change(t, "CR-1")
@@ -392,6 +445,62 @@ func TestChangeRequestEndToEnd(t *testing.T) {
 	}
 	if thread < 10 {
 		t.Fatalf("thread has %d lines for %d history events", thread, len(cr.History))
+	}
+
+	// An alert of acme, acknowledged from its message by support.
+	fireAlert(t, e.opsbot, "C0ACMEGEN")
+	alert := e.waitMessage(t, "C0ACMEGEN", func(m slacktest.Message) bool { return strings.Contains(string(m.Blocks), "alert_ack") })
+	if got := e.replyTo(t, func() string {
+		return e.fake.BlockAction("UALICE0001", slacktest.BlockAction{ActionID: "alert_ack", BlockID: "alert_actions", Value: "uptime/acme/www", ChannelID: "C0ACMEGEN", MessageTS: alert.TS})
+	}); !strings.Contains(got, "Acknowledged") {
+		t.Fatalf("alert ack: %s", got)
+	}
+
+	// The audit log has every step, with who, the object, from → to and the reasons.
+	audit := e.command(t, admin, "audit acme --since 1d 200")
+	for _, want := range []string{
+		"`change.open` CR-1", "`change.investigate` CR-1", "`change.propose` CR-1", "`change.await_approval` CR-1",
+		"<@" + carol + "> · `change.approve` CR-1", "<@" + dave + "> · `change.approve` CR-1", "`change.approved` CR-1",
+		"`change.schedule` CR-1", "`freeze.open` CR-1", "`change.provision` CR-1", "`change.smoke_checks` CR-1",
+		"`change.smoke_run` CR-1", "`change.cutover_begin` CR-1", "`change.cutover` CR-1", "smoke testing → cut over",
+		"`change.rollback_begin` CR-1", "`change.rollback` CR-1", "reason: rolled back from Slack", "`freeze.close` CR-1",
+		"<@UALICE0001> · `alert.acknowledge` uptime/acme/www", "firing → acknowledged",
+		"`role.grant` <@" + carol + "> *stakeholder*",
+	} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("/ops audit lacks %q:\n%s", want, audit)
+		}
+	}
+	if bob := e.command(t, admin, "audit @bob"); !strings.Contains(bob, "`change.open` CR-1") || strings.Contains(bob, "change.investigate") {
+		t.Errorf("/ops audit @bob:\n%s", bob)
+	}
+	if got := e.command(t, "UALICE0001", "audit"); !strings.Contains(got, ":no_entry:") {
+		t.Errorf("support reading the audit log: %s", got)
+	}
+	// The export goes to the admin's DM, not the channel typed in.
+	e.command(t, admin, "audit export")
+	var export slacktest.File
+	for deadline := time.Now().Add(wait); export.Name == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, f := range e.fake.Files() {
+			if strings.HasPrefix(f.Name, "audit-") {
+				export = f
+			}
+		}
+	}
+	if export.Channel != "D"+admin || !strings.Contains(string(export.Content), "change.rollback,CR-1,acme") {
+		t.Fatalf("audit export: %q to %s (want the admin's DM):\n%s", export.Name, export.Channel, export.Content)
+	}
+}
+
+// fireAlert makes the acme/www alert fire the way the uptime monitor would,
+// posting to channel.
+func fireAlert(t *testing.T, o *opsbot, channel string) {
+	t.Helper()
+	st := store.New(o.redis.Client(t), "opsbot:")
+	subj := jobs.Subject{Key: "uptime/acme/www", Monitor: "uptime", Client: "acme", Name: "www", URL: "https://www.acme.example/",
+		Channel: channel, Thresholds: store.Thresholds{FailAfter: 1, RecoverAfter: 1}}
+	if _, err := jobs.NewAlerter(st, nil).Observe(context.Background(), subj, false, "status 503", time.Now(), false); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 )
 
 // ChangeStore keeps change requests, their deliveries and the deploy
-// freezes they open. *store.Store satisfies it.
+// freezes they open; it writes each step's audit entry with the step and
+// closes a request's freeze when the request ends. *store.Store satisfies it.
 type ChangeStore interface {
 	NextChangeID(ctx context.Context) (string, error)
 	CreateChange(ctx context.Context, cr *store.ChangeRequest, items ...store.OutboxItem) error
@@ -21,7 +22,6 @@ type ChangeStore interface {
 	GetChange(ctx context.Context, id string) (store.ChangeRequest, error)
 	OpenChanges(ctx context.Context) ([]store.ChangeRequest, error)
 	AddFreeze(ctx context.Context, f store.Freeze) error
-	EndFreeze(ctx context.Context, changeID string) error
 }
 
 // IssueLink is a validated GitHub issue link.
@@ -37,8 +37,9 @@ type Issue struct {
 }
 
 // IssueSource validates GitHub issue links (no I/O: a refused link causes
-// no request to any host) and reads issues. The GitHub integration
-// satisfies it through an adapter in run.go.
+// no request to any host), refusing repositories that are neither a
+// client's nor in an allowed organisation, and reads issues. The GitHub
+// integration satisfies it through an adapter in change.go.
 type IssueSource interface {
 	ParseIssueLink(text string) (IssueLink, error)
 	FetchIssue(ctx context.Context, link IssueLink) (Issue, error)
@@ -53,20 +54,32 @@ type SmokeRunner interface {
 	RunSmoke(ctx context.Context, checks []store.SmokeCheck) []store.SmokeResult
 }
 
-// DNSCutter switches a DNS record for a cut-over and puts it back. Keep
-// reads the records as they are (opaque bytes to store with the request);
-// Apply sets the plan's values and waits until the change is live; Restore
-// puts the kept records back exactly and waits until that is live.
+// DNSCutter switches a DNS record for a cut-over and puts it back. ZoneName
+// names a hosted zone ("acme.example."), to check a plan's record lies in
+// it; Keep reads the records as they are (opaque bytes to store with the
+// request); Apply sets the plan's values and waits until the change is
+// live; Restore puts the kept records back exactly and waits until that is
+// live. Errors may carry a message fit for people (PlainError).
 type DNSCutter interface {
+	ZoneName(ctx context.Context, zoneID string) (string, error)
 	Keep(ctx context.Context, plan store.DNSPlan) ([]byte, error)
 	Apply(ctx context.Context, plan store.DNSPlan, kept []byte, comment string) (changeID string, err error)
 	Restore(ctx context.Context, plan store.DNSPlan, kept []byte, comment string) error
 }
 
-// CostEstimate gives a client's current monthly cost (the cost
-// integration's forecast), to pre-fill proposals; ok false when unknown.
+// CostEstimate gives opsbot's own figure of a client's current monthly
+// cost (the cost job's cached Cost Explorer forecast) and when it was
+// fetched; ok false when there is none. Proposals take it as their cost
+// basis whatever the form says.
 type CostEstimate interface {
-	CurrentMonthly(ctx context.Context, client string) (cost store.Money, ok bool, err error)
+	CurrentMonthly(ctx context.Context, client string) (m store.CostMeasure, ok bool, err error)
+}
+
+// PlainError is an error with a message fit to show people (no SDK
+// detail, no addresses), e.g. "Route 53 has no hosted zone Z0ACME".
+type PlainError interface {
+	error
+	Plain() string
 }
 
 // ChangeSettings are the change process's configuration.
@@ -74,12 +87,20 @@ type ChangeSettings struct {
 	Channel        string              // where requests' messages live (the support channel)
 	FinanceChannel string              // notified of proposals and finished requests
 	ClientChannels map[string]string   // client → channel announcing its freezes
-	ClientRepos    map[string][]string // client → GitHub "owner/repo" frozen by its major changes
+	ClientRepos    map[string][]string // client → GitHub "owner/repo": its issues may be linked; frozen by its major changes
+	AllowedOrgs    []string            // GitHub owners whose every repository may be linked, for any client
+	ClientZones    map[string][]string // client → its Route 53 hosted zone IDs: the only zones its DNS plans may name
 	Approvers      []string            // roles that approve a cost increase (default stakeholder, finance)
 	ApprovalTTL    time.Duration       // how long an approval stays valid (0: forever)
-	NoIssueComment map[string]bool     // clients whose GitHub issues get no comments
+	IssueComments  map[string]string   // client → "status" (default), "full" or "false": what its GitHub issues get
 	Location       *time.Location      // time zone of typed windows (default UTC)
 }
+
+// Modes of ChangeSettings.IssueComments.
+const (
+	commentsFull = "full"
+	commentsOff  = "false"
+)
 
 const (
 	changeExample  = "/ops change https://github.com/acme/web/issues/42"
@@ -111,6 +132,11 @@ func runChange(ctx context.Context, c *Call) (Reply, error) {
 		link, err := src.ParseIssueLink(c.Args[0])
 		if err != nil {
 			return Reply{}, userErrorf(changeExample, "That is not a GitHub issue link I can use: %s.", Escape(err.Error()))
+		}
+		// Checked before any request: opsbot's token must not read an
+		// issue that belongs to no client (its body would fill the form).
+		if err := c.linkAllowed(link, ""); err != nil {
+			return Reply{}, userErrorf(changeExample, "I can't use that issue link: %s. Nothing was read from GitHub; link an issue of the client's repositories, or run `/ops change` alone.", Escape(err.Error()))
 		}
 		pre = c.prefill(ctx, link)
 	}

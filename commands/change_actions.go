@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -79,7 +80,8 @@ func (c *Call) openFreeze(ctx context.Context, cr store.ChangeRequest) (func(sto
 		return nil, nil
 	}
 	repos := c.r.deps.ChangeSettings.ClientRepos[cr.Client]
-	f := store.Freeze{ChangeID: cr.ID, Client: cr.Client, Repos: repos, Start: p.WindowStart, End: p.WindowEnd, Reason: cr.Title}
+	f := store.Freeze{ChangeID: cr.ID, Client: cr.Client, Repos: repos, Start: p.WindowStart, End: p.WindowEnd, Reason: cr.Title,
+		OpenedBy: c.User.ID, OpenedAt: c.Now}
 	if err := c.r.deps.Changes.AddFreeze(ctx, f); err != nil {
 		return nil, fmt.Errorf("open freeze for %s: %w", cr.ID, err)
 	}
@@ -119,14 +121,19 @@ func runChangePropose(ctx context.Context, c *Call, a Action) (Reply, error) {
 	return Reply{Modal: proposalModal(ctx, c, cr)}, nil
 }
 
-// approverRole is the role c would approve in: the first required role
-// not yet given that c holds for the request's client. Admin alone is not
-// an approver: approvals stand for finance and the client.
+// approverRole is the role c would approve in: the first role the
+// proposal requires, not yet given, that c holds for the request's client.
+// Admin alone is not an approver: approvals stand for finance and the
+// client.
 func (c *Call) approverRole(cr store.ChangeRequest) (string, error) {
 	held := c.heldApproverRoles(cr)
 	if len(held) == 0 {
-		return "", &UserError{Msg: fmt.Sprintf("Approving %s takes the %s role (a stakeholder for %s). You hold neither, so nothing was changed.",
-			cr.ID, strings.Join(c.r.approvers(), " or "), c.r.clientName(cr.Client)), Example: "/ops whoami"}
+		required := cr.RequiredApprovers()
+		who := strings.Join(required, " or ") + " role"
+		if slices.Contains(required, store.ApproverStakeholder) {
+			who += " (a stakeholder for " + c.r.clientName(cr.Client) + ")"
+		}
+		return "", &UserError{Msg: fmt.Sprintf("Approving %s takes the %s. You hold none of them, so nothing was changed.", cr.ID, who), Example: "/ops whoami"}
 	}
 	for _, role := range held {
 		if !slices.ContainsFunc(cr.Approvals, func(x store.Approval) bool { return x.Role == role }) {
@@ -171,9 +178,9 @@ func (c *Call) decisionModal(ctx context.Context, a Action, approve bool) (Reply
 		return Reply{}, &UserError{Msg: "Four eyes: you requested or proposed " + cr.ID + ", so someone else must approve or reject it. Nothing was changed."}
 	}
 	p := cr.Proposal
-	summary := fmt.Sprintf("*%s* · %s · %s\n*Proposal v%d* (%s) by %s\n%s\n*Monthly cost:* %s → %s, *%s*",
+	summary := fmt.Sprintf("*%s* · %s · %s\n*Proposal v%d* (%s) by %s\n%s\n*Monthly cost:* %s → %s, *%s*\n%s",
 		Escape(cr.ID), c.r.clientName(cr.Client), Escape(truncate(cr.Title, 150)), p.Version, p.Magnitude, mention(p.By),
-		Escape(truncate(p.Plan, 1500)), p.CurrentMonthly, p.ProposedMonthly, store.FormatDelta(p.CurrentMonthly, p.ProposedMonthly))
+		Escape(truncate(p.Plan, 1500)), p.CurrentMonthly, p.ProposedMonthly, store.FormatDelta(p.CurrentMonthly, p.ProposedMonthly), basisText(*p))
 	meta := strings.Join([]string{cr.ID, strconv.Itoa(p.Version), role, strconv.FormatInt(c.Now.Unix(), 10)}, "|")
 	if approve {
 		return Reply{Modal: modal(callbackChangeApprove, "Approve "+cr.ID, "Approve", meta,
@@ -231,36 +238,66 @@ func (c *Call) decide(ctx context.Context, s Submission, approve bool) (SubmitRe
 		return notice(Reply{Text: ":no_entry: You no longer hold the " + d.role + " role for this client. Nothing was changed."}), nil
 	}
 	comment := value(s, blockChangeComment)
+	if !approve && comment == "" {
+		return SubmitResult{Errors: map[string]string{blockChangeComment: "Give a reason for the rejection."}}, nil
+	}
 	a := store.Approval{By: c.User.ID, Role: d.role, At: d.seen, ProposalVersion: d.version, Comment: comment}
-	advanced := false
+	var outcome store.ApprovalOutcome
+	var unchanged store.ChangeRequest
 	cr, err := c.transition(ctx, d.id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		if approve {
-			var err error
-			advanced, err = cr.Approve(a, c.r.approvers(), c.r.deps.ChangeSettings.ApprovalTTL, c.Now)
-			return nil, err
+		if !approve {
+			return nil, cr.Reject(a, c.Now)
 		}
-		return nil, cr.Reject(a, c.Now)
+		var err error
+		outcome, err = cr.Approve(a, c.r.deps.ChangeSettings.ApprovalTTL, c.Now)
+		if err == nil && !outcome.Changed() {
+			unchanged = *cr
+			return nil, errUnchanged // nothing to save or announce
+		}
+		return nil, err
 	})
+	if errors.Is(err, errUnchanged) {
+		return notice(Reply{Text: unchangedApprovalText(unchanged, a, outcome)}), nil
+	}
 	if err != nil {
-		if ue, ok := err.(*UserError); ok && !approve && strings.Contains(ue.Msg, "reason") {
-			return SubmitResult{Errors: map[string]string{blockChangeComment: "Give a reason for the rejection."}}, nil
-		}
 		return SubmitResult{}, err
 	}
 	switch {
 	case !approve:
 		return notice(Reply{Text: fmt.Sprintf("⛔ You rejected *%s*. The requester and support see your reason in its thread.", cr.ID)}), nil
-	case advanced:
+	case outcome == store.ApprovalCompleted:
 		return notice(Reply{Text: fmt.Sprintf("✅ You approved *%s* as %s. Every required approval is in: it can be scheduled.", cr.ID, d.role)}), nil
 	}
-	return notice(Reply{Text: fmt.Sprintf("✅ Your approval of *%s* as %s is recorded.", cr.ID, d.role)}), nil
+	var waiting []string
+	for _, r := range cr.RequiredApprovers() {
+		if !slices.ContainsFunc(cr.Approvals, func(x store.Approval) bool { return x.Role == r }) {
+			waiting = append(waiting, r)
+		}
+	}
+	return notice(Reply{Text: fmt.Sprintf("✅ Your approval of *%s* as %s is recorded; it still waits for %s.", cr.ID, d.role, joinRoles(waiting))}), nil
 }
 
-// heldApproverRoles are the required approver roles c holds for the
-// request's client, as loaded at this moment.
+// errUnchanged aborts a transition that would change nothing.
+var errUnchanged = errors.New("nothing to change")
+
+// unchangedApprovalText says why an approval was not recorded, never
+// claiming it was.
+func unchangedApprovalText(cr store.ChangeRequest, a store.Approval, o store.ApprovalOutcome) string {
+	if o == store.ApprovalRoleTaken {
+		for _, x := range cr.Approvals {
+			if x.Role == a.Role {
+				return fmt.Sprintf("ℹ️ %s already approved *%s* as %s, so your approval was not needed and is not recorded. Nothing was changed.", mention(x.By), cr.ID, a.Role)
+			}
+		}
+	}
+	return fmt.Sprintf("ℹ️ You had already approved *%s* (proposal v%d); your approval counts once. Nothing was changed.", cr.ID, a.ProposalVersion)
+}
+
+// heldApproverRoles are the roles the proposal requires that c holds for
+// the request's client, as loaded at this moment.
 func (c *Call) heldApproverRoles(cr store.ChangeRequest) []string {
 	var held []string
-	for _, role := range c.r.approvers() {
+	for _, role := range cr.RequiredApprovers() {
 		g := store.Grant{Role: store.Role(role)}
 		if g.Role == store.Stakeholder {
 			g.Client = cr.Client

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -176,11 +175,13 @@ func submitChangeReason(ctx context.Context, c *Call, s Submission) (SubmitResul
 	return notice(Reply{Text: fmt.Sprintf("🚫 *%s* is cancelled and logged.", cr.ID)}), nil
 }
 
-// runChangeCutOver switches DNS: keep the current records with the request
-// (saved before any change is sent), apply the plan, wait for INSYNC, and
-// record the result. A failure leaves the request in smoke testing with the
-// kept records, so the cut-over can be retried or DNS restored. Without a
-// DNS plan it records a cut-over made by hand.
+// runChangeCutOver switches DNS: check again that the plan's zone is the
+// client's and its record inside it, keep the current records with the
+// request (saved, with the audit entry of the attempt, before any change is
+// sent), apply the plan, wait for INSYNC, and record the result. A failure
+// leaves the request in smoke testing with the kept records, so the
+// cut-over can be retried or DNS restored. Without a DNS plan it records a
+// cut-over made by hand.
 func runChangeCutOver(ctx context.Context, c *Call, a Action) (Reply, error) {
 	cr, err := c.loadChange(ctx, a.Value)
 	if err != nil {
@@ -208,6 +209,10 @@ func runChangeCutOver(ctx context.Context, c *Call, a Action) (Reply, error) {
 	if c.r.deps.DNS == nil {
 		return Reply{}, &UserError{Msg: "Route 53 is not set up on this opsbot, so I can't switch DNS. Switch it by hand, then clear the DNS plan (Edit proposal) and mark the cut-over."}
 	}
+	if err := c.checkDNSPlan(ctx, cr.Client, *plan); err != nil {
+		c.r.log.Warn("cut-over refused: DNS plan outside the client's zones", "change_id", cr.ID, "client", cr.Client, "zone", plan.ZoneID, "err", err)
+		return Reply{}, &UserError{Msg: "I won't cut over " + cr.ID + ": " + Escape(err.Error()) + ". Nothing was changed in Route 53; edit the proposal's DNS plan."}
+	}
 	dctx, cancel := context.WithTimeout(ctx, dnsBudget)
 	defer cancel()
 	kept := []byte(nil)
@@ -216,7 +221,7 @@ func runChangeCutOver(ctx context.Context, c *Call, a Action) (Reply, error) {
 	}
 	if len(kept) == 0 {
 		if kept, err = c.r.deps.DNS.Keep(dctx, *plan); err != nil {
-			return c.cutOverFailed(ctx, cr.ID, "reading the current records failed: "+err.Error())
+			return c.cutOverFailed(ctx, cr.ID, "reading the current records failed", err)
 		}
 	}
 	if _, err = c.transition(ctx, cr.ID, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
@@ -226,7 +231,7 @@ func runChangeCutOver(ctx context.Context, c *Call, a Action) (Reply, error) {
 	}
 	changeID, err := c.r.deps.DNS.Apply(dctx, *plan, kept, "opsbot "+cr.ID+" cut-over by "+c.User.ID)
 	if err != nil {
-		return c.cutOverFailed(ctx, cr.ID, err.Error())
+		return c.cutOverFailed(ctx, cr.ID, "switching the record failed", err)
 	}
 	cr, err = c.transition(ctx, cr.ID, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
 		return nil, cr.CutOverDone(changeID, c.User.ID, c.r.deps.Now())
@@ -238,11 +243,14 @@ func runChangeCutOver(ctx context.Context, c *Call, a Action) (Reply, error) {
 }
 
 // cutOverFailed records a failed attempt (on a fresh context: the step's
-// own may be spent) and tells the person.
-func (c *Call) cutOverFailed(ctx context.Context, id, why string) (Reply, error) {
+// own may be spent) and tells the person in plain words; the error itself,
+// with the SDK's detail, goes to the log under a ref.
+func (c *Call) cutOverFailed(ctx context.Context, id, what string, cause error) (Reply, error) {
+	ref := newRef()
+	c.r.log.Error("cut-over failed", "ref", ref, "change_id", id, "step", what, "err", cause)
+	why := fmt.Sprintf("%s: %s (ref %s)", what, dnsProblem(cause), ref)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	why = truncate(why, 500)
 	if _, err := c.transition(rctx, id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
 		cr.CutOverFailed(c.User.ID, why, c.r.deps.Now())
 		return nil, nil
@@ -283,14 +291,29 @@ func (c *Call) restoreDNS(ctx context.Context, id string, rollback bool) (Reply,
 		if c.r.deps.DNS == nil {
 			return Reply{}, &UserError{Msg: "Route 53 is not set up on this opsbot, so I can't restore DNS."}
 		}
+		// The attempt is audited before DNS is touched (fail closed).
+		if _, err := c.transition(ctx, id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
+			return nil, cr.BeginRestore(rollback, c.User.ID, c.r.deps.Now())
+		}); err != nil {
+			return Reply{}, err
+		}
 		dctx, cancel := context.WithTimeout(ctx, dnsBudget)
 		err := c.r.deps.DNS.Restore(dctx, *cr.Proposal.DNS, cr.DNS.Kept, "opsbot "+cr.ID+" rollback by "+c.User.ID)
 		cancel()
 		if err != nil {
-			return Reply{Text: fmt.Sprintf(":x: Restoring DNS for *%s* failed: %s\nThe kept records are intact; try again.", cr.ID, Escape(truncate(err.Error(), 500)))}, nil
+			ref := newRef()
+			c.r.log.Error("DNS restore failed", "ref", ref, "change_id", id, "err", err)
+			why := dnsProblem(err) + " (ref " + ref + ")"
+			if _, terr := c.transition(context.WithoutCancel(ctx), id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
+				cr.RestoreFailed(c.User.ID, why, c.r.deps.Now())
+				return nil, nil
+			}); terr != nil {
+				c.r.log.Error("failed restore not recorded", "change_id", id, "err", terr)
+			}
+			return Reply{Text: fmt.Sprintf(":x: Restoring DNS for *%s* failed: %s\nThe kept records are intact; try again.", cr.ID, Escape(why))}, nil
 		}
 	}
-	cr, err = c.transition(ctx, id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
+	cr, err = c.transition(context.WithoutCancel(ctx), id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
 		at := c.r.deps.Now()
 		if hasDNS {
 			cr.DNSRestored(c.User.ID, at)
@@ -300,8 +323,13 @@ func (c *Call) restoreDNS(ctx context.Context, id string, rollback bool) (Reply,
 		}
 		return nil, nil
 	})
-	if err != nil && !errors.Is(err, context.Canceled) {
-		return Reply{}, err
+	if err != nil {
+		if !hasDNS {
+			return Reply{}, err
+		}
+		ref := newRef()
+		c.r.log.Error("DNS restored but not recorded", "ref", ref, "change_id", id, "err", err)
+		return Reply{Text: fmt.Sprintf(":warning: DNS of *%s* is back to the kept records, but I could not record it (ref %s): its message may still show the cut-over. Tell the support team.", cr.ID, ref)}, nil
 	}
 	if rollback {
 		return Reply{Text: fmt.Sprintf("↩️ *%s* is rolled back: DNS is as it was before the cut-over.", cr.ID)}, nil

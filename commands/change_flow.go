@@ -18,9 +18,11 @@ type changeStep func(cr *store.ChangeRequest) (extra []store.OutboxItem, err err
 
 // transition applies step to request id and queues, in the same
 // transaction, everything that announces it: the request's message
-// updated in place, a thread line per history event, a GitHub comment per
-// state change, and, when the request ends, its change log entry to
-// finance. Errors of the state machine become user errors.
+// updated in place, a thread line per history event, the GitHub issue's
+// status comment when the state changed, and, when the request ends, its
+// change log entry to finance. The store writes each event's audit entry
+// and, when the request ends, closes its deploy freeze in that same
+// transaction. Errors of the state machine become user errors.
 func (c *Call) transition(ctx context.Context, id string, step changeStep) (store.ChangeRequest, error) {
 	st, err := c.changes()
 	if err != nil {
@@ -54,13 +56,6 @@ func (c *Call) transition(ctx context.Context, id string, step changeStep) (stor
 		return cr, changeError(err)
 	}
 	c.r.nudge()
-	if cr.State.Terminal() {
-		// The freeze would end at the window's end anyway; ending it now
-		// is best effort.
-		if err := st.EndFreeze(ctx, cr.ID); err != nil {
-			c.r.log.Warn("freeze not ended", "change_id", cr.ID, "err", err)
-		}
-	}
 	return cr, nil
 }
 
@@ -74,7 +69,7 @@ func changeError(err error) error {
 		return &UserError{Msg: "That change request does not exist.", Example: "/ops changes"}
 	case errors.Is(err, store.ErrFourEyes), errors.Is(err, store.ErrStaleProposal), errors.Is(err, store.ErrReasonRequired),
 		errors.Is(err, store.ErrApprovalExpired), errors.Is(err, store.ErrNotApprover), errors.Is(err, store.ErrInvalidChange),
-		errors.Is(err, store.ErrSmokeNotPassed), errors.Is(err, store.ErrNothingKept):
+		errors.Is(err, store.ErrSmokeNotPassed), errors.Is(err, store.ErrNothingKept), errors.Is(err, store.ErrBasisReason):
 		return &UserError{Msg: upperFirst(err.Error()) + ". Nothing was changed."}
 	}
 	return err
@@ -95,20 +90,23 @@ func (c *Call) announce(cr store.ChangeRequest, events []store.ChangeEvent, now 
 	}
 	items := []store.OutboxItem{msg}
 	subject := "change/" + cr.ID
+	moved := false
 	for _, e := range events {
 		it, err := store.NewOutboxItem(store.KindChangeThread, subject, store.ChangeThread{ID: cr.ID, Text: threadText(e)}, now)
 		if err != nil {
 			return nil, err
 		}
 		items = append(items, it)
-		if cr.Issue != "" && e.From != e.To && !c.r.deps.ChangeSettings.NoIssueComment[cr.Client] {
-			body := fmt.Sprintf("**%s** (opsbot change request): %s", cr.ID, githubEventText(e))
-			it, err := store.NewOutboxItem(store.KindGitHubComment, "github/"+cr.ID, store.GitHubComment{Issue: cr.Issue, ChangeID: cr.ID, Body: body}, now)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, it)
+		moved = moved || e.From != e.To
+	}
+	mode := c.r.deps.ChangeSettings.IssueComments[cr.Client]
+	if cr.Issue != "" && moved && mode != commentsOff {
+		body := githubStatus(cr, mode == commentsFull)
+		it, err := store.NewOutboxItem(store.KindGitHubComment, "github/"+cr.ID, store.GitHubComment{Issue: cr.Issue, ChangeID: cr.ID, Body: body}, now)
+		if err != nil {
+			return nil, err
 		}
+		items = append(items, it)
 	}
 	return items, nil
 }
@@ -147,19 +145,6 @@ func threadText(e store.ChangeEvent) string {
 		what += Escape(truncate(e.Note, 2800))
 	}
 	return slackDate(e.At) + " · " + who + " " + what
-}
-
-// githubEventText is a state change for the GitHub issue (Markdown; user
-// IDs mean nothing there, so no names).
-func githubEventText(e store.ChangeEvent) string {
-	s := "now **" + stateLabel(e.To) + "**"
-	if e.From == "" {
-		s = "opened from this issue"
-	}
-	if e.Note != "" {
-		s += " — " + truncate(strings.ReplaceAll(e.Note, "@", "@\u200b"), 500)
-	}
-	return s
 }
 
 // changeLogPost is the change log entry posted to finance when a request ends.

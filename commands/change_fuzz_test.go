@@ -123,7 +123,7 @@ func FuzzParseDNSPlan(f *testing.F) {
 		// would reach the person as a notice, not as a field error.
 		cr := proposable(t)
 		prop := store.Proposal{Plan: "switch www", Magnitude: store.MagnitudeMinor, CurrentMonthly: 100, ProposedMonthly: 100, DNS: p}
-		if err := cr.Propose(prop, "USUP", cr.CreatedAt); err != nil {
+		if err := cr.Propose(prop, nil, "USUP", cr.CreatedAt); err != nil {
 			t.Fatalf("the store refuses the accepted plan %+v: %v", p, err)
 		}
 	})
@@ -163,7 +163,8 @@ func FuzzParseSmokeChecks(f *testing.F) {
 		// What the form accepts the store must accept too.
 		cr := proposable(t)
 		at := cr.CreatedAt
-		if err := cr.Propose(store.Proposal{Plan: "new web tier", Magnitude: store.MagnitudeMinor}, "USUP", at); err != nil {
+		measured := &store.CostMeasure{At: at} // $0 measured: no increase, no approval
+		if err := cr.Propose(store.Proposal{Plan: "new web tier", Magnitude: store.MagnitudeMinor, Measured: measured}, nil, "USUP", at); err != nil {
 			t.Fatal(err)
 		}
 		if err := cr.Schedule("USUP", at); err != nil {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
 	"github.com/slack-go/slack"
 )
@@ -30,6 +28,7 @@ const (
 	blockChangePlan     = "cr_plan"
 	blockChangeMagn     = "cr_magnitude"
 	blockChangeCurrent  = "cr_current"
+	blockChangeBasis    = "cr_basis" // why the stated current cost differs from the measured one
 	blockChangeProposed = "cr_proposed"
 	blockChangeRollback = "cr_rollback"
 	blockChangeZone     = "cr_zone"
@@ -111,6 +110,8 @@ func submitChangeOpen(ctx context.Context, c *Call, s Submission) (SubmitResult,
 			errs[blockChangeIssue] = "GitHub is not set up here: leave this empty."
 		} else if link, err := c.r.deps.Issues.ParseIssueLink(raw); err != nil {
 			errs[blockChangeIssue] = "Not a GitHub issue link I can use (" + err.Error() + "). Example: https://github.com/acme/web/issues/42"
+		} else if err := c.linkAllowed(link, client); err != nil && errs[blockChangeClient] == "" {
+			errs[blockChangeIssue] = upperFirst(err.Error()) + ". Link an issue of the client's own repositories, or leave this empty."
 		} else {
 			issue = link.URL
 		}
@@ -150,17 +151,20 @@ func submitChangeOpen(ctx context.Context, c *Call, s Submission) (SubmitResult,
 }
 
 // proposalModal is support's plan, pre-filled from the current proposal
-// (an edit) or from the cost integration's forecast.
+// (an edit); the current cost is opsbot's measured figure, with its age.
 func proposalModal(ctx context.Context, c *Call, cr store.ChangeRequest) *slack.ModalViewRequest {
 	p := store.Proposal{Magnitude: store.MagnitudeMinor}
 	current := ""
 	if cr.Proposal != nil {
 		p = *cr.Proposal
-		current = MoneyInput(p.CurrentMonthly)
-	} else if ce := c.r.deps.CostEstimates; ce != nil {
-		if m, ok, err := ce.CurrentMonthly(ctx, cr.Client); err == nil && ok {
-			current = MoneyInput(m)
-		}
+		current = MoneyInput(p.StatedMonthly)
+	}
+	measured, _ := c.measuredCost(ctx, cr.Client)
+	currentHint := "No figure measured by opsbot for this client: the figure you give needs finance's approval."
+	if measured != nil {
+		current = MoneyInput(measured.Monthly)
+		currentHint = fmt.Sprintf("Measured by opsbot (Cost Explorer forecast) %s ago: %s. Another figure needs a reason below and finance's approval.",
+			formatDuration(max(c.Now.Sub(measured.At), time.Minute)), measured.Monthly)
 	}
 	proposed := ""
 	if cr.Proposal != nil {
@@ -190,7 +194,8 @@ func proposalModal(ctx context.Context, c *Call, cr store.ChangeRequest) *slack.
 		slack.NewContextBlock("", mrkdwn("*"+Escape(cr.ID)+"* · "+c.r.clientName(cr.Client)+" · "+Escape(truncate(cr.Title, 150)))),
 		input(blockChangePlan, "Plan", p.Plan, "Move the database to db.r6g.large in parallel, then switch DNS", "", true, false, 3000),
 		slack.NewInputBlock(blockChangeMagn, plain("Magnitude"), nil, magn),
-		input(blockChangeCurrent, "Current monthly cost (USD)", current, "600.00", "Pre-filled from Cost Explorer's forecast when known.", false, false, 20),
+		input(blockChangeCurrent, "Current monthly cost (USD)", current, "600.00", currentHint, false, false, 20),
+		input(blockChangeBasis, "Why another current cost", p.BasisReason, "The forecast includes a one-off migration", "Only if you change the measured figure above.", true, true, 1000),
 		input(blockChangeProposed, "Proposed monthly cost (USD)", proposed, "720.00", "If it goes up, a stakeholder and finance must approve.", false, false, 20),
 		input(blockChangeRollback, "Rollback plan", p.RollbackPlan, "Point DNS back at the old servers (kept running until retired)", "", true, true, 3000),
 		input(blockChangeStart, "Window start ("+tz+")", start, "2026-11-28 22:00", "YYYY-MM-DD HH:MM. Required for a major change.", false, true, 16),
@@ -210,24 +215,57 @@ func (c *Call) loc() *time.Location {
 	return time.UTC
 }
 
+// measuredCost is opsbot's own figure of the client's monthly cost (nil:
+// none, or the cache could not be read, which the proposal treats the
+// same way: finance must approve).
+func (c *Call) measuredCost(ctx context.Context, client string) (*store.CostMeasure, error) {
+	ce := c.r.deps.CostEstimates
+	if ce == nil {
+		return nil, nil
+	}
+	m, ok, err := ce.CurrentMonthly(ctx, client)
+	if err != nil {
+		c.r.log.Warn("measured cost not read", "client", client, "err", err)
+		return nil, err
+	}
+	if !ok {
+		return nil, nil
+	}
+	return &m, nil
+}
+
 // submitChangePropose validates every field (errors under each), then
 // records the proposal: approvals given so far are voided, and finance and
-// the client's stakeholders are told.
+// the client's stakeholders are told. The cost basis is opsbot's measured
+// figure, read now whatever the form says; a different stated figure needs
+// a reason. The DNS plan must name one of the client's hosted zones and a
+// record inside it.
 func submitChangePropose(ctx context.Context, c *Call, s Submission) (SubmitResult, error) {
 	id, _, _ := strings.Cut(s.PrivateMetadata, "|")
+	cur, err := c.loadChange(ctx, id)
+	if err != nil {
+		return SubmitResult{}, err
+	}
 	errs := map[string]string{}
 	var p store.Proposal
 	p.Plan, p.RollbackPlan = value(s, blockChangePlan), value(s, blockChangeRollback)
 	p.Magnitude = store.Magnitude(s.Values[blockChangeMagn][elemValue].SelectedOption.Value)
+	p.BasisReason = value(s, blockChangeBasis)
 	if p.Plan == "" {
 		errs[blockChangePlan] = "Describe the plan."
 	}
 	if p.Magnitude != store.MagnitudeMinor && p.Magnitude != store.MagnitudeMajor {
 		errs[blockChangeMagn] = "Pick minor or major."
 	}
-	var err error
 	if p.CurrentMonthly, err = ParseMoney(value(s, blockChangeCurrent)); err != nil {
 		errs[blockChangeCurrent] = upperFirst(err.Error()) + "."
+	}
+	if p.Measured, err = c.measuredCost(ctx, cur.Client); err != nil {
+		p.Measured = nil // unreadable counts as unmeasured: finance approves
+	}
+	if m := p.Measured; m != nil && errs[blockChangeCurrent] == "" && p.CurrentMonthly != m.Monthly && p.BasisReason == "" {
+		errs[blockChangeBasis] = fmt.Sprintf("opsbot measured %s a month (%s ago). Keep that figure above, or say here why it is %s; finance must then approve.",
+			m.Monthly, formatDuration(max(c.Now.Sub(m.At), time.Minute)), p.CurrentMonthly)
 	}
 	if p.ProposedMonthly, err = ParseMoney(value(s, blockChangeProposed)); err != nil {
 		errs[blockChangeProposed] = upperFirst(err.Error()) + "."
@@ -239,20 +277,20 @@ func submitChangePropose(ctx context.Context, c *Call, s Submission) (SubmitResu
 	}
 	if p.DNS, err = ParseDNSPlan(value(s, blockChangeZone), value(s, blockChangeName), value(s, blockChangeType), value(s, blockChangeValues)); err != nil {
 		errs[blockChangeZone] = upperFirst(err.Error()) + "."
+	} else if p.DNS != nil {
+		if err := c.checkDNSPlan(ctx, cur.Client, *p.DNS); err != nil {
+			errs[blockChangeZone] = upperFirst(err.Error()) + "."
+		}
 	}
 	if len(errs) > 0 {
 		return SubmitResult{Errors: errs}, nil
 	}
-	cur, err := c.loadChange(ctx, id)
-	if err != nil {
-		return SubmitResult{}, err
-	}
-	holders, err := c.stakeholdersOf(ctx, cur.Client)
+	holders, err := c.holdersOf(ctx, cur.Client)
 	if err != nil {
 		return SubmitResult{}, err
 	}
 	cr, err := c.transition(ctx, id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		if err := cr.Propose(p, c.User.ID, c.Now); err != nil {
+		if err := cr.Propose(p, c.r.approvers(), c.User.ID, c.Now); err != nil {
 			return nil, err
 		}
 		return c.proposalNotices(*cr, holders)
@@ -264,60 +302,12 @@ func submitChangePropose(ctx context.Context, c *Call, s Submission) (SubmitResu
 		}
 		return SubmitResult{}, err
 	}
-	text := fmt.Sprintf("📝 Proposal v%d for *%s* recorded: %s.", cr.Proposal.Version, cr.ID, store.FormatDelta(p.CurrentMonthly, p.ProposedMonthly))
-	if cr.State == store.ChangeAwaitingApproval {
-		text += " A stakeholder of the client and finance are asked to approve."
+	np := cr.Proposal
+	text := fmt.Sprintf("📝 Proposal v%d for *%s* recorded: %s → %s, %s.", np.Version, cr.ID, np.CurrentMonthly, np.ProposedMonthly, store.FormatDelta(np.CurrentMonthly, np.ProposedMonthly))
+	if req := cr.RequiredApprovers(); len(req) > 0 {
+		text += fmt.Sprintf(" %s: approval is asked of %s.", upperFirst(approvalWhy(*np)), joinRoles(req))
 	} else {
-		text += " No cost increase, so finance and the client's stakeholders are only notified."
+		text += " No cost increase on the measured figure, so finance and the client's stakeholders are only notified."
 	}
 	return notice(Reply{Text: text}), nil
-}
-
-// proposalNotices tell finance (its channel) and the client's stakeholders
-// (a direct message each) about a proposal. They are queued with the
-// proposal; stakeholders are read from the role grants before the
-// transaction (whose function must not do I/O).
-func (c *Call) proposalNotices(cr store.ChangeRequest, stakeholders []string) ([]store.OutboxItem, error) {
-	p := cr.Proposal
-	ask := "FYI, no approval needed (the cost does not go up)."
-	if cr.NeedsApproval() {
-		ask = "⏳ *Your approval is needed*: open the request's message and press *Approve* or *Reject*."
-	}
-	where := ""
-	if link := chat.MessageURL(cr.Channel, cr.MessageTS); link != "" {
-		where = " <" + link + "|Open the request>."
-	}
-	text := fmt.Sprintf("📝 *%s* · %s · %s\nProposal v%d (%s): %s → %s, *%s*\n%s%s", Escape(cr.ID), c.r.clientName(cr.Client),
-		Escape(truncate(cr.Title, 120)), p.Version, p.Magnitude, p.CurrentMonthly, p.ProposedMonthly,
-		store.FormatDelta(p.CurrentMonthly, p.ProposedMonthly), ask, where)
-	var targets []string
-	if fin := c.r.deps.ChangeSettings.FinanceChannel; fin != "" {
-		targets = append(targets, fin)
-	}
-	targets = append(targets, stakeholders...)
-	items := make([]store.OutboxItem, 0, len(targets))
-	for _, t := range targets {
-		it, err := store.NewOutboxItem(store.KindSlackPost, "notify/"+cr.ID+"/"+t, store.PostPayload{Channel: t, Text: text}, c.Now)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, it)
-	}
-	return items, nil
-}
-
-// stakeholdersOf lists the users holding the stakeholder role for client.
-func (c *Call) stakeholdersOf(ctx context.Context, client string) ([]string, error) {
-	all, err := c.r.deps.Roles.AllGrants(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for user, grants := range all {
-		if slices.Contains(grants, store.Grant{Role: store.Stakeholder, Client: client}) {
-			out = append(out, user)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
 }

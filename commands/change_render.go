@@ -90,9 +90,11 @@ func (r *Router) clientName(key string) string {
 
 func (r *Router) proposalBlocks(cr store.ChangeRequest, p store.Proposal) []slack.Block {
 	head := fmt.Sprintf("*Proposal v%d* (%s) by %s\n%s", p.Version, p.Magnitude, mention(p.By), clip(Escape(p.Plan), 2800))
-	fields := []*slack.TextBlockObject{
-		mrkdwn("*Monthly cost*\n" + p.CurrentMonthly.String() + " → " + p.ProposedMonthly.String() + "\n*" + store.FormatDelta(p.CurrentMonthly, p.ProposedMonthly) + "*"),
+	cost := "*Monthly cost*\n" + p.CurrentMonthly.String() + " → " + p.ProposedMonthly.String() + "\n*" + store.FormatDelta(p.CurrentMonthly, p.ProposedMonthly) + "*"
+	if b := basisText(p); b != "" {
+		cost += "\n" + b
 	}
+	fields := []*slack.TextBlockObject{mrkdwn(cost)}
 	if !p.WindowStart.IsZero() {
 		fields = append(fields, mrkdwn("*Window*\n"+slackDate(p.WindowStart)+" → "+slackDate(p.WindowEnd)))
 	}
@@ -106,15 +108,30 @@ func (r *Router) proposalBlocks(cr store.ChangeRequest, p store.Proposal) []slac
 	if cr.NeedsApproval() || len(cr.Approvals) > 0 {
 		out = append(out, slack.NewSectionBlock(mrkdwn(r.approvalText(cr)), nil, nil))
 	} else {
-		out = append(out, slack.NewSectionBlock(mrkdwn("No cost increase: finance and the client's stakeholders are notified, no approval needed."), nil, nil))
+		out = append(out, slack.NewSectionBlock(mrkdwn("No cost increase on opsbot's measured figure: finance and the client's stakeholders are notified, no approval needed."), nil, nil))
 	}
 	return out
+}
+
+// basisText says where the current monthly cost comes from: opsbot's
+// measurement, or the proposer's word (and then finance approves).
+func basisText(p store.Proposal) string {
+	switch {
+	case p.Overridden():
+		return fmt.Sprintf("⚠️ opsbot measured %s (%s); the proposer states %s: %s. Finance approves.",
+			p.Measured.Monthly, slackDate(p.Measured.At), p.StatedMonthly, clip(Escape(p.BasisReason), 300))
+	case p.Measured != nil:
+		return "_Current cost measured by opsbot (Cost Explorer) " + slackDate(p.Measured.At) + "._"
+	case p.Required != nil:
+		return "⚠️ Current cost stated by the proposer, not measured by opsbot: finance approves."
+	}
+	return "" // a proposal from before costs were measured
 }
 
 // approvalText shows each required role as given (who, when) or pending.
 func (r *Router) approvalText(cr store.ChangeRequest) string {
 	parts := make([]string, 0, 2)
-	for _, role := range r.approvers() {
+	for _, role := range cr.RequiredApprovers() {
 		i := slices.IndexFunc(cr.Approvals, func(a store.Approval) bool { return a.Role == role })
 		if i >= 0 {
 			a := cr.Approvals[i]
@@ -133,7 +150,11 @@ func (r *Router) approvalText(cr store.ChangeRequest) string {
 	if ttl := r.deps.ChangeSettings.ApprovalTTL; ttl > 0 && cr.State == store.ChangeAwaitingApproval {
 		parts = append(parts, fmt.Sprintf("_Approvals are valid for %s._", formatDuration(ttl)))
 	}
-	return "*Approvals* (the monthly cost goes up)\n" + strings.Join(parts, "\n")
+	why := "the monthly cost goes up"
+	if cr.Proposal != nil {
+		why = approvalWhy(*cr.Proposal)
+	}
+	return "*Approvals* (" + why + ")\n" + strings.Join(parts, "\n")
 }
 
 func (r *Router) approvers() []string {

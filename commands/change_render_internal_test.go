@@ -44,11 +44,11 @@ func requestIn(t *testing.T, s store.ChangeState, title, problem string, p store
 	}
 	steps := []func(){
 		func() { must(cr.Investigate("USUP", at(1))) },
-		func() { must(cr.Propose(p, "USUP", at(2))) },
+		func() { must(cr.Propose(p, nil, "USUP", at(2))) },
 		func() {
-			_, err := cr.Approve(store.Approval{By: "USTAKE", Role: "stakeholder", ProposalVersion: 1}, nil, 0, at(3))
+			_, err := cr.Approve(store.Approval{By: "USTAKE", Role: "stakeholder", ProposalVersion: 1}, 0, at(3))
 			must(err)
-			_, err = cr.Approve(store.Approval{By: "UFIN", Role: "finance", ProposalVersion: 1}, nil, 0, at(3))
+			_, err = cr.Approve(store.Approval{By: "UFIN", Role: "finance", ProposalVersion: 1}, 0, at(3))
 			must(err)
 		},
 		func() { must(cr.Schedule("USUP", at(4))) },

@@ -49,7 +49,8 @@ func newChangeFixture(t *testing.T) *fixture {
 		d.Now = changeNow
 		d.Changes = st
 		d.Issues = issueLinks{}
-		d.ChangeSettings = commands.ChangeSettings{Channel: "C0SUPPORT", FinanceChannel: "C0FINANCE"}
+		d.ChangeSettings = commands.ChangeSettings{Channel: "C0SUPPORT", FinanceChannel: "C0FINANCE",
+			ClientRepos: map[string][]string{"acme": {"acme/web"}, "beta": {"beta/shop"}}}
 	})
 	f.grant(t, crSupport, store.Grant{Role: store.Support})
 	f.grant(t, betaHolder, store.Grant{Role: store.Stakeholder, Client: "beta"})
@@ -74,13 +75,14 @@ func createChange(t *testing.T, f *fixture, id, client, title, by string, state 
 	}
 	if state == store.ChangeAwaitingApproval {
 		p := store.Proposal{Plan: "Bigger instances", Magnitude: store.MagnitudeMinor, CurrentMonthly: 66000, ProposedMonthly: 78000}
-		if err := cr.Propose(p, crSupport, changeT0); err != nil {
+		if err := cr.Propose(p, nil, crSupport, changeT0); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if state == store.ChangeScheduled {
-		p := store.Proposal{Plan: "Same size, newer AMI", Magnitude: store.MagnitudeMinor, CurrentMonthly: 66000, ProposedMonthly: 66000}
-		if err := cr.Propose(p, crSupport, changeT0); err != nil {
+		p := store.Proposal{Plan: "Same size, newer AMI", Magnitude: store.MagnitudeMinor, CurrentMonthly: 66000, ProposedMonthly: 66000,
+			Measured: &store.CostMeasure{Monthly: 66000, At: changeT0}}
+		if err := cr.Propose(p, nil, crSupport, changeT0); err != nil {
 			t.Fatal(err)
 		}
 		if err := cr.Schedule(crSupport, changeT0); err != nil {
@@ -247,8 +249,8 @@ func TestChangeApproveNeedsFinanceOrTheClientsStakeholder(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct{ name, who, want string }{
-		{"stakeholder of another client", betaHolder, "Approving CR-1 takes the stakeholder or finance role (a stakeholder for Acme Ltd). You hold neither, so nothing was changed."},
-		{"admin alone", admin, "You hold neither, so nothing was changed."},
+		{"stakeholder of another client", betaHolder, "Approving CR-1 takes the stakeholder or finance role (a stakeholder for Acme Ltd). You hold none of them, so nothing was changed."},
+		{"admin alone", admin, "You hold none of them, so nothing was changed."},
 		{"support", crSupport, "use this button"},
 	}
 	for _, tt := range tests {

@@ -107,7 +107,7 @@ func changelogMonth(args []string, now time.Time, example string) (time.Time, er
 		}
 		return t, nil
 	}
-	return time.Time{}, userErrorf(example, "`/ops changelog` takes at most one month (YYYY-MM), after `export` to download it.")
+	return time.Time{}, userErrorf(example, "Give at most one month (YYYY-MM), after `export` to download it.")
 }
 
 func monthName(m time.Time) string { return m.Format("January 2006") }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -109,7 +110,7 @@ func (f *fixture) logChange(t *testing.T, ch clChange) string {
 		}
 		p := store.Proposal{Plan: "Move to a bigger instance", Magnitude: store.MagnitudeMinor,
 			CurrentMonthly: ch.cur, ProposedMonthly: ch.proposed}
-		if err := c.Propose(p, clSupport, step()); err != nil {
+		if err := c.Propose(p, nil, clSupport, step()); err != nil {
 			return nil, err
 		}
 		if ch.outcome == "rejected" {
@@ -117,8 +118,11 @@ func (f *fixture) logChange(t *testing.T, ch clChange) string {
 		}
 		if c.NeedsApproval() {
 			for _, a := range []store.Approval{{By: clStakeholder, Role: store.ApproverStakeholder}, {By: clFinance, Role: store.ApproverFinance}} {
+				if !slices.Contains(c.RequiredApprovers(), a.Role) {
+					continue
+				}
 				a.ProposalVersion = c.Proposal.Version
-				if _, err := c.Approve(a, nil, 0, step()); err != nil {
+				if _, err := c.Approve(a, 0, step()); err != nil {
 					return nil, err
 				}
 			}

@@ -80,7 +80,7 @@ func (r *Router) Suggest(ctx context.Context, s Suggestion) (opts []*slack.Optio
 		outcome = "unknown"
 		return nil
 	}
-	if _, err := unseal(r.deps.SigningKey, s.User.ID, s.CallbackID, s.PrivateMetadata, start); err != nil {
+	if _, _, err := unseal(r.deps.SigningKey, s.User.ID, s.CallbackID, s.PrivateMetadata, start); err != nil {
 		outcome = "denied"
 		r.log.Warn("suggestion refused", "user_id", s.User.ID, "callback_id", s.CallbackID, "err", err)
 		return nil

@@ -25,6 +25,16 @@ type RoleStore interface {
 // AuditLog reads the audit stream.
 type AuditLog interface {
 	RecentAudit(ctx context.Context, n int) ([]store.AuditEntry, error)
+	FindAudit(ctx context.Context, f store.AuditFilter, limit int) ([]store.AuditEntry, error)
+	AuditBetween(ctx context.Context, from, to time.Time) ([]store.AuditEntry, error)
+}
+
+// FormNonces makes sealed forms single use: a nonce is claimed when its
+// submission is accepted and released when the submission changed nothing
+// (a field error keeps the form open). *store.Store satisfies it.
+type FormNonces interface {
+	ClaimNonce(ctx context.Context, nonce string, ttl time.Duration) (bool, error)
+	ReleaseNonce(ctx context.Context, nonce string) error
 }
 
 // Deps are the router's collaborators, injected by run.go.
@@ -39,6 +49,7 @@ type Deps struct {
 	Admins     []string          // bootstrap admins from config: always admin
 	Clients    map[string]string // client key → display name
 	SigningKey []byte            // seals modal metadata; shared by all replicas
+	Nonces     FormNonces        // single-use forms; nil only in tests of other parts
 	Logger     *slog.Logger
 	Metrics    *metrics.Metrics
 	Now        func() time.Time
@@ -232,7 +243,7 @@ func (r *Router) Submit(ctx context.Context, s Submission) (res SubmitResult) {
 		outcome = "unknown"
 		return notice(Reply{Text: "That form is no longer supported. Run the command again."})
 	}
-	meta, err := unseal(r.deps.SigningKey, s.User.ID, s.CallbackID, s.PrivateMetadata, start)
+	meta, nonce, err := unseal(r.deps.SigningKey, s.User.ID, s.CallbackID, s.PrivateMetadata, start)
 	if err != nil {
 		outcome = "denied"
 		r.log.Warn("modal submission refused", "user_id", s.User.ID, "callback_id", s.CallbackID, "err", err)
@@ -247,8 +258,19 @@ func (r *Router) Submit(ctx context.Context, s Submission) (res SubmitResult) {
 		outcome = "denied"
 		return notice(denied(p, rt.Perm, "submit this form"))
 	}
+	if first, err := r.claimForm(ctx, nonce); err != nil {
+		return notice(r.fail(err, &outcome, "submission", s.User.ID, s.CallbackID))
+	} else if !first {
+		outcome = "replay"
+		r.log.Info("modal submission replayed", "user_id", s.User.ID, "callback_id", s.CallbackID)
+		return notice(Reply{Text: ":information_source: That form was already submitted, so nothing was changed this time. Run the command again for a fresh form."})
+	}
 	call := &Call{Principal: p, User: s.User, Now: start, r: r}
 	res, err = rt.Run(ctx, call, s)
+	if err != nil || len(res.Errors) > 0 {
+		// Nothing was accepted: the same form may be sent again once fixed.
+		r.releaseForm(ctx, nonce)
+	}
 	if err != nil {
 		return notice(r.fail(err, &outcome, "submission", s.User.ID, s.CallbackID))
 	}
@@ -272,6 +294,24 @@ func metricLabel[V any](known map[string]V, name string) string {
 }
 
 func notice(r Reply) SubmitResult { return SubmitResult{Notice: &r} }
+
+// claimForm claims a form's nonce for as long as its seal could verify;
+// first is false for a replay.
+func (r *Router) claimForm(ctx context.Context, nonce string) (first bool, err error) {
+	if r.deps.Nonces == nil {
+		return true, nil
+	}
+	return r.deps.Nonces.ClaimNonce(ctx, nonce, modalLifetime+time.Minute)
+}
+
+func (r *Router) releaseForm(ctx context.Context, nonce string) {
+	if r.deps.Nonces == nil {
+		return
+	}
+	if err := r.deps.Nonces.ReleaseNonce(context.WithoutCancel(ctx), nonce); err != nil {
+		r.log.Warn("form nonce not released; the form must be opened again", "err", err)
+	}
+}
 
 func (r *Router) sealModal(reply *Reply, userID string, now time.Time) {
 	if m := reply.Modal; m != nil {

@@ -72,7 +72,7 @@ func newFixtureWith(t *testing.T, with func(d *commands.Deps, st *store.Store)) 
 	st := store.New(rdb, "opsbot:")
 	logs := &syncBuffer{}
 	d := commands.Deps{
-		Roles: st, Audit: st,
+		Roles: st, Audit: st, Nonces: st,
 		Directory:  directory{"alice": "UALICE0001", "bob": "UBOB000001"},
 		Admins:     []string{admin},
 		Clients:    map[string]string{"acme": "Acme Ltd", "beta": "Beta & Co"},
@@ -131,7 +131,7 @@ func TestHelpListsOnlyWhatCallerMayRun(t *testing.T) {
 		t.Fatalf("help should tell a user without roles how to get one:\n%s", nobody)
 	}
 	adm := text(f.run(admin, "help"))
-	for _, want := range []string{"/ops role grant", "/ops audit", "e.g. `/ops audit 50`"} {
+	for _, want := range []string{"/ops role grant", "/ops audit", "e.g. `/ops audit acme @alice --since 7d`"} {
 		if !strings.Contains(adm, want) {
 			t.Errorf("admin help lacks %q:\n%s", want, adm)
 		}
@@ -185,7 +185,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"role grant alice support", "is not a person"},
 		{"role frobnicate", "is not something `/ops role` does"},
 		{"audit 0", "from 1 to 200"},
-		{"audit lots", "from 1 to 200"},
+		{"audit lots", `I don't know a client called "lots"`},
+		{"audit 500", "from 1 to 200"},
+		{"audit acme beta", "at most one client"},
+		{"audit --since", "takes one duration"},
+		{"audit --since 90d", "--since 90d"},
+		{"audit --all", `I don't know the option "--all"`},
+		{"audit export 2026-13", "is not a month I can read"},
 		{"role grant @alice stakeholder <script>", "&lt;script&gt;"},
 	}
 	for _, tt := range tests {

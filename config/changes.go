@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultApprovalTTL is how long a change approval stays valid by default.
@@ -13,8 +15,45 @@ const DefaultApprovalTTL = 72 * time.Hour
 
 var (
 	reRepo    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,38}/[a-z0-9._-]{1,100}$`)
+	reOrg     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,38}$`)
 	reWebHost = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$`)
+	// reZoneID is a Route 53 hosted zone ID, e.g. Z0123456789ABCDEFGHIJ.
+	reZoneID = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
 )
+
+// GitHubComments is what opsbot writes on a change request's GitHub issue.
+type GitHubComments string
+
+// The GitHub comment modes.
+const (
+	// CommentsStatus (default): one comment edited in place with the
+	// request's ID, state and a link; nothing internal.
+	CommentsStatus GitHubComments = "status"
+	// CommentsFull: the status comment with the history, the reasons given
+	// and the cost figures.
+	CommentsFull GitHubComments = "full"
+	// CommentsOff: no comments.
+	CommentsOff GitHubComments = "false"
+)
+
+// UnmarshalYAML reads full, status or false (true, from before the modes,
+// means status). A bad value is a *yaml.TypeError naming its line.
+func (g *GitHubComments) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: github_comments: want full, status or false, not %s", n.Line, nodeKindWord(n))}}
+	}
+	switch strings.ToLower(strings.TrimSpace(n.Value)) {
+	case "", "status", "true":
+		*g = CommentsStatus
+	case "full":
+		*g = CommentsFull
+	case "false", "off", "none":
+		*g = CommentsOff
+	default:
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: github_comments: %q: want full, status or false", n.Line, truncate(n.Value, 20))}}
+	}
+	return nil
+}
 
 func applyChangeDefaults(cfg *Config) {
 	ch := &cfg.Changes
@@ -35,10 +74,20 @@ func applyChangeDefaults(cfg *Config) {
 		for i, r := range cl.Repos {
 			cl.Repos[i] = strings.ToLower(strings.TrimSpace(r))
 		}
+		for i, z := range cl.DNSZones {
+			cl.DNSZones[i] = strings.TrimPrefix(strings.TrimSpace(z), "/hostedzone/")
+		}
+		if cl.GitHubComments == "" {
+			cl.GitHubComments = CommentsStatus
+		}
 		cfg.Clients[key] = cl
 	}
-	for i, h := range cfg.Integrations.GitHub.WebHosts {
-		cfg.Integrations.GitHub.WebHosts[i] = strings.ToLower(strings.TrimSpace(h))
+	gh := &cfg.Integrations.GitHub
+	for i, h := range gh.WebHosts {
+		gh.WebHosts[i] = strings.ToLower(strings.TrimSpace(h))
+	}
+	for i, o := range gh.AllowedOrgs {
+		gh.AllowedOrgs[i] = strings.ToLower(strings.TrimSpace(o))
 	}
 	for i, e := range ch.SmokeAllow {
 		ch.SmokeAllow[i] = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(e)), ".")
@@ -66,16 +115,31 @@ func validateChanges(cfg *Config, c *collector) {
 	for i, e := range ch.SmokeAllow {
 		checkSmokeAllow(c, fmt.Sprintf("changes.smoke_allow[%d]", i), e)
 	}
-	seen := map[string]string{}
+	for i, o := range cfg.Integrations.GitHub.AllowedOrgs {
+		if !reOrg.MatchString(o) {
+			c.add(fmt.Sprintf("integrations.github.allowed_orgs[%d]", i), "%q is not a GitHub organisation or user name (e.g. acme-agency)", o)
+		}
+	}
+	checkOwned(cfg, c, "dns_zones", func(cl Client) []string { return cl.DNSZones }, reZoneID,
+		"is not a Route 53 hosted zone ID: Z and up to 31 capitals and digits, e.g. Z0ACME00000001", "hosted zone")
+	checkOwned(cfg, c, "repos", func(cl Client) []string { return cl.Repos }, reRepo,
+		"is not a GitHub repository: write owner/name, e.g. acme/web", "repository")
+}
+
+// checkOwned checks one per-client list of things a client owns (its
+// repositories, its hosted zones): each matches re, and none belongs to two
+// clients.
+func checkOwned(cfg *Config, c *collector, field string, list func(Client) []string, re *regexp.Regexp, bad, noun string) {
+	owner := map[string]string{}
 	for _, key := range cfg.ClientKeys() {
-		for i, r := range cfg.Clients[key].Repos {
-			p := fmt.Sprintf("%s.repos[%d]", joinPath("clients", key), i)
-			if !reRepo.MatchString(r) {
-				c.add(p, "%q is not a GitHub repository: write owner/name, e.g. acme/web", r)
-			} else if other, dup := seen[r]; dup && other != key {
-				c.add(p, "%q is already a repository of client %s; a repository belongs to one client", r, other)
+		for i, v := range list(cfg.Clients[key]) {
+			p := fmt.Sprintf("%s.%s[%d]", joinPath("clients", key), field, i)
+			if !re.MatchString(v) {
+				c.add(p, "%q "+bad, v)
+			} else if other, dup := owner[v]; dup && other != key {
+				c.add(p, "%q is already a %s of client %s; a %s belongs to one client", v, noun, other, noun)
 			}
-			seen[r] = key
+			owner[v] = key
 		}
 	}
 }

@@ -112,9 +112,14 @@ type Client struct {
 	// change freezes their deploys, and an issue link from one of them
 	// pre-selects the client in a change request.
 	Repos []string `yaml:"repos"`
-	// GitHubComments: comment on a change request's GitHub issue at each
-	// state change (default true).
-	GitHubComments *bool `yaml:"github_comments"`
+	// GitHubComments is what opsbot writes on the GitHub issue of a change
+	// request of this client: status (default, one comment edited in
+	// place with the request's state), full (the same with the history,
+	// reasons and cost figures) or false (nothing).
+	GitHubComments GitHubComments `yaml:"github_comments"`
+	// DNSZones are the client's Route 53 hosted zone IDs: a change
+	// request's DNS plan may only name one of them.
+	DNSZones []string `yaml:"dns_zones"`
 }
 
 // Site is one uptime check of a client: watched by StatusCake (statuscake_id)
@@ -176,11 +181,14 @@ type Integrations struct {
 }
 
 // GitHub is the GitHub API (api_url for GitHub Enterprise, e.g.
-// https://ghe.example.com/api/v3/) and the web hosts whose issue links are
-// accepted besides github.com (e.g. ghe.example.com).
+// https://ghe.example.com/api/v3/), the web hosts whose issue links are
+// accepted besides github.com (e.g. ghe.example.com), and the
+// organisations whose every repository may be linked (besides the
+// clients' repos).
 type GitHub struct {
-	APIURL   string   `yaml:"api_url"`
-	WebHosts []string `yaml:"web_hosts"`
+	APIURL      string   `yaml:"api_url"`
+	WebHosts    []string `yaml:"web_hosts"`
+	AllowedOrgs []string `yaml:"allowed_orgs"`
 }
 
 // Changes configures change requests (the Infrastructure Modification Process).

@@ -86,14 +86,18 @@ func TestLoadFullFile(t *testing.T) {
 					Instances:  []string{"i-0abcd1234ef567890", "i-1234abcd"}, Databases: []string{"acme-prod-db"},
 					ResourceTag: &Tag{Key: "opsbot", Value: "watch"},
 				},
-				HostingQuote: 1250.50,
-				Thresholds:   Thresholds{CPU: 75, StatusChecks: boolPtr(false)},
+				HostingQuote:   1250.50,
+				Thresholds:     Thresholds{CPU: 75, StatusChecks: boolPtr(false)},
+				Repos:          []string{"acme/web"},
+				GitHubComments: CommentsFull,
+				DNSZones:       []string{"Z0ACME00000001"},
 			},
 			"own-infra": {
 				Name: "own-infra", Channels: ClientChannels{Alerts: "#ops-alerts"}, SLATarget: 99.9, Severity: "critical",
 				Sites: []Site{{Name: "status", URL: "http://10.0.0.5:8080/healthz", Severity: "critical", FailAfter: 3, RecoverAfter: 2,
 					Probe: &Probe{Interval: Duration(time.Minute), Timeout: Duration(10 * time.Second), Method: "GET"}}},
-				AWS: &ClientAWS{Regions: []string{"eu-central-1"}, Instances: []string{"i-0fedcba9876543210"}},
+				AWS:            &ClientAWS{Regions: []string{"eu-central-1"}, Instances: []string{"i-0fedcba9876543210"}},
+				GitHubComments: CommentsStatus,
 			},
 		},
 		Uptime: Uptime{StatusCakeInterval: Duration(2 * time.Minute), ProbeConcurrency: 16, AllowPrivate: true},
@@ -106,7 +110,7 @@ func TestLoadFullFile(t *testing.T) {
 			PagerDuty: PagerDuty{APIURL: "https://api.eu.pagerduty.com", EventsURL: "https://events.eu.pagerduty.com",
 				Schedules: map[string]string{"primary": "PABC123", "db-team": "P0DB0001"}},
 			StatusCake: Endpoint{APIURL: "http://statuscake.test/v1"},
-			GitHub:     GitHub{APIURL: "https://ghe.example.com/api/v3/"},
+			GitHub:     GitHub{APIURL: "https://ghe.example.com/api/v3/", AllowedOrgs: []string{"agency-org"}},
 			Detectify:  Endpoint{APIURL: "https://api.detectify.com/rest"},
 			LoaderIO:   Endpoint{APIURL: "https://api.loader.io/v2"},
 			AWS:        AWS{Region: "eu-central-1", EndpointURL: "http://localstack:4566"},
@@ -277,3 +281,36 @@ log:
 }
 
 func durationPtr(d time.Duration) *Duration { v := Duration(d); return &v }
+
+func TestChangeTenancyKeys(t *testing.T) {
+	path := writeConfig(t, `clients:
+  acme:
+    dns_zones: [Z0ACME00000001, acme.example]
+    github_comments: everything
+  globex:
+    dns_zones: [Z0ACME00000001]
+integrations:
+  github:
+    allowed_orgs: [agency, "-bad"]
+`)
+	_, err := Load(path, envOf(nil))
+	got := problemLines(t, err, path)
+	want := []string{
+		`opsbot.yaml:3: clients.acme.dns_zones[1]: "acme.example" is not a Route 53 hosted zone ID: Z and up to 31 capitals and digits, e.g. Z0ACME00000001`,
+		`opsbot.yaml:4: clients.acme.github_comments: github_comments: "everything": want full, status or false`,
+		`opsbot.yaml:6: clients.globex.dns_zones[0]: "Z0ACME00000001" is already a hosted zone of client acme; a hosted zone belongs to one client`,
+		`opsbot.yaml:9: integrations.github.allowed_orgs[1]: "-bad" is not a GitHub organisation or user name (e.g. acme-agency)`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+	}
+	for in, mode := range map[string]GitHubComments{"true": CommentsStatus, "false": CommentsOff, "full": CommentsFull, "status": CommentsStatus} {
+		cfg, err := Load(writeConfig(t, "clients:\n  acme:\n    github_comments: "+in+"\n"), envOf(nil))
+		if err != nil {
+			t.Fatalf("github_comments: %s: %v", in, err)
+		}
+		if got := cfg.Clients["acme"].GitHubComments; got != mode {
+			t.Errorf("github_comments: %s → %q, want %q", in, got, mode)
+		}
+	}
+}

@@ -21,9 +21,11 @@ type ChangeMessages interface {
 	UpdateChange(ctx context.Context, id string, now time.Time, fn func(*store.ChangeRequest) ([]store.OutboxItem, error)) (store.ChangeRequest, error)
 }
 
-// IssueCommenter comments on a GitHub issue named "owner/repo#42".
+// IssueCommenter keeps one status comment per key (a change request) on
+// the GitHub issue at issue: the first call creates it, later ones edit it
+// in place.
 type IssueCommenter interface {
-	CommentOnIssue(ctx context.Context, issue, markdown string) error
+	StatusComment(ctx context.Context, issue, key, markdown string) error
 }
 
 // errNoMessageYet defers a thread line until the request's message exists.
@@ -70,7 +72,22 @@ func (ob *Outbox) deliverChange(ctx context.Context, c store.Claimed) (ok bool, 
 			}
 			body += "\n\n[Open in Slack](" + chat.MessageURL(cr.Channel, cr.MessageTS) + ")"
 		}
-		return true, ob.o.GitHub.CommentOnIssue(ctx, p.Issue, body)
+		return true, ob.o.GitHub.StatusComment(ctx, p.Issue, p.ChangeID, body)
+	case store.KindChangeNotice:
+		var p store.ChangeNotice
+		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+			return true, fmt.Errorf("change notice payload: %w", err)
+		}
+		msg := chat.Message{Text: p.Text}
+		if len(p.Blocks) > 0 {
+			var blocks slack.Blocks
+			if err := json.Unmarshal(p.Blocks, &blocks); err != nil {
+				return true, fmt.Errorf("change notice blocks: %w", err)
+			}
+			msg.Blocks = blocks.BlockSet
+		}
+		_, _, err := ob.postOnce(ctx, c, p.Channel, msg)
+		return true, err
 	}
 	return false, nil
 }

@@ -20,6 +20,9 @@ func (s *Store) alertKey(key string) string { return s.key("alert", key) }
 // items in one transaction. Concurrent updates of the same alert are
 // serialised optimistically (WATCH) and fn is re-run on a conflict, so a
 // transition is announced exactly once. fn must not do I/O.
+//
+// A person's acknowledge or resolve (AckedBy or ResolvedBy newly set) is
+// written to the audit log in the same transaction.
 func (s *Store) UpdateAlert(ctx context.Context, key string, now time.Time, fn func(a *Alert) ([]OutboxItem, error)) (Alert, error) {
 	k := s.alertKey(key)
 	for range 16 {
@@ -29,9 +32,16 @@ func (s *Store) UpdateAlert(ctx context.Context, key string, now time.Time, fn f
 			if err != nil {
 				return err
 			}
+			prev := a
 			items, err := fn(&a)
 			if err != nil {
 				return err
+			}
+			audits := alertAudit(prev, a)
+			if len(audits) > 0 {
+				if err := s.checkAuditWritable(ctx, tx); err != nil {
+					return err
+				}
 			}
 			a.Version++
 			data, err := json.Marshal(a)
@@ -39,6 +49,9 @@ func (s *Store) UpdateAlert(ctx context.Context, key string, now time.Time, fn f
 				return fmt.Errorf("encode alert: %w", err)
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				for _, e := range audits {
+					s.addAudit(ctx, p, e)
+				}
 				p.Set(ctx, k, data, 0)
 				p.SAdd(ctx, s.key("alerts"), key)
 				return s.enqueue(ctx, p, now, items)
@@ -55,6 +68,23 @@ func (s *Store) UpdateAlert(ctx context.Context, key string, now time.Time, fn f
 		return out, nil
 	}
 	return Alert{}, fmt.Errorf("store: update alert %s: %w", key, ErrConflict)
+}
+
+// alertAudit are the audit entries of what a person did to an alert
+// between before and after: an acknowledge, a resolve.
+func alertAudit(before, after Alert) []AuditEntry {
+	var out []AuditEntry
+	entry := func(action, by string, at time.Time) AuditEntry {
+		return AuditEntry{At: at, Actor: by, Action: action, Target: after.Key, Client: after.Client,
+			From: string(before.Status), To: string(after.Status), Detail: after.Subject}
+	}
+	if after.AckedBy != "" && (after.AckedBy != before.AckedBy || !after.AckedAt.Equal(before.AckedAt)) {
+		out = append(out, entry("alert.acknowledge", after.AckedBy, after.AckedAt))
+	}
+	if after.ResolvedBy != "" && (after.ResolvedBy != before.ResolvedBy || !after.ResolvedAt.Equal(before.ResolvedAt)) {
+		out = append(out, entry("alert.resolve", after.ResolvedBy, after.ResolvedAt))
+	}
+	return out
 }
 
 func readAlert(ctx context.Context, c redis.Cmdable, k, key string) (Alert, error) {

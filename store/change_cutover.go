@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -84,9 +85,9 @@ func (c *ChangeRequest) SetSmokeChecks(checks []SmokeCheck, by string, at time.T
 	c.SmokeChecks, c.SmokeResults, c.SmokeWaiver = checks, nil, nil
 	note := fmt.Sprintf("%d smoke check(s) listed", len(checks))
 	if c.State == ChangeProvisioning {
-		return c.move("smoke test", []ChangeState{ChangeProvisioning}, ChangeSmokeTesting, by, at, note)
+		return c.move(changeStep{"smoke test", "change.smoke_checks", []ChangeState{ChangeProvisioning}, ChangeSmokeTesting}, by, at, note, "")
 	}
-	c.record(by, at, c.State, c.State, note)
+	c.note("change.smoke_checks", by, at, note, "")
 	return nil
 }
 
@@ -102,7 +103,7 @@ func (c *ChangeRequest) RecordSmoke(results []SmokeResult, by string, at time.Ti
 			passed++
 		}
 	}
-	c.record(by, at, c.State, c.State, fmt.Sprintf("smoke checks: %d of %d passed", passed, len(results)))
+	c.note("change.smoke_run", by, at, fmt.Sprintf("smoke checks: %d of %d passed", passed, len(results)), "")
 	return nil
 }
 
@@ -133,7 +134,7 @@ func (c *ChangeRequest) Waive(by, reason string, at time.Time) error {
 		return err
 	}
 	c.SmokeWaiver = &Waiver{By: by, Reason: reason, At: at}
-	c.record(by, at, c.State, c.State, "smoke checks waived: "+reason)
+	c.note("change.waive", by, at, "smoke checks waived: "+reason, reason)
 	return nil
 }
 
@@ -145,8 +146,10 @@ func (c *ChangeRequest) CutOverAllowed() error {
 	return ErrSmokeNotPassed
 }
 
-// KeepDNS records the records as they are before the cut-over. The first
-// kept set stays: a retried cut-over must not keep records it changed.
+// KeepDNS records the records as they are before the cut-over, and that
+// the cut-over starts (its audit entry is written before DNS is touched).
+// The first kept set stays: a retried cut-over must not keep records it
+// changed.
 func (c *ChangeRequest) KeepDNS(kept []byte, by string, at time.Time) error {
 	if c.State != ChangeSmokeTesting {
 		return &StateError{Action: "cut over", State: c.State}
@@ -157,10 +160,16 @@ func (c *ChangeRequest) KeepDNS(kept []byte, by string, at time.Time) error {
 	if c.DNS == nil {
 		c.DNS = &DNSState{}
 	}
+	note := "cut-over started"
 	if len(c.DNS.Kept) == 0 {
 		c.DNS.Kept = append(json.RawMessage(nil), kept...)
-		c.record(by, at, c.State, c.State, "DNS records kept for rollback")
+		note += "; DNS records kept for rollback"
 	}
+	if c.Proposal != nil && c.Proposal.DNS != nil {
+		d := c.Proposal.DNS
+		note += fmt.Sprintf(": %s %s → %s in zone %s", d.Name, d.Type, strings.Join(d.NewValues, ", "), d.ZoneID)
+	}
+	c.note("change.cutover_begin", by, at, note, "")
 	c.DNS.Failure = ""
 	return nil
 }
@@ -172,7 +181,7 @@ func (c *ChangeRequest) CutOverFailed(by, why string, at time.Time) {
 		c.DNS = &DNSState{}
 	}
 	c.DNS.Failure = why
-	c.record(by, at, c.State, c.State, "cut-over failed: "+why)
+	c.note("change.cutover_failed", by, at, "cut-over failed: "+why, "")
 }
 
 // CutOverDone records the switch: state cut_over, with the provider's change ID.
@@ -187,6 +196,29 @@ func (c *ChangeRequest) CutOverDone(changeID, by string, at time.Time) error {
 	return nil
 }
 
+// BeginRestore notes that the kept records are about to be put back,
+// after a failed cut-over (rollback false, in smoke testing) or as a
+// rollback (after the cut-over), so the audit entry precedes the change.
+func (c *ChangeRequest) BeginRestore(rollback bool, by string, at time.Time) error {
+	action, verb, ok := "change.restore_begin", "restore the DNS of", c.State == ChangeSmokeTesting
+	if rollback {
+		action, verb, ok = "change.rollback_begin", "roll back", slices.Contains(rollBackFrom, c.State)
+	}
+	if !ok {
+		return &StateError{Action: verb, State: c.State}
+	}
+	if strings.TrimSpace(by) == "" {
+		return invalid("who is acting is required")
+	}
+	c.note(action, by, at, "restoring the DNS records kept before the cut-over", "")
+	return nil
+}
+
+// RestoreFailed notes that putting the kept records back failed.
+func (c *ChangeRequest) RestoreFailed(by, why string, at time.Time) {
+	c.note("change.restore_failed", by, at, "restoring DNS failed: "+why, "")
+}
+
 // DNSRestored notes that the kept records were put back (after a failed
 // cut-over, or as part of a rollback).
 func (c *ChangeRequest) DNSRestored(by string, at time.Time) {
@@ -195,6 +227,6 @@ func (c *ChangeRequest) DNSRestored(by string, at time.Time) {
 	}
 	c.DNS.RestoredAt, c.DNS.Failure = at, ""
 	if c.State == ChangeSmokeTesting {
-		c.record(by, at, c.State, c.State, "DNS records restored")
+		c.note("change.restore", by, at, "DNS records restored", "")
 	}
 }

@@ -228,12 +228,16 @@ func TestKeepDNSKeepsTheFirstSet(t *testing.T) {
 		c.History[len(c.History)-1].Note != "cut-over failed: Route 53 throttled the change" || len(c.History) != events+1 {
 		t.Fatalf("after a failed attempt: state %s, DNS %+v", c.State, c.DNS)
 	}
-	// The retry reads the records again, half switched: they must not replace the first set.
+	// The retry reads the records again, half switched: they must not
+	// replace the first set. The attempt itself is logged (and so audited
+	// before DNS is touched), without claiming to keep records again.
 	if err := c.KeepDNS([]byte(`[{"Values":["203.0.113.10"]}]`), crSupport, crAt(11)); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(c.DNS.Kept), "198.51.100.7") || c.DNS.Failure != "" || len(c.History) != events+1 {
-		t.Fatalf("retry replaced the kept set or logged again: %s, failure %q, %d events", c.DNS.Kept, c.DNS.Failure, len(c.History)-events)
+	last := c.History[len(c.History)-1]
+	if !strings.Contains(string(c.DNS.Kept), "198.51.100.7") || c.DNS.Failure != "" || len(c.History) != events+2 ||
+		last.Action != "change.cutover_begin" || strings.Contains(last.Note, "kept") {
+		t.Fatalf("retry replaced the kept set or logged wrongly: %s, failure %q, %d events, last %+v", c.DNS.Kept, c.DNS.Failure, len(c.History)-events, last)
 	}
 	c.DNSRestored(crSupport, crAt(12))
 	if !c.DNS.RestoredAt.Equal(crAt(12)) || c.History[len(c.History)-1].Note != "DNS records restored" || !strings.Contains(string(c.DNS.Kept), "198.51.100.7") {

@@ -10,7 +10,8 @@ const (
 	KindSlackPost     = "slack.post"     // a standalone message: PostPayload
 	KindChangeMessage = "change.message" // post or update a request's one message: ChangeMessage
 	KindChangeThread  = "change.thread"  // a line in that message's thread: ChangeThread
-	KindGitHubComment = "github.comment" // a comment on the request's GitHub issue: GitHubComment
+	KindGitHubComment = "github.comment" // the request's status comment on its GitHub issue: GitHubComment
+	KindChangeNotice  = "change.notice"  // a message with buttons (an approval request in a DM): ChangeNotice
 )
 
 // PostPayload is a standalone message to a channel.
@@ -35,8 +36,18 @@ type ChangeThread struct {
 	Text string `json:"text"`
 }
 
-// GitHubComment is a comment for a request's issue (its URL). The link to
-// the request's Slack message is added at delivery, once it exists.
+// ChangeNotice is a standalone message with blocks, e.g. the approval
+// request in a stakeholder's or finance person's DM with its Approve and
+// Reject buttons.
+type ChangeNotice struct {
+	Channel string          `json:"channel"`
+	Text    string          `json:"text"`
+	Blocks  json.RawMessage `json:"blocks,omitempty"`
+}
+
+// GitHubComment is the full body of a request's one status comment on its
+// issue (its URL), edited in place at each delivery. The link to the
+// request's Slack message is added at delivery, once it exists.
 type GitHubComment struct {
 	Issue    string `json:"issue"`
 	ChangeID string `json:"change_id,omitempty"`

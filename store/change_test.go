@@ -59,12 +59,12 @@ func crIn(t *testing.T, s store.ChangeState) *store.ChangeRequest {
 		do    func() error
 	}{
 		{store.ChangeInvestigating, func() error { return c.Investigate(crSupport, crAt(1)) }},
-		{store.ChangeAwaitingApproval, func() error { return c.Propose(raise(), crSupport, crAt(2)) }},
+		{store.ChangeAwaitingApproval, func() error { return c.Propose(raise(), nil, crSupport, crAt(2)) }},
 		{store.ChangeApproved, func() error {
-			if _, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(3)), nil, 0, crAt(3)); err != nil {
+			if _, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(3)), 0, crAt(3)); err != nil {
 				return err
 			}
-			_, err := c.Approve(approval(crFinance, "finance", 1, crAt(4)), nil, 0, crAt(4))
+			_, err := c.Approve(approval(crFinance, "finance", 1, crAt(4)), 0, crAt(4))
 			return err
 		}},
 		{store.ChangeScheduled, func() error { return c.Schedule(crSupport, crAt(5)) }},
@@ -163,14 +163,14 @@ func TestChangeActionStateMatrix(t *testing.T) {
 		{"investigate", "investigate", []store.ChangeState{store.ChangeRequested}, store.ChangeInvestigating,
 			func(c *store.ChangeRequest) error { return c.Investigate(crSupport, crAt(20)) }},
 		{"propose", "propose a change for", []store.ChangeState{store.ChangeInvestigating, store.ChangeProposed, store.ChangeAwaitingApproval, store.ChangeApproved}, store.ChangeAwaitingApproval,
-			func(c *store.ChangeRequest) error { return c.Propose(raise(), crSupport, crAt(20)) }},
+			func(c *store.ChangeRequest) error { return c.Propose(raise(), nil, crSupport, crAt(20)) }},
 		{"approve", "approve", []store.ChangeState{store.ChangeAwaitingApproval}, store.ChangeAwaitingApproval,
 			func(c *store.ChangeRequest) error {
 				v := 1
 				if c.Proposal != nil {
 					v = c.Proposal.Version
 				}
-				_, err := c.Approve(approval("UOTHER", "finance", v, crAt(20)), nil, 0, crAt(20))
+				_, err := c.Approve(approval("UOTHER", "finance", v, crAt(20)), 0, crAt(20))
 				return err
 			}},
 		{"reject", "reject", []store.ChangeState{store.ChangeAwaitingApproval}, store.ChangeRejected,
@@ -232,7 +232,7 @@ func TestChangeActionStateMatrix(t *testing.T) {
 func TestChangeFourEyes(t *testing.T) {
 	c := crIn(t, store.ChangeAwaitingApproval)
 	for _, by := range []string{crRequester, crSupport} {
-		if _, err := c.Approve(approval(by, "stakeholder", 1, crAt(3)), nil, 0, crAt(3)); !errors.Is(err, store.ErrFourEyes) {
+		if _, err := c.Approve(approval(by, "stakeholder", 1, crAt(3)), 0, crAt(3)); !errors.Is(err, store.ErrFourEyes) {
 			t.Fatalf("approval by %s: %v, want ErrFourEyes", by, err)
 		}
 		if err := c.Reject(store.Approval{By: by, Role: "finance", ProposalVersion: 1, Comment: "no"}, crAt(3)); !errors.Is(err, store.ErrFourEyes) {
@@ -243,20 +243,20 @@ func TestChangeFourEyes(t *testing.T) {
 		t.Fatalf("refused approvals changed the request: %+v", c)
 	}
 	// A role the configuration does not require is refused too.
-	if _, err := c.Approve(approval("UENG", "engineer", 1, crAt(3)), nil, 0, crAt(3)); !errors.Is(err, store.ErrNotApprover) {
+	if _, err := c.Approve(approval("UENG", "engineer", 1, crAt(3)), 0, crAt(3)); !errors.Is(err, store.ErrNotApprover) {
 		t.Fatalf("engineer approval: %v", err)
 	}
 }
 
 func TestChangeStaleProposalAfterEdit(t *testing.T) {
 	c := crIn(t, store.ChangeAwaitingApproval)
-	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(3)), nil, 0, crAt(3)); err != nil || adv {
+	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(3)), 0, crAt(3)); err != nil || adv != store.ApprovalRecorded {
 		t.Fatalf("first approval = %v, %v", adv, err)
 	}
 	// Support edits the proposal: the stakeholder's approval is void.
 	edit := raise()
 	edit.ProposedMonthly = 90000
-	if err := c.Propose(edit, crSupport, crAt(4)); err != nil {
+	if err := c.Propose(edit, nil, crSupport, crAt(4)); err != nil {
 		t.Fatal(err)
 	}
 	if c.Proposal.Version != 2 || len(c.Approvals) != 0 || c.State != store.ChangeAwaitingApproval {
@@ -266,21 +266,21 @@ func TestChangeStaleProposalAfterEdit(t *testing.T) {
 		t.Fatalf("edit note = %q", c.History[len(c.History)-2].Note)
 	}
 	// Finance approves what it saw: version 1. Refused.
-	if _, err := c.Approve(approval(crFinance, "finance", 1, crAt(5)), nil, 0, crAt(5)); !errors.Is(err, store.ErrStaleProposal) {
+	if _, err := c.Approve(approval(crFinance, "finance", 1, crAt(5)), 0, crAt(5)); !errors.Is(err, store.ErrStaleProposal) {
 		t.Fatalf("stale approval: %v", err)
 	}
 	if err := c.Reject(store.Approval{By: crFinance, Role: "finance", ProposalVersion: 1, Comment: "no"}, crAt(5)); !errors.Is(err, store.ErrStaleProposal) {
 		t.Fatalf("stale rejection: %v", err)
 	}
 	// Both approve version 2.
-	if adv, err := c.Approve(approval(crFinance, "finance", 2, crAt(5)), nil, 0, crAt(5)); err != nil || adv {
+	if adv, err := c.Approve(approval(crFinance, "finance", 2, crAt(5)), 0, crAt(5)); err != nil || adv != store.ApprovalRecorded {
 		t.Fatalf("finance v2 = %v, %v", adv, err)
 	}
-	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 2, crAt(6)), nil, 0, crAt(6)); err != nil || !adv {
+	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 2, crAt(6)), 0, crAt(6)); err != nil || adv != store.ApprovalCompleted {
 		t.Fatalf("stakeholder v2 = %v, %v", adv, err)
 	}
 	// Editing an approved proposal asks again.
-	if err := c.Propose(raise(), crSupport, crAt(7)); err != nil || c.State != store.ChangeAwaitingApproval || len(c.Approvals) != 0 || c.Proposal.Version != 3 {
+	if err := c.Propose(raise(), nil, crSupport, crAt(7)); err != nil || c.State != store.ChangeAwaitingApproval || len(c.Approvals) != 0 || c.Proposal.Version != 3 {
 		t.Fatalf("edit after approval: %v, %s, %+v", err, c.State, c.Approvals)
 	}
 }
@@ -289,16 +289,16 @@ func TestChangeApprovalExpiry(t *testing.T) {
 	ttl := 24 * time.Hour
 	c := crIn(t, store.ChangeAwaitingApproval)
 	// An approval whose modal was opened more than ttl ago is refused.
-	if _, err := c.Approve(approval(crFinance, "finance", 1, crAt(3)), nil, ttl, crAt(3).Add(ttl+time.Second)); !errors.Is(err, store.ErrApprovalExpired) {
+	if _, err := c.Approve(approval(crFinance, "finance", 1, crAt(3)), ttl, crAt(3).Add(ttl+time.Second)); !errors.Is(err, store.ErrApprovalExpired) {
 		t.Fatalf("expired on arrival: %v", err)
 	}
-	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(3)), nil, ttl, crAt(3)); err != nil || adv {
+	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(3)), ttl, crAt(3)); err != nil || adv != store.ApprovalRecorded {
 		t.Fatalf("stakeholder = %v, %v", adv, err)
 	}
 	// Two days later the stakeholder's approval has expired: finance alone
 	// does not complete the set.
 	late := crAt(3).Add(2 * ttl)
-	if adv, err := c.Approve(approval(crFinance, "finance", 1, late), nil, ttl, late); err != nil || adv {
+	if adv, err := c.Approve(approval(crFinance, "finance", 1, late), ttl, late); err != nil || adv != store.ApprovalRecorded {
 		t.Fatalf("finance after expiry = %v, %v", adv, err)
 	}
 	if c.State != store.ChangeAwaitingApproval || len(c.Approvals) != 1 || c.Approvals[0].By != crFinance {
@@ -307,53 +307,69 @@ func TestChangeApprovalExpiry(t *testing.T) {
 	if !slices.ContainsFunc(c.History, func(e store.ChangeEvent) bool { return strings.Contains(e.Note, "USTAKE as stakeholder expired") }) {
 		t.Fatalf("expiry not in history: %+v", c.History)
 	}
-	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 1, late), nil, ttl, late.Add(time.Minute)); err != nil || !adv {
+	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 1, late), ttl, late.Add(time.Minute)); err != nil || adv != store.ApprovalCompleted {
 		t.Fatalf("stakeholder again = %v, %v", adv, err)
 	}
 }
 
 func TestChangeDuplicateApprovals(t *testing.T) {
 	c := crIn(t, store.ChangeAwaitingApproval)
-	if adv, err := c.Approve(approval(crFinance, "finance", 1, crAt(3)), nil, 0, crAt(3)); err != nil || adv {
-		t.Fatalf("finance = %v, %v", adv, err)
+	if got, err := c.Approve(approval(crFinance, "finance", 1, crAt(3)), 0, crAt(3)); err != nil || got != store.ApprovalRecorded {
+		t.Fatalf("finance = %v, %v", got, err)
 	}
 	n := len(c.History)
-	// Same person again, same role by another person, same person in another role: no-ops.
-	for _, a := range []store.Approval{
-		approval(crFinance, "finance", 1, crAt(4)),
-		approval("UFIN2", "finance", 1, crAt(4)),
-		approval(crFinance, "stakeholder", 1, crAt(4)),
+	// Same person again, same role by another person, same person in
+	// another role: no-ops, each named for what it is.
+	for _, tc := range []struct {
+		a    store.Approval
+		want store.ApprovalOutcome
+	}{
+		{approval(crFinance, "finance", 1, crAt(4)), store.ApprovalRepeat},
+		{approval("UFIN2", "finance", 1, crAt(4)), store.ApprovalRoleTaken},
+		{approval(crFinance, "stakeholder", 1, crAt(4)), store.ApprovalRepeat},
 	} {
-		if adv, err := c.Approve(a, nil, 0, crAt(4)); err != nil || adv {
-			t.Fatalf("duplicate %+v = %v, %v", a, adv, err)
+		if got, err := c.Approve(tc.a, 0, crAt(4)); err != nil || got != tc.want || got.Changed() {
+			t.Fatalf("duplicate %+v = %v, %v; want %v", tc.a, got, err, tc.want)
 		}
 	}
 	if len(c.Approvals) != 1 || len(c.History) != n || c.State != store.ChangeAwaitingApproval {
 		t.Fatalf("duplicates changed the request: %+v", c.Approvals)
 	}
-	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(5)), nil, 0, crAt(5)); err != nil || !adv {
-		t.Fatalf("stakeholder = %v, %v", adv, err)
+	if got, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(5)), 0, crAt(5)); err != nil || got != store.ApprovalCompleted || !got.Changed() {
+		t.Fatalf("stakeholder = %v, %v", got, err)
 	}
 	// A double click after the set completed is a no-op, not an error.
-	if adv, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(5)), nil, 0, crAt(6)); err != nil || adv {
-		t.Fatalf("double click = %v, %v", adv, err)
+	if got, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(5)), 0, crAt(6)); err != nil || got != store.ApprovalRepeat {
+		t.Fatalf("double click = %v, %v", got, err)
 	}
 }
 
 func TestChangeConfiguredApprovers(t *testing.T) {
-	c := crIn(t, store.ChangeAwaitingApproval)
-	adv, err := c.Approve(approval(crFinance, "finance", 1, crAt(3)), []string{"finance"}, 0, crAt(3))
-	if err != nil || !adv || c.State != store.ChangeApproved {
-		t.Fatalf("finance-only configuration = %v, %v, %s", adv, err, c.State)
+	c := crIn(t, store.ChangeInvestigating)
+	p := raise()
+	p.Measured = &store.CostMeasure{Monthly: p.CurrentMonthly, At: crAt(1)}
+	if err := c.Propose(p, []string{"finance"}, crSupport, crAt(2)); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.RequiredApprovers(); !slices.Equal(got, []string{"finance"}) {
+		t.Fatalf("required = %v", got)
+	}
+	if _, err := c.Approve(approval(crStakeholder, "stakeholder", 1, crAt(3)), 0, crAt(3)); !errors.Is(err, store.ErrNotApprover) {
+		t.Fatalf("stakeholder under a finance-only configuration: %v", err)
+	}
+	got, err := c.Approve(approval(crFinance, "finance", 1, crAt(3)), 0, crAt(3))
+	if err != nil || got != store.ApprovalCompleted || c.State != store.ChangeApproved {
+		t.Fatalf("finance-only configuration = %v, %v, %s", got, err, c.State)
 	}
 }
 
-func TestChangeNoCostIncreaseSkipsApproval(t *testing.T) {
+func TestChangeNoCostIncreaseOnMeasuredBasisSkipsApproval(t *testing.T) {
 	for _, proposed := range []store.Money{66000, 26000} {
 		c := crIn(t, store.ChangeInvestigating)
 		p := raise()
 		p.ProposedMonthly = proposed
-		if err := c.Propose(p, crSupport, crAt(2)); err != nil {
+		p.Measured = &store.CostMeasure{Monthly: 66000, At: crAt(1)}
+		if err := c.Propose(p, nil, crSupport, crAt(2)); err != nil {
 			t.Fatal(err)
 		}
 		if c.NeedsApproval() || c.State != store.ChangeApproved {
@@ -365,6 +381,95 @@ func TestChangeNoCostIncreaseSkipsApproval(t *testing.T) {
 		if err := c.Schedule(crSupport, crAt(3)); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestChangeCostBasis: the approval rule comes from the measured figure,
+// whatever the proposer typed; a typed figure other than the measured one
+// needs a reason, and it or the lack of a measured figure brings finance in
+// whatever the difference.
+func TestChangeCostBasis(t *testing.T) {
+	measured := func(m store.Money) *store.CostMeasure { return &store.CostMeasure{Monthly: m, At: crAt(1)} }
+	tests := []struct {
+		name          string
+		stated        store.Money
+		measured      *store.CostMeasure
+		proposed      store.Money
+		reason        string
+		approvers     []string
+		wantErr       error
+		wantBasis     store.Money
+		wantRequired  []string
+		wantState     store.ChangeState
+		wantNoteParts []string
+	}{
+		{name: "typed decrease, nothing measured: finance must approve",
+			stated: 9_999_900, proposed: 500_000,
+			wantBasis: 9_999_900, wantRequired: []string{"finance"}, wantState: store.ChangeAwaitingApproval,
+			wantNoteParts: []string{"not measured"}},
+		{name: "typed increase, nothing measured: the approvers, finance among them",
+			stated: 60_000, proposed: 72_000, approvers: []string{"stakeholder"},
+			wantBasis: 60_000, wantRequired: []string{"stakeholder", "finance"}, wantState: store.ChangeAwaitingApproval},
+		{name: "measured 100, typed 99,999 with a reason: an increase all the same",
+			stated: 9_999_900, measured: measured(10_000), proposed: 500_000, reason: "the bill includes reserved instances",
+			wantBasis: 10_000, wantRequired: []string{"stakeholder", "finance"}, wantState: store.ChangeAwaitingApproval,
+			wantNoteParts: []string{"stated current cost $99,999.00 instead of the measured $100.00"}},
+		{name: "measured 100, typed 99,999 without a reason: refused",
+			stated: 9_999_900, measured: measured(10_000), proposed: 500_000, wantErr: store.ErrBasisReason},
+		{name: "measured 100, typed 100: an increase to 5,000",
+			stated: 10_000, measured: measured(10_000), proposed: 500_000,
+			wantBasis: 10_000, wantRequired: []string{"stakeholder", "finance"}, wantState: store.ChangeAwaitingApproval},
+		{name: "measured, a decrease, typed the same: notification only",
+			stated: 10_000, measured: measured(10_000), proposed: 5_000,
+			wantBasis: 10_000, wantRequired: []string{}, wantState: store.ChangeApproved},
+		{name: "measured, a decrease, typed another figure with a reason: finance",
+			stated: 20_000, measured: measured(10_000), proposed: 5_000, reason: "a credit is due",
+			wantBasis: 10_000, wantRequired: []string{"finance"}, wantState: store.ChangeAwaitingApproval},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := crIn(t, store.ChangeInvestigating)
+			p := raise()
+			p.CurrentMonthly, p.ProposedMonthly, p.Measured, p.BasisReason = tt.stated, tt.proposed, tt.measured, tt.reason
+			before := len(c.History)
+			err := c.Propose(p, tt.approvers, crSupport, crAt(2))
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || c.Proposal != nil || len(c.History) != before {
+					t.Fatalf("err %v (want %v), proposal %+v", err, tt.wantErr, c.Proposal)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.Proposal
+			if got.CurrentMonthly != tt.wantBasis || got.StatedMonthly != tt.stated || !slices.Equal(got.Required, tt.wantRequired) || c.State != tt.wantState {
+				t.Fatalf("basis %s (want %s), stated %s, required %v (want %v), state %s (want %s)",
+					got.CurrentMonthly, tt.wantBasis, got.StatedMonthly, got.Required, tt.wantRequired, c.State, tt.wantState)
+			}
+			for _, part := range tt.wantNoteParts {
+				if !slices.ContainsFunc(c.History[before:], func(e store.ChangeEvent) bool { return strings.Contains(e.Note, part) }) {
+					t.Fatalf("history lacks %q: %+v", part, c.History[before:])
+				}
+			}
+		})
+	}
+}
+
+// TestChangeEventsNameTheirAuditAction: every step the machine records
+// names its audit action, so the store can write it to the audit log.
+func TestChangeEventsNameTheirAuditAction(t *testing.T) {
+	for _, s := range store.ChangeStates {
+		c := crIn(t, s)
+		for _, e := range c.History {
+			if !strings.HasPrefix(e.Action, "change.") {
+				t.Fatalf("%s: event %+v has no audit action", s, e)
+			}
+		}
+	}
+	c := crIn(t, store.ChangeRejected)
+	if last := c.History[len(c.History)-1]; last.Action != "change.reject" || last.Reason != "too dear" || last.From != store.ChangeAwaitingApproval {
+		t.Fatalf("rejection event = %+v", last)
 	}
 }
 
@@ -433,7 +538,7 @@ func TestProposeValidates(t *testing.T) {
 		"dns without zone":   mod(func(p *store.Proposal) { p.DNS.ZoneID = "" }),
 	} {
 		c := crIn(t, store.ChangeInvestigating)
-		if err := c.Propose(p, crSupport, crAt(2)); !errors.Is(err, store.ErrInvalidChange) {
+		if err := c.Propose(p, nil, crSupport, crAt(2)); !errors.Is(err, store.ErrInvalidChange) {
 			t.Errorf("%s: err %v, want ErrInvalidChange", name, err)
 		}
 		if c.State != store.ChangeInvestigating || c.Proposal != nil {
@@ -444,7 +549,7 @@ func TestProposeValidates(t *testing.T) {
 	c := crIn(t, store.ChangeInvestigating)
 	if err := c.Propose(mod(func(p *store.Proposal) {
 		p.Magnitude, p.WindowStart, p.WindowEnd = store.MagnitudeMinor, time.Time{}, time.Time{}
-	}), crSupport, crAt(2)); err != nil {
+	}), nil, crSupport, crAt(2)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -38,8 +38,8 @@ func (s *Store) NextChangeID(ctx context.Context) (string, error) {
 	return "CR-" + strconv.FormatInt(n, 10), nil
 }
 
-// CreateChange saves a new request (Version becomes 1) and enqueues items
-// in one transaction. It refuses an ID that is already taken.
+// CreateChange saves a new request (Version becomes 1), its audit entries
+// and items in one transaction. It refuses an ID that is already taken.
 func (s *Store) CreateChange(ctx context.Context, cr *ChangeRequest, items ...OutboxItem) error {
 	if cr == nil || strings.TrimSpace(cr.ID) == "" {
 		return invalid("a change request needs an ID")
@@ -55,12 +55,16 @@ func (s *Store) CreateChange(ctx context.Context, cr *ChangeRequest, items ...Ou
 			if n > 0 {
 				return fmt.Errorf("%w: %s", ErrChangeExists, cr.ID)
 			}
+			if err := s.checkAuditWritable(ctx, tx); err != nil {
+				return err
+			}
 			rec.Version++
 			data, err := json.Marshal(rec)
 			if err != nil {
 				return fmt.Errorf("encode change %s: %w", cr.ID, err)
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				s.auditChange(ctx, p, rec, rec.History)
 				p.Set(ctx, k, data, 0)
 				if !rec.State.Terminal() {
 					p.SAdd(ctx, s.changesOpen(), rec.ID)
@@ -91,11 +95,15 @@ func (s *Store) CreateChange(ctx context.Context, cr *ChangeRequest, items ...Ou
 // both recorded and the request advances once. fn must not do I/O. An
 // error from fn is returned as it is and nothing is saved.
 //
-// When the update ends the request (closed, rejected, rolled back,
-// cancelled), its change log entry is appended in the same transaction,
-// so a crash cannot lose it; AppendChangeLog for it later is a no-op.
+// Every event fn adds to the history is written to the audit log in the
+// same transaction, before the request itself (MULTI/EXEC is all or
+// nothing, so no step is saved unaudited). When the update ends the
+// request (closed, rejected, rolled back, cancelled), its change log entry
+// is appended and its deploy freeze, if any, closed (and audited) in the
+// same transaction, so a crash cannot lose them; AppendChangeLog for it
+// later is a no-op.
 func (s *Store) UpdateChange(ctx context.Context, id string, now time.Time, fn func(*ChangeRequest) ([]OutboxItem, error)) (ChangeRequest, error) {
-	k, logged := s.changeKey(id), s.changeLogged()
+	k, logged, freezes := s.changeKey(id), s.changeLogged(), s.freezeKeys()[0]
 	var fnErr error
 	for range 16 {
 		var out ChangeRequest
@@ -105,11 +113,16 @@ func (s *Store) UpdateChange(ctx context.Context, id string, now time.Time, fn f
 			if err != nil {
 				return err
 			}
-			wasOpen := !c.State.Terminal()
+			wasOpen, before := !c.State.Terminal(), len(c.History)
 			items, err := fn(&c)
 			if err != nil {
 				fnErr = err
 				return err
+			}
+			if len(c.History) > before {
+				if err := s.checkAuditWritable(ctx, tx); err != nil {
+					return err
+				}
 			}
 			c.ID = id
 			c.Version++
@@ -117,15 +130,22 @@ func (s *Store) UpdateChange(ctx context.Context, id string, now time.Time, fn f
 			if err != nil {
 				return fmt.Errorf("encode change %s: %w", id, err)
 			}
-			logIt := false
+			logIt, frozen := false, false
 			if wasOpen && c.State.Terminal() {
 				seen, err := tx.SIsMember(ctx, logged, id).Result()
 				if err != nil {
 					return err
 				}
+				if frozen, err = tx.HExists(ctx, freezes, id).Result(); err != nil {
+					return err
+				}
 				logIt = !seen
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				s.auditChange(ctx, p, c, c.History[min(before, len(c.History)):])
+				if frozen {
+					s.closeFreeze(ctx, p, c, lastEventAt(c, now))
+				}
 				p.Set(ctx, k, data, 0)
 				if c.State.Terminal() {
 					p.SRem(ctx, s.changesOpen(), id)
@@ -141,7 +161,7 @@ func (s *Store) UpdateChange(ctx context.Context, id string, now time.Time, fn f
 			})
 			out = c
 			return err
-		}, k, logged)
+		}, k, logged, freezes)
 		if fnErr != nil {
 			return ChangeRequest{}, fnErr
 		}
@@ -230,150 +250,26 @@ func (s *Store) OpenChanges(ctx context.Context) ([]ChangeRequest, error) {
 	return out, nil
 }
 
-// ChangeLogEntry is one line of the change log (which replaces the
-// Infrastructure Change Log Google form): every field finance reviews.
-type ChangeLogEntry struct {
-	StreamID        string // set when read
-	ID              string
-	Client          string
-	Title           string
-	Issue           string
-	Requester       string
-	Proposer        string
-	Approvers       []Approval // the approvals of the last proposal
-	RejectedBy      string
-	Magnitude       Magnitude
-	CurrentMonthly  Money
-	ProposedMonthly Money
-	Delta           string // FormatDelta
-	Plan            string
-	RequestedAt     time.Time
-	ProposedAt      time.Time
-	ApprovedAt      time.Time
-	WindowStart     time.Time
-	WindowEnd       time.Time
-	CutOverAt       time.Time
-	FinishedAt      time.Time // when the entry was logged: the request's end
-	Outcome         string    // "done", "rolled back", "rejected", "cancelled"
-	Reason          string    // of a rejection, roll back or cancellation
-}
-
-// Month is the change log month the entry belongs to ("2026-11", UTC).
-func (e ChangeLogEntry) Month() string { return e.FinishedAt.UTC().Format("2006-01") }
-
-// ApproverNames lists the approvers as "U1 (stakeholder), U2 (finance)".
-func (e ChangeLogEntry) ApproverNames() string {
-	names := make([]string, len(e.Approvers))
-	for i, a := range e.Approvers {
-		names[i] = a.By + " (" + a.Role + ")"
-	}
-	return strings.Join(names, ", ")
-}
-
-// NewChangeLogEntry flattens a request into its change log entry.
-func NewChangeLogEntry(cr ChangeRequest, outcome string, at time.Time) ChangeLogEntry {
-	e := ChangeLogEntry{
-		ID: cr.ID, Client: cr.Client, Title: cr.Title, Issue: cr.Issue, Requester: cr.RequestedBy,
-		Approvers: slices.Clone(cr.Approvals), RequestedAt: cr.CreatedAt,
-		ApprovedAt: cr.EnteredAt(ChangeApproved), CutOverAt: cr.EnteredAt(ChangeCutOver),
-		FinishedAt: at, Outcome: outcome, Reason: cr.Reason(),
-	}
-	if cr.Rejection != nil {
-		e.RejectedBy = cr.Rejection.By
-	}
-	if p := cr.Proposal; p != nil {
-		e.Proposer, e.Magnitude, e.Plan = p.By, p.Magnitude, p.Plan
-		e.CurrentMonthly, e.ProposedMonthly = p.CurrentMonthly, p.ProposedMonthly
-		e.Delta = FormatDelta(p.CurrentMonthly, p.ProposedMonthly)
-		e.ProposedAt, e.WindowStart, e.WindowEnd = p.At, p.WindowStart, p.WindowEnd
-	}
-	if e.RequestedAt.IsZero() && len(cr.History) > 0 {
-		e.RequestedAt = cr.History[0].At
-	}
-	return e
-}
-
-func fmtTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339Nano)
-}
-
-func (e ChangeLogEntry) fields() []any {
-	approvers, _ := json.Marshal(e.Approvers)
-	return []any{
-		"id", e.ID, "client", e.Client, "title", e.Title, "issue", e.Issue,
-		"requester", e.Requester, "proposer", e.Proposer, "approvers", string(approvers),
-		"rejected_by", e.RejectedBy, "magnitude", string(e.Magnitude),
-		"current_monthly", int64(e.CurrentMonthly), "proposed_monthly", int64(e.ProposedMonthly),
-		"delta", e.Delta, "plan", e.Plan,
-		"requested_at", fmtTime(e.RequestedAt), "proposed_at", fmtTime(e.ProposedAt),
-		"approved_at", fmtTime(e.ApprovedAt), "window_start", fmtTime(e.WindowStart),
-		"window_end", fmtTime(e.WindowEnd), "cut_over_at", fmtTime(e.CutOverAt),
-		"finished_at", fmtTime(e.FinishedAt), "outcome", e.Outcome, "reason", e.Reason,
+// auditChange queues one audit entry per event of cr.
+func (s *Store) auditChange(ctx context.Context, p redis.Pipeliner, cr ChangeRequest, events []ChangeEvent) {
+	for _, e := range events {
+		s.addAudit(ctx, p, changeAuditEntry(cr, e))
 	}
 }
 
-func parseChangeLogEntry(m redis.XMessage) ChangeLogEntry {
-	str := func(k string) string { v, _ := m.Values[k].(string); return v }
-	tm := func(k string) time.Time { t, _ := time.Parse(time.RFC3339Nano, str(k)); return t }
-	money := func(k string) Money { n, _ := strconv.ParseInt(str(k), 10, 64); return Money(n) }
-	e := ChangeLogEntry{
-		StreamID: m.ID, ID: str("id"), Client: str("client"), Title: str("title"), Issue: str("issue"),
-		Requester: str("requester"), Proposer: str("proposer"), RejectedBy: str("rejected_by"),
-		Magnitude: Magnitude(str("magnitude")), CurrentMonthly: money("current_monthly"),
-		ProposedMonthly: money("proposed_monthly"), Delta: str("delta"), Plan: str("plan"),
-		RequestedAt: tm("requested_at"), ProposedAt: tm("proposed_at"), ApprovedAt: tm("approved_at"),
-		WindowStart: tm("window_start"), WindowEnd: tm("window_end"), CutOverAt: tm("cut_over_at"),
-		FinishedAt: tm("finished_at"), Outcome: str("outcome"), Reason: str("reason"),
+// changeAuditEntry is the audit entry of one event of cr: who, which
+// request of which client, the step, the states before and after, and the
+// reason given.
+func changeAuditEntry(cr ChangeRequest, e ChangeEvent) AuditEntry {
+	action := cmp.Or(e.Action, "change.note")
+	detail := e.Note
+	if e.Reason != "" {
+		// The note usually ends with the reason ("rejected as finance: <reason>").
+		detail = strings.TrimSuffix(strings.TrimSuffix(detail, e.Reason), ": ")
+		if detail == "" || detail == e.Reason {
+			detail = ""
+		}
 	}
-	if a := str("approvers"); a != "" {
-		_ = json.Unmarshal([]byte(a), &e.Approvers)
-	}
-	if e.FinishedAt.IsZero() {
-		e.FinishedAt = streamTime(m.ID)
-	}
-	return e
-}
-
-// appendChangeLogScript adds an entry unless the request was logged
-// already. KEYS: logged set, month stream. ARGV: id, then field, value...
-var appendChangeLogScript = redis.NewScript(`
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('XADD', KEYS[2], '*', unpack(ARGV, 2))
-return 1
-`)
-
-// AppendChangeLog appends the change log entry of cr (outcome "" means
-// cr.Outcome()) to the month of at. The log is append-only and holds one
-// entry per request: a repeat (a retried delivery, or an entry UpdateChange
-// already wrote when the request ended) is a no-op.
-func (s *Store) AppendChangeLog(ctx context.Context, cr ChangeRequest, outcome string, at time.Time) error {
-	if outcome == "" {
-		outcome = cr.Outcome()
-	}
-	if strings.TrimSpace(cr.ID) == "" || outcome == "" {
-		return invalid("a change log entry needs a request ID and an outcome")
-	}
-	e := NewChangeLogEntry(cr, outcome, at)
-	args := append([]any{cr.ID}, e.fields()...)
-	err := appendChangeLogScript.Run(ctx, s.rdb, []string{s.changeLogged(), s.changeLogStream(e.Month())}, args...).Err()
-	return wrap("change log "+cr.ID, err)
-}
-
-// ChangeLog returns the entries of month ("2026-11", UTC), oldest first.
-func (s *Store) ChangeLog(ctx context.Context, month string) ([]ChangeLogEntry, error) {
-	if t, err := time.Parse("2006-01", month); err != nil || t.Format("2006-01") != month {
-		return nil, fmt.Errorf("store: change log month %q: want YYYY-MM", month)
-	}
-	msgs, err := s.rdb.XRange(ctx, s.changeLogStream(month), "-", "+").Result()
-	if err != nil {
-		return nil, wrap("read change log "+month, err)
-	}
-	out := make([]ChangeLogEntry, 0, len(msgs))
-	for _, m := range msgs {
-		out = append(out, parseChangeLogEntry(m))
-	}
-	return out, nil
+	return AuditEntry{At: e.At, Actor: e.By, Action: action, Target: cr.ID, Client: cr.Client,
+		From: string(e.From), To: string(e.To), Reason: e.Reason, Detail: detail}
 }

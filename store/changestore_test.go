@@ -33,7 +33,7 @@ func createProposed(t *testing.T, ctx context.Context, s *store.Store, at time.T
 		if err := c.Investigate(crSupport, at); err != nil {
 			return nil, err
 		}
-		return nil, c.Propose(raise(), crSupport, at)
+		return nil, c.Propose(raise(), nil, crSupport, at)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +42,8 @@ func createProposed(t *testing.T, ctx context.Context, s *store.Store, at time.T
 
 func approveFn(t *testing.T, by, role string, at time.Time, advanced *atomic.Int32) func(*store.ChangeRequest) ([]store.OutboxItem, error) {
 	return func(c *store.ChangeRequest) ([]store.OutboxItem, error) {
-		adv, err := c.Approve(approval(by, role, c.Proposal.Version, at), nil, time.Hour, at)
-		if err != nil || !adv {
+		adv, err := c.Approve(approval(by, role, c.Proposal.Version, at), time.Hour, at)
+		if err != nil || adv != store.ApprovalCompleted {
 			return nil, err
 		}
 		advanced.Add(1)
@@ -200,7 +200,7 @@ func TestChangeLogByMonth(t *testing.T) {
 	done := createProposed(t, ctx, s, oct)
 	update(done, func(c *store.ChangeRequest) error {
 		for i, ap := range []struct{ by, role string }{{crStakeholder, "stakeholder"}, {crFinance, "finance"}} {
-			if _, err := c.Approve(approval(ap.by, ap.role, 1, oct.Add(time.Duration(i)*time.Hour)), nil, 0, oct.Add(time.Duration(i)*time.Hour)); err != nil {
+			if _, err := c.Approve(approval(ap.by, ap.role, 1, oct.Add(time.Duration(i)*time.Hour)), 0, oct.Add(time.Duration(i)*time.Hour)); err != nil {
 				return err
 			}
 		}

@@ -24,6 +24,8 @@ type Freeze struct {
 	Start    time.Time
 	End      time.Time // exclusive: frozen while Start <= now < End
 	Reason   string
+	OpenedBy string    // who scheduled the change (audited as the freeze's opener)
+	OpenedAt time.Time // when (the audit entry's time; zero: Start)
 }
 
 // Covers reports whether the freeze blocks deploys of repo at the moment at.
@@ -49,6 +51,8 @@ type freezeRecord struct {
 	Start    time.Time `json:"start"`
 	End      time.Time `json:"end"`
 	Reason   string    `json:"reason,omitempty"`
+	OpenedBy string    `json:"opened_by,omitempty"`
+	OpenedAt time.Time `json:"opened_at,omitzero"`
 }
 
 func (s *Store) freezeKeys() []string {
@@ -72,7 +76,8 @@ func normaliseRepos(repos []string) ([]string, error) {
 // AddFreeze stores the freeze of a change, replacing any earlier freeze of
 // the same ChangeID (a rescheduled window moves it). Repositories are stored
 // lower-case; one that is not "owner/name" refuses the whole freeze.
-// The record and its end index are written in one MULTI/EXEC.
+// The record, its end index and its audit entry ("freeze.open") are
+// written in one MULTI/EXEC.
 func (s *Store) AddFreeze(ctx context.Context, f Freeze) error {
 	switch {
 	case strings.TrimSpace(f.ChangeID) == "":
@@ -85,20 +90,44 @@ func (s *Store) AddFreeze(ctx context.Context, f Freeze) error {
 		return err
 	}
 	rec, err := json.Marshal(freezeRecord{ChangeID: f.ChangeID, Client: f.Client, Repos: repos,
-		Start: f.Start.UTC(), End: f.End.UTC(), Reason: f.Reason})
+		Start: f.Start.UTC(), End: f.End.UTC(), Reason: f.Reason, OpenedBy: f.OpenedBy, OpenedAt: f.OpenedAt.UTC()})
 	if err != nil {
 		return fmt.Errorf("store: freeze %s: %w", f.ChangeID, err)
 	}
+	if err := s.checkAuditWritable(ctx, s.rdb); err != nil {
+		return wrap("add freeze "+f.ChangeID+" (audit first)", err)
+	}
 	keys := s.freezeKeys()
 	pipe := s.rdb.TxPipeline()
+	what := "no repositories"
+	if len(repos) > 0 {
+		what = strings.Join(repos, ", ")
+	}
+	s.addAudit(ctx, pipe, AuditEntry{At: cmp.Or(f.OpenedAt, f.Start), Actor: f.OpenedBy, Action: "freeze.open", Target: f.ChangeID, Client: f.Client,
+		Detail: fmt.Sprintf("%s from %s to %s: %s", what, f.Start.UTC().Format(time.RFC3339), f.End.UTC().Format(time.RFC3339), f.Reason)})
 	pipe.HSet(ctx, keys[0], f.ChangeID, string(rec))
 	pipe.ZAdd(ctx, keys[1], redis.Z{Score: float64(f.End.UnixMilli()), Member: f.ChangeID})
 	_, err = pipe.Exec(ctx)
 	return wrap("add freeze "+f.ChangeID, err)
 }
 
+// closeFreeze queues the removal of the freeze of cr, which just ended,
+// with its audit entry ("freeze.close"), in the caller's transaction.
+func (s *Store) closeFreeze(ctx context.Context, p redis.Pipeliner, cr ChangeRequest, at time.Time) {
+	by := ""
+	if n := len(cr.History); n > 0 {
+		by = cr.History[n-1].By
+	}
+	keys := s.freezeKeys()
+	s.addAudit(ctx, p, AuditEntry{At: at, Actor: by, Action: "freeze.close", Target: cr.ID, Client: cr.Client,
+		Detail: "the change ended (" + cr.Outcome() + ")"})
+	p.HDel(ctx, keys[0], cr.ID)
+	p.ZRem(ctx, keys[1], cr.ID)
+}
+
 // EndFreeze removes the freeze of a change that closed before its window
 // ended. Ending a change without a freeze (or one already over) is no error.
+// A change request ending through UpdateChange closes its freeze itself.
 func (s *Store) EndFreeze(ctx context.Context, changeID string) error {
 	keys := s.freezeKeys()
 	pipe := s.rdb.TxPipeline()

@@ -55,6 +55,9 @@ func wrap(op string, err error) error {
 }
 
 func unavailable(err error) bool {
+	if errors.Is(err, errAuditUnwritable) {
+		return false // Redis answered; the audit key is broken
+	}
 	var rerr redis.Error
 	if !errors.As(err, &rerr) {
 		// Not a reply from a server: dial refused, i/o timeout, pool

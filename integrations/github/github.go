@@ -158,25 +158,61 @@ func (c *Client) Issue(ctx context.Context, ref IssueRef) (Issue, error) {
 	return out, nil
 }
 
+// Comment is a comment opsbot wrote: its ID (to edit it later) and web URL.
+type Comment struct {
+	ID      int64
+	HTMLURL string
+}
+
 // Comment posts markdown as a comment on the issue (POST
 // /repos/{owner}/{repo}/issues/{n}/comments;
-// https://docs.github.com/rest/issues/comments#create-an-issue-comment) and
-// returns the comment's html_url. Bodies over MaxCommentLen are cut.
-func (c *Client) Comment(ctx context.Context, ref IssueRef, markdown string) (string, error) {
+// https://docs.github.com/rest/issues/comments#create-an-issue-comment).
+// Bodies over MaxCommentLen are cut.
+func (c *Client) Comment(ctx context.Context, ref IssueRef, markdown string) (Comment, error) {
 	op := "github: comment on " + ref.String()
-	if err := checkRef(ref); err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
+	body, err := commentBody(ref, markdown)
+	if err != nil {
+		return Comment{}, fmt.Errorf("%s: %w", op, err)
 	}
-	if strings.TrimSpace(markdown) == "" {
-		return "", fmt.Errorf("%s: empty comment", op)
-	}
-	body := capRunes(markdown, MaxCommentLen)
 	cm, resp, err := c.gh.Issues.CreateComment(ctx, ref.Owner, ref.Repo, ref.Number, &gh.IssueComment{Body: &body})
 	if err != nil {
-		return "", c.fail(ctx, op, resp, err)
+		return Comment{}, c.fail(ctx, op, resp, err)
 	}
 	c.log.InfoContext(ctx, "github comment posted", "issue", ref.String(), "comment_id", cm.GetID())
-	return cm.GetHTMLURL(), nil
+	return Comment{ID: cm.GetID(), HTMLURL: cm.GetHTMLURL()}, nil
+}
+
+// EditComment replaces the body of comment id in ref's repository (PATCH
+// /repos/{owner}/{repo}/issues/comments/{id};
+// https://docs.github.com/rest/issues/comments#update-an-issue-comment),
+// so one status comment follows a request instead of one per step. A
+// comment deleted on GitHub (404) wraps integrations.ErrNotFound.
+func (c *Client) EditComment(ctx context.Context, ref IssueRef, id int64, markdown string) (Comment, error) {
+	op := fmt.Sprintf("github: edit comment %d on %s", id, ref)
+	body, err := commentBody(ref, markdown)
+	if err == nil && id <= 0 {
+		err = errors.New("no comment ID")
+	}
+	if err != nil {
+		return Comment{}, fmt.Errorf("%s: %w", op, err)
+	}
+	cm, resp, err := c.gh.Issues.EditComment(ctx, ref.Owner, ref.Repo, id, &gh.IssueComment{Body: &body})
+	if err != nil {
+		return Comment{}, c.fail(ctx, op, resp, err)
+	}
+	c.log.InfoContext(ctx, "github comment edited", "issue", ref.String(), "comment_id", cm.GetID())
+	return Comment{ID: cm.GetID(), HTMLURL: cm.GetHTMLURL()}, nil
+}
+
+// commentBody checks ref and markdown and cuts the body to MaxCommentLen.
+func commentBody(ref IssueRef, markdown string) (string, error) {
+	if err := checkRef(ref); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(markdown) == "" {
+		return "", errors.New("empty comment")
+	}
+	return capRunes(markdown, MaxCommentLen), nil
 }
 
 // checkRef applies the link rules to a ref built by hand, so nothing

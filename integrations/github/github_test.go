@@ -93,12 +93,12 @@ func TestIssue(t *testing.T) {
 func TestComment(t *testing.T) {
 	fake := fakeWithIssue(t)
 	c, _ := newClient(t, Config{APIURL: fake.APIURL(), Token: githubtest.Token})
-	url, err := c.Comment(context.Background(), acme42, "Change request **CR-7** moved to *approved*")
+	cm, err := c.Comment(context.Background(), acme42, "Change request **CR-7** moved to *approved*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(url, "https://github.com/acme/web/issues/42#issuecomment-") {
-		t.Errorf("url = %q", url)
+	if !strings.HasPrefix(cm.HTMLURL, "https://github.com/acme/web/issues/42#issuecomment-") || cm.ID == 0 {
+		t.Errorf("comment = %+v", cm)
 	}
 	long := strings.Repeat("é", MaxCommentLen+10)
 	if _, err := c.Comment(context.Background(), acme42, long); err != nil {
@@ -114,6 +114,78 @@ func TestComment(t *testing.T) {
 	if _, err := c.Comment(context.Background(), acme42, "  "); err == nil {
 		t.Error("empty comment: want an error")
 	}
+}
+
+// TestEditComment: one status comment edited in place (PATCH), refused for
+// another repository's comment and for a deleted one with ErrNotFound, and
+// for an empty body before any request.
+func TestEditComment(t *testing.T) {
+	fake := fakeWithIssue(t)
+	fake.AddIssue(githubtest.Issue{Owner: "globex", Repo: "shop", Number: 1, Title: "x"})
+	c, _ := newClient(t, Config{APIURL: fake.APIURL(), Token: githubtest.Token})
+	ctx := context.Background()
+	first, err := c.Comment(ctx, acme42, "**CR-7**: requested")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := c.EditComment(ctx, acme42, first.ID, "**CR-7**: approved")
+	if err != nil || edited.ID != first.ID || edited.HTMLURL != first.HTMLURL {
+		t.Fatalf("EditComment = %+v, %v; want the same comment", edited, err)
+	}
+	got := fake.IssueComments("acme", "web", 42)
+	if len(got) != 1 || got[0].Body != "**CR-7**: approved" || got[0].Edits != 1 {
+		t.Fatalf("comments after the edit = %+v", got)
+	}
+	last := fake.Requests()[len(fake.Requests())-1]
+	if last.Method != http.MethodPatch || last.Path != fmt.Sprintf("/repos/acme/web/issues/comments/%d", first.ID) || !last.Authorized {
+		t.Fatalf("edit request = %+v", last)
+	}
+	// The same ID through another repository: GitHub answers 404.
+	other := IssueRef{Host: "github.com", Owner: "globex", Repo: "shop", Number: 1}
+	if _, err := c.EditComment(ctx, other, first.ID, "hijack"); !errors.Is(err, integrations.ErrNotFound) {
+		t.Fatalf("edit through another repository: %v, want ErrNotFound", err)
+	}
+	fake.DeleteComment(first.ID)
+	if _, err := c.EditComment(ctx, acme42, first.ID, "**CR-7**: scheduled"); !errors.Is(err, integrations.ErrNotFound) {
+		t.Fatalf("edit of a deleted comment: %v, want ErrNotFound", err)
+	}
+	n := len(fake.Requests())
+	for _, tc := range []struct {
+		id   int64
+		body string
+	}{{first.ID, " "}, {0, "x"}} {
+		if _, err := c.EditComment(ctx, acme42, tc.id, tc.body); err == nil {
+			t.Errorf("EditComment(%d, %q) accepted", tc.id, tc.body)
+		}
+	}
+	if len(fake.Requests()) != n {
+		t.Fatal("a refused edit reached GitHub")
+	}
+	// The fake answers a missing body as GitHub does (422), and an unknown
+	// comment with 404.
+	second, err := c.Comment(ctx, acme42, "**CR-8**: requested")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := patchStatus(t, fake, second.ID, `{}`); code != http.StatusUnprocessableEntity {
+		t.Fatalf("PATCH without a body: %d, want 422", code)
+	}
+	if code := patchStatus(t, fake, second.ID+1000, `{"body":"x"}`); code != http.StatusNotFound {
+		t.Fatalf("PATCH of an unknown comment: %d, want 404", code)
+	}
+}
+
+// patchStatus sends a raw PATCH to the fake (what go-github cannot send).
+func patchStatus(t *testing.T, fake *githubtest.Server, id int64, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPatch, fmt.Sprintf("%srepos/acme/web/issues/comments/%d", fake.APIURL(), id), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+githubtest.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func TestErrors(t *testing.T) {

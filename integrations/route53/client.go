@@ -58,6 +58,21 @@ func (c *Client) Records(ctx context.Context, zoneID, name, typ string) ([]Recor
 	}
 }
 
+// ZoneName returns the domain name of hosted zone zoneID ("acme.example.",
+// with the trailing dot), to check that a record lies in it.
+// https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html
+func (c *Client) ZoneName(ctx context.Context, zoneID string) (string, error) {
+	op := "route53: get hosted zone " + zoneID
+	out, err := c.api.GetHostedZone(ctx, &r53.GetHostedZoneInput{Id: aws.String(zoneID)})
+	if err != nil {
+		return "", classify(op, "route53:GetHostedZone", err)
+	}
+	if out.HostedZone == nil || aws.ToString(out.HostedZone.Name) == "" {
+		return "", fmt.Errorf("%s: response has no zone name", op)
+	}
+	return NormalizeName(aws.ToString(out.HostedZone.Name)), nil
+}
+
 // Upsert creates or replaces recs in one atomic change batch and returns the
 // change ID to pass to WaitInSync.
 // https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html

@@ -105,3 +105,22 @@ func TestNamesAreNormalised(t *testing.T) {
 		t.Fatalf("wildcard: %+v, %v", recs, err)
 	}
 }
+
+func TestPlain(t *testing.T) {
+	srv, c := setup(t)
+	// A record outside the zone: Route 53's InvalidChangeBatch, in words.
+	_, err := c.Upsert(ctx(t), zoneID, []route53.Record{{Name: "www.globex.example.", Type: "A", TTL: 60, Values: []string{"203.0.113.1"}}}, "")
+	msg, ok := route53.Plain(err)
+	if !ok || !strings.HasPrefix(msg, "Route 53 refused the change: ") || !strings.Contains(msg, "not permitted in zone") || strings.Contains(msg, "request") {
+		t.Fatalf("Plain(InvalidChangeBatch) = %q, %v (err %v)", msg, ok, err)
+	}
+	_, err = c.ZoneName(ctx(t), "Z9NOSUCHZONE")
+	if msg, ok := route53.Plain(err); !ok || !strings.Contains(msg, "no such hosted zone") {
+		t.Fatalf("Plain(NoSuchHostedZone) = %q, %v", msg, ok)
+	}
+	srv.FailNext(400, "Throttling", "Rate exceeded")
+	_, err = c.ZoneName(ctx(t), zoneID)
+	if msg, ok := route53.Plain(err); ok {
+		t.Fatalf("Plain(throttling) = %q: want it left to the caller", msg)
+	}
+}

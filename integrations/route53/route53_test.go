@@ -202,3 +202,24 @@ func TestRestoreDeletesRecordsCreatedByCutOver(t *testing.T) {
 		t.Errorf("empty restore = %q, %v", id, err)
 	}
 }
+
+func TestZoneName(t *testing.T) {
+	srv, c := setup(t)
+	name, err := c.ZoneName(ctx(t), zoneID)
+	if err != nil || name != "acme.example." {
+		t.Fatalf("ZoneName = %q, %v", name, err)
+	}
+	if last := srv.Requests()[len(srv.Requests())-1]; last.Method != http.MethodGet || last.Path != "/2013-04-01/hostedzone/"+zoneID {
+		t.Fatalf("request = %+v", last)
+	}
+	_, err = c.ZoneName(ctx(t), "Z9NOSUCHZONE")
+	var nsz *types.NoSuchHostedZone
+	if !errors.As(err, &nsz) || !strings.Contains(err.Error(), "NoSuchHostedZone") {
+		t.Fatalf("unknown zone: %v", err)
+	}
+	srv.FailNext(403, "AccessDenied", "User: arn:aws:iam::123456789012:user/opsbot is not authorized to perform: route53:GetHostedZone")
+	_, err = c.ZoneName(ctx(t), zoneID)
+	if action, ok := integrations.MissingPermission(err); !ok || action != "route53:GetHostedZone" {
+		t.Fatalf("access denied: %v (%q)", err, action)
+	}
+}

@@ -1,8 +1,10 @@
 // Package githubtest is a fake GitHub REST API for tests: an httptest server
-// serving GET /repos/{o}/{r}/issues/{n} and POST .../issues/{n}/comments with
-// GitHub's JSON, Bearer token checks, GitHub's error bodies, scripted
-// failures (rate limit, 5xx) and a record of every request. Paths are served
-// at the root and, for Enterprise-style bases, under /api/v3/.
+// serving GET /repos/{o}/{r}/issues/{n}, POST .../issues/{n}/comments and
+// PATCH /repos/{o}/{r}/issues/comments/{id} with GitHub's JSON, Bearer token
+// checks, GitHub's error bodies (404 for a comment of another repository,
+// 422 for a missing body), scripted failures (rate limit, 5xx) and a record
+// of every request. Paths are served at the root and, for Enterprise-style
+// bases, under /api/v3/.
 package githubtest
 
 import (
@@ -46,6 +48,14 @@ type failure struct {
 	body   string
 }
 
+// Comment is a comment as the fake keeps it.
+type Comment struct {
+	ID      int64
+	Body    string
+	Edits   int // PATCHes applied to it
+	Created time.Time
+}
+
 // Server is the fake. Its methods are safe for concurrent use.
 type Server struct {
 	*httptest.Server
@@ -53,7 +63,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	issues   map[string]Issue
-	comments map[string][]string
+	comments map[string][]*Comment // by issue key, oldest first
+	byID     map[int64]string      // comment ID → issue key
 	fails    []failure
 	reqs     []Request
 	nextID   int64
@@ -61,7 +72,7 @@ type Server struct {
 
 // New starts a fake closed at the end of the test.
 func New(t testing.TB) *Server {
-	s := &Server{Token: Token, issues: map[string]Issue{}, comments: map[string][]string{}, nextID: 1234567890}
+	s := &Server{Token: Token, issues: map[string]Issue{}, comments: map[string][]*Comment{}, byID: map[int64]string{}, nextID: 1234567890}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -81,11 +92,43 @@ func (s *Server) AddIssue(is Issue) {
 	s.issues[key(is.Owner, is.Repo, is.Number)] = is
 }
 
-// Comments returns the bodies of the comments posted on an issue, oldest first.
+// Comments returns the bodies of the comments on an issue as they are now
+// (edits applied), oldest first.
 func (s *Server) Comments(owner, repo string, n int) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.comments[key(owner, repo, n)]...)
+	var out []string
+	for _, c := range s.comments[key(owner, repo, n)] {
+		out = append(out, c.Body)
+	}
+	return out
+}
+
+// IssueComments returns the comments on an issue with their IDs and edit
+// counts, oldest first.
+func (s *Server) IssueComments(owner, repo string, n int) []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Comment
+	for _, c := range s.comments[key(owner, repo, n)] {
+		out = append(out, *c)
+	}
+	return out
+}
+
+// DeleteComment removes a comment, as a person deleting it on GitHub.
+func (s *Server) DeleteComment(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.byID[id]
+	delete(s.byID, id)
+	cs := s.comments[k]
+	for i, c := range cs {
+		if c.ID == id {
+			s.comments[k] = append(cs[:i:i], cs[i+1:]...)
+			return
+		}
+	}
 }
 
 // FailNext makes the next request (after any already queued) get this
@@ -177,6 +220,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 		notFound(w, "issues")
 		return
 	}
+	if seg[4] == "comments" {
+		s.commentByID(w, r, seg, body)
+		return
+	}
 	n, err := strconv.Atoi(seg[4])
 	if err != nil {
 		notFound(w, "issues")
@@ -200,29 +247,83 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 }
 
-func (s *Server) comment(w http.ResponseWriter, is Issue, k string, body []byte) {
+// commentBody reads {"body": "..."}; ok is false (and the 422 GitHub sends
+// is written) when it is missing or empty.
+func commentBody(w http.ResponseWriter, body []byte, doc string) (string, bool) {
 	var in struct {
 		Body *string `json:"body"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil || in.Body == nil || *in.Body == "" {
-		writeJSON(w, http.StatusUnprocessableEntity, `{"message":"Validation Failed","errors":[{"resource":"IssueComment","code":"missing_field","field":"body"}],"documentation_url":"https://docs.github.com/rest/issues/comments#create-an-issue-comment","status":"422"}`)
+		writeJSON(w, http.StatusUnprocessableEntity, `{"message":"Validation Failed","errors":[{"resource":"IssueComment","code":"missing_field","field":"body"}],"documentation_url":"https://docs.github.com/rest/issues/comments#`+doc+`","status":"422"}`)
+		return "", false
+	}
+	return *in.Body, true
+}
+
+func (s *Server) comment(w http.ResponseWriter, is Issue, k string, body []byte) {
+	text, ok := commentBody(w, body, "create-an-issue-comment")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	s.nextID++
-	id := s.nextID
-	s.comments[k] = append(s.comments[k], *in.Body)
+	c := &Comment{ID: s.nextID, Body: text, Created: time.Now().UTC()}
+	s.comments[k] = append(s.comments[k], c)
+	s.byID[c.ID] = k
 	s.mu.Unlock()
-	now := time.Now().UTC().Format(time.RFC3339)
+	writeJSON(w, http.StatusCreated, commentJSON(is, *c, c.Created))
+}
+
+// commentByID serves PATCH /repos/{o}/{r}/issues/comments/{id}
+// (https://docs.github.com/rest/issues/comments#update-an-issue-comment):
+// 200 with the comment; 404 when the ID is unknown or belongs to another
+// repository, as GitHub answers; 422 without a body.
+func (s *Server) commentByID(w http.ResponseWriter, r *http.Request, seg []string, body []byte) {
+	const doc = "comments#update-an-issue-comment"
+	id, err := strconv.ParseInt(seg[len(seg)-1], 10, 64)
+	if len(seg) != 6 || err != nil || r.Method != http.MethodPatch {
+		notFound(w, doc)
+		return
+	}
+	repo := strings.ToLower(seg[1] + "/" + seg[2] + "#")
+	s.mu.Lock()
+	k, ok := s.byID[id]
+	s.mu.Unlock()
+	if !ok || !strings.HasPrefix(k, repo) {
+		notFound(w, doc)
+		return
+	}
+	text, ok := commentBody(w, body, "update-an-issue-comment")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var c Comment
+	for _, x := range s.comments[k] {
+		if x.ID == id {
+			x.Body = text
+			x.Edits++
+			c = *x
+		}
+	}
+	is := s.issues[k]
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, commentJSON(is, c, time.Now().UTC()))
+}
+
+func commentJSON(is Issue, c Comment, updated time.Time) string {
 	out, _ := json.Marshal(map[string]any{
-		"id":         id,
-		"html_url":   fmt.Sprintf("%s#issuecomment-%d", webURL(is), id),
-		"body":       *in.Body,
+		"id":         c.ID,
+		"node_id":    fmt.Sprintf("IC_kwDO%d", c.ID),
+		"url":        fmt.Sprintf("https://api.github.com/repos/%s/%s/issues/comments/%d", is.Owner, is.Repo, c.ID),
+		"html_url":   fmt.Sprintf("%s#issuecomment-%d", webURL(is), c.ID),
+		"issue_url":  fmt.Sprintf("https://api.github.com/repos/%s/%s/issues/%d", is.Owner, is.Repo, is.Number),
+		"body":       c.Body,
 		"user":       map[string]any{"login": "opsbot[bot]", "type": "Bot"},
-		"created_at": now,
-		"updated_at": now,
+		"created_at": c.Created.Format(time.RFC3339),
+		"updated_at": updated.Format(time.RFC3339),
 	})
-	writeJSON(w, http.StatusCreated, string(out))
+	return string(out)
 }
 
 func webURL(is Issue) string {

@@ -1,7 +1,8 @@
 // Package route53test is an in-process fake of Amazon Route 53 speaking the
 // REST-XML wire format the aws-sdk-go-v2 route53 client uses, for exactly
-// the calls opsbot makes: ListResourceRecordSets (GET
-// /2013-04-01/hostedzone/{id}/rrset, name/type/maxitems paging),
+// the calls opsbot makes: GetHostedZone (GET /2013-04-01/hostedzone/{id}),
+// ListResourceRecordSets (GET /2013-04-01/hostedzone/{id}/rrset,
+// name/type/maxitems paging),
 // ChangeResourceRecordSets (POST .../rrset, CREATE/UPSERT/DELETE applied
 // atomically) and GetChange (GET /2013-04-01/change/{id}, PENDING for
 // PendingPolls polls, then INSYNC). Zones live in memory.
@@ -54,6 +55,7 @@ type Server struct {
 func New(t testing.TB) *Server {
 	s := &Server{zones: map[string]*zone{}, changes: map[string]*pendingChange{}}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2013-04-01/hostedzone/{id}", s.getZone)
 	mux.HandleFunc("GET /2013-04-01/hostedzone/{id}/rrset", s.list)
 	mux.HandleFunc("POST /2013-04-01/hostedzone/{id}/rrset", s.change)
 	mux.HandleFunc("POST /2013-04-01/hostedzone/{id}/rrset/", s.change)

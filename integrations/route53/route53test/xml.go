@@ -151,8 +151,18 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
-// writeError sends AWS's REST-XML error body.
+// writeError sends AWS's REST-XML error body; InvalidChangeBatch has its
+// own root with one <Message> per refused change, as Route 53 sends it.
 func writeError(w http.ResponseWriter, status int, code, message string) {
+	if code == "InvalidChangeBatch" {
+		writeXML(w, status, struct {
+			XMLName   xml.Name `xml:"InvalidChangeBatch"`
+			Xmlns     string   `xml:"xmlns,attr"`
+			Messages  []string `xml:"Messages>Message"`
+			RequestID string   `xml:"RequestId"`
+		}{Xmlns: xmlns, Messages: []string{message}, RequestID: "route53test-request"})
+		return
+	}
 	typ := "Sender"
 	if status >= 500 {
 		typ = "Receiver"

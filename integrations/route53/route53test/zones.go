@@ -1,10 +1,44 @@
 package route53test
 
 import (
+	"encoding/xml"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 )
+
+// getZone serves GetHostedZone: the zone's ID, name and record count, or
+// NoSuchHostedZone (404).
+// https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHostedZone.html
+func (s *Server) getZone(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	z := s.zones[id]
+	var name string
+	var count int
+	if z != nil {
+		name, count = z.name, len(z.sets)
+	}
+	s.mu.Unlock()
+	if z == nil {
+		writeError(w, 404, "NoSuchHostedZone", "No hosted zone found with ID: "+id)
+		return
+	}
+	writeXML(w, 200, getZoneResponse{Xmlns: xmlns, ID: "/hostedzone/" + id, Name: name, CallerReference: "route53test-" + id,
+		Count: count, NameServers: []string{"ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"}})
+}
+
+type getZoneResponse struct {
+	XMLName         xml.Name `xml:"GetHostedZoneResponse"`
+	Xmlns           string   `xml:"xmlns,attr"`
+	ID              string   `xml:"HostedZone>Id"`
+	Name            string   `xml:"HostedZone>Name"`
+	CallerReference string   `xml:"HostedZone>CallerReference"`
+	Private         bool     `xml:"HostedZone>Config>PrivateZone"`
+	Count           int      `xml:"HostedZone>ResourceRecordSetCount"`
+	NameServers     []string `xml:"DelegationSet>NameServers>NameServer"`
+}
 
 // normName lower-cases, decodes `\ooo` escapes and adds the trailing dot.
 func normName(name string) string {
