@@ -50,9 +50,11 @@ func (c *Call) transition(ctx context.Context, id string, step changeStep) (stor
 		}
 		return append(items, extra...), nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotReplicated) {
 		return cr, changeError(err)
 	}
+	// Saved (perhaps on the primary only: err says so, and the router tells
+	// the person); what follows is due either way.
 	c.r.nudge()
 	if cr.State.Terminal() {
 		// The freeze would end at the window's end anyway; ending it now
@@ -61,7 +63,7 @@ func (c *Call) transition(ctx context.Context, id string, step changeStep) (stor
 			c.r.log.Warn("freeze not ended", "change_id", cr.ID, "err", err)
 		}
 	}
-	return cr, nil
+	return cr, err
 }
 
 // changeError turns refusals of the state machine into user errors.
