@@ -143,6 +143,9 @@ func (c *Cluster) shards(node *Server) ([][]string, error) {
 	return out, nil
 }
 
+// PrimaryFor is MasterOf.
+func (c *Cluster) PrimaryFor(key string) (*Server, error) { return c.MasterOf(key) }
+
 // MasterOf returns the running node that serves key now, as a client would
 // find it: by the key's slot in CLUSTER SLOTS of a running node.
 func (c *Cluster) MasterOf(key string) (*Server, error) {

@@ -29,6 +29,9 @@ type Deployment interface {
 	Env() map[string]string
 	// Connect returns a client for the test's own checks, closed at test end.
 	Connect(t testing.TB) redis.UniversalClient
+	// PrimaryFor is the server that takes writes of key now (to hold it
+	// busy with DEBUG SLEEP, or to kill it).
+	PrimaryFor(key string) (*Server, error)
 	// Stop kills every process (a crash); Restart starts them again and
 	// waits until the set-up serves.
 	Stop()
@@ -62,6 +65,9 @@ func (s *Server) Topology() Topology { return TopologySingle }
 
 // Env points opsbot at the server by REDIS_URL.
 func (s *Server) Env() map[string]string { return map[string]string{"REDIS_URL": s.URL()} }
+
+// PrimaryFor is the server itself.
+func (s *Server) PrimaryFor(string) (*Server, error) { return s, nil }
 
 // Connect is Client as a redis.UniversalClient.
 func (s *Server) Connect(t testing.TB) redis.UniversalClient { return s.Client(t) }

@@ -82,6 +82,9 @@ func (s *Sentinel) waitSentinels(timeout time.Duration, peers bool) error {
 	})
 }
 
+// PrimaryFor is CurrentPrimary: the one primary holds every key.
+func (s *Sentinel) PrimaryFor(string) (*Server, error) { return s.CurrentPrimary() }
+
 // CurrentPrimary is the server the sentinels name as the primary now.
 func (s *Sentinel) CurrentPrimary() (*Server, error) {
 	for _, sen := range s.Sentinels {
