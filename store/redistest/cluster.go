@@ -103,8 +103,8 @@ func (c *Cluster) wait(timeout time.Duration, replicas bool) error {
 			if err != nil || len(shards) != 3 {
 				return false, err
 			}
-			for _, nodes := range shards {
-				m := c.byAddr(nodes[0])
+			for _, sh := range shards {
+				m := c.byAddr(sh.master)
 				if m == nil || !m.Running() {
 					return false, nil
 				}
@@ -121,24 +121,38 @@ func (c *Cluster) wait(timeout time.Duration, replicas bool) error {
 	})
 }
 
-// shards asks node for CLUSTER SLOTS: each slot range's master address
-// first, then its replicas'.
-func (c *Cluster) shards(node *Server) ([][]string, error) {
+// shard is one slot range's servers as a node sees them.
+type shard struct {
+	slots  [][2]int64 // start, end
+	master string     // address of the healthy master
+}
+
+// shards asks node for CLUSTER SHARDS: the shards that hold slots, each
+// with its master (empty while it has none that is up).
+func (c *Cluster) shards(node *Server) ([]shard, error) {
 	cl := redis.NewClient(&redis.Options{Addr: node.Addr, MaxRetries: -1})
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	ranges, err := cl.ClusterSlots(ctx).Result()
+	all, err := cl.ClusterShards(ctx).Result()
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]string, 0, len(ranges))
-	for _, r := range ranges {
-		var addrs []string
-		for _, n := range r.Nodes {
-			addrs = append(addrs, n.Addr)
+	var out []shard
+	for _, sh := range all {
+		if len(sh.Slots) == 0 {
+			continue
 		}
-		out = append(out, addrs)
+		var s shard
+		for _, r := range sh.Slots {
+			s.slots = append(s.slots, [2]int64{r.Start, r.End})
+		}
+		for _, n := range sh.Nodes {
+			if n.Role == "master" && n.Health == "online" {
+				s.master = fmt.Sprintf("%s:%d", n.IP, n.Port)
+			}
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -147,23 +161,24 @@ func (c *Cluster) shards(node *Server) ([][]string, error) {
 func (c *Cluster) PrimaryFor(key string) (*Server, error) { return c.MasterOf(key) }
 
 // MasterOf returns the running node that serves key now, as a client would
-// find it: by the key's slot in CLUSTER SLOTS of a running node.
+// find it: by the key's slot in CLUSTER SHARDS of a running node.
 func (c *Cluster) MasterOf(key string) (*Server, error) {
 	for _, n := range c.running() {
-		slot, err := n.Do("cluster", "keyslot", key)
+		v, err := n.Do("cluster", "keyslot", key)
 		if err != nil {
 			continue
 		}
-		cl := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1})
-		ranges, err := cl.ClusterSlots(context.Background()).Result()
-		_ = cl.Close()
+		slot, _ := v.(int64)
+		shards, err := c.shards(n)
 		if err != nil {
 			continue
 		}
-		for _, r := range ranges {
-			if s := slot.(int64); int64(r.Start) <= s && s <= int64(r.End) && len(r.Nodes) > 0 {
-				if m := c.byAddr(r.Nodes[0].Addr); m != nil {
-					return m, nil
+		for _, sh := range shards {
+			for _, r := range sh.slots {
+				if r[0] <= slot && slot <= r[1] {
+					if m := c.byAddr(sh.master); m != nil && m.Running() {
+						return m, nil
+					}
 				}
 			}
 		}
