@@ -131,7 +131,10 @@ func clusterMode(ctx context.Context, cfg *config.Config, opts *redis.UniversalO
 		return true, nil
 	}
 	isCluster, err := askCluster(ctx, opts)
+	var refused redis.Error
 	switch {
+	case errors.As(err, &refused): // e.g. a wrong password: no point in deciding without asking
+		return false, fmt.Errorf("ask %s whether it is a Redis Cluster node: %w", opts.Addrs[0], err)
 	case err != nil:
 		return false, &unreachedError{fmt.Errorf("ask %s whether it is a Redis Cluster node: %w", opts.Addrs[0], err)}
 	case isCluster && mode == config.RedisSingle:
@@ -142,7 +145,8 @@ func clusterMode(ctx context.Context, cfg *config.Config, opts *redis.UniversalO
 
 // askCluster asks the first address whether it runs in Cluster mode (INFO
 // cluster), retrying connection failures until ctx ends. A server that
-// refuses INFO (some managed services rename it) is taken for a single one.
+// refuses INFO (some managed services rename it) is taken for a single
+// one; a refused password is returned as the server's error.
 func askCluster(ctx context.Context, opts *redis.UniversalOptions) (bool, error) {
 	o := opts.Simple()
 	o.MaxRetries = -1

@@ -149,13 +149,13 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, endInput := context.WithCancel(gctx)
 	g.Go(func() error { defer endInput(); return con.Run(runCtx, router) })
-	// On a shared Redis (REDIS_URL) the console would take deliveries and
-	// scheduled runs away from the running opsbot and print Slack alerts to
-	// this terminal; it only serves commands there unless asked.
-	if cfg.Secrets.RedisURL == "" || getenv("OPSBOT_CONSOLE_BACKGROUND") == "1" {
+	// On a shared Redis (REDIS_URL or redis.addrs) the console would take
+	// deliveries and scheduled runs away from the running opsbot and print
+	// Slack alerts to this terminal; it only serves commands there unless asked.
+	if cfg.RedisMode() == config.RedisEmbedded || getenv("OPSBOT_CONSOLE_BACKGROUND") == "1" {
 		bg.start(runCtx, g)
 	} else {
-		fmt.Fprintln(stderr, "opsbot: console on a shared Redis (REDIS_URL): monitors and deliveries are not started here; set OPSBOT_CONSOLE_BACKGROUND=1 to start them.")
+		fmt.Fprintln(stderr, "opsbot: console on a shared Redis (REDIS_URL or redis.addrs): monitors and deliveries are not started here; set OPSBOT_CONSOLE_BACKGROUND=1 to start them.")
 	}
 	if cfg.HTTP.Addr != "" {
 		g.Go(func() error {
