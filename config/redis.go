@@ -137,6 +137,9 @@ func validateRedis(cfg *Config, c *collector) {
 	if r.Cluster != nil && len(r.Addrs) == 0 && cfg.Secrets.RedisURL == "" {
 		c.add("redis.cluster", "is set but no server is named: set REDIS_URL or redis.addrs")
 	}
+	if cfg.RedisMode() == RedisCluster && len(r.Addrs) == 0 && strings.HasPrefix(cfg.Secrets.RedisURL.Reveal(), "unix:") {
+		c.add("redis.cluster", "true, but REDIS_URL is a unix socket: a Cluster is reached over TCP")
+	}
 	urlDB := cfg.redisURLDB()
 	if mode := cfg.RedisMode(); mode == RedisCluster && r.DB != 0 {
 		c.add("redis.db", "Redis Cluster has only database 0")

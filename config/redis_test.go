@@ -34,6 +34,8 @@ func TestRedisProblems(t *testing.T) {
 			`3: redis.cluster: false with 2 addresses in redis.addrs: give one server, set redis.master_name for Sentinel, or drop redis.cluster`}},
 		{"cluster without a server", "redis:\n  cluster: true\n", nil, []string{
 			`2: redis.cluster: is set but no server is named: set REDIS_URL or redis.addrs`}},
+		{"cluster on a unix socket", "redis:\n  cluster: true\n", map[string]string{"REDIS_URL": "unix:///run/redis.sock"}, []string{
+			`2: redis.cluster: true, but REDIS_URL is a unix socket: a Cluster is reached over TCP`}},
 		{"wait bounds", "redis:\n  wait_replicas: -1\n  wait_timeout: 30s\n", nil, []string{
 			`2: redis.wait_replicas: -1: want 0 (do not wait) to 16`,
 			`3: redis.wait_timeout: 30s: want 10ms to 5s (a person waits for the answer)`}},
