@@ -3,7 +3,11 @@ GO          ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 20s
 
-.PHONY: run build test lint race test-ahead bench fuzz
+# Tests of the root package that start their own Redis topology: run once,
+# in the single-server pass, not again under each OPSBOT_TEST_REDIS.
+OWN_TOPOLOGY := ClusterMasterKilled|SentinelRecorded|ConfigCheckSays|EmbeddedStore|RedisAddrsWithout|RedisDBApplies
+
+.PHONY: run build test lint race test-ahead test-topologies bench fuzz
 
 run: ## start opsbot (local console without Slack tokens)
 	$(GO) run .
@@ -21,6 +25,10 @@ lint: ## gofmt, go vet, staticcheck; the dependency rule is TestDependencyRule
 
 race:
 	$(GO) test -race -count=1 ./...
+
+test-topologies: ## the end-to-end suite (root package) again on a Redis Cluster and on Sentinel
+	OPSBOT_TEST_REDIS=cluster $(GO) test -race -count=1 -skip '$(OWN_TOPOLOGY)' .
+	OPSBOT_TEST_REDIS=sentinel $(GO) test -race -count=1 -skip '$(OWN_TOPOLOGY)' .
 
 test-ahead: ## the suite with the clock 400 days ahead (AHEAD_DAYS=n to change)
 	scripts/test-ahead ./...

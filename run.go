@@ -24,7 +24,6 @@ import (
 	"github.com/383project/opsbot/httpapi"
 	"github.com/383project/opsbot/metrics"
 	"github.com/383project/opsbot/store"
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 )
@@ -53,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if rest := fs.Args(); len(rest) > 0 {
 		if len(rest) == 3 && rest[0] == "config" && rest[1] == "check" {
-			return checkConfig(rest[2], getenv, stdout, stderr)
+			return checkConfig(ctx, rest[2], getenv, stdout, stderr)
 		}
 		if len(rest) == 2 && rest[0] == "healthcheck" {
 			return healthcheck(ctx, rest[1], stderr)
@@ -79,13 +78,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// Ctrl-C or SIGTERM ends the process at once.
 	go func() { <-ctx.Done(); stop() }()
 
-	rdb, closeRedis, err := openRedis(cfg, log)
+	conn, err := openRedis(ctx, cfg, log)
 	if err != nil {
 		log.Error("cannot open the state store", "err", err)
 		return exitFailure
 	}
-	defer closeRedis()
-	st := store.New(rdb, cfg.Redis.Prefix)
+	defer conn.close()
+	st := conn.store(cfg)
+	log.Info("state store", "mode", conn.mode, "key_prefix", st.Prefix(),
+		"wait_replicas", cfg.RedisWaitReplicas(conn.cluster), "wait_timeout", cfg.Redis.WaitTimeout.String())
 	signing, err := signingKey(ctx, st, getenv)
 	if err != nil {
 		log.Error("cannot reach Redis at start-up", "err", err)
@@ -150,13 +151,13 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, endInput := context.WithCancel(gctx)
 	g.Go(func() error { defer endInput(); return con.Run(runCtx, router) })
-	// On a shared Redis (REDIS_URL) the console would take deliveries and
-	// scheduled runs away from the running opsbot and print Slack alerts to
-	// this terminal; it only serves commands there unless asked.
-	if cfg.Secrets.RedisURL == "" || getenv("OPSBOT_CONSOLE_BACKGROUND") == "1" {
+	// On a shared Redis (REDIS_URL or redis.addrs) the console would take
+	// deliveries and scheduled runs away from the running opsbot and print
+	// Slack alerts to this terminal; it only serves commands there unless asked.
+	if cfg.RedisMode() == config.RedisEmbedded || getenv("OPSBOT_CONSOLE_BACKGROUND") == "1" {
 		bg.start(runCtx, g)
 	} else {
-		fmt.Fprintln(stderr, "opsbot: console on a shared Redis (REDIS_URL): monitors and deliveries are not started here; set OPSBOT_CONSOLE_BACKGROUND=1 to start them.")
+		fmt.Fprintln(stderr, "opsbot: console on a shared Redis (REDIS_URL or redis.addrs): monitors and deliveries are not started here; set OPSBOT_CONSOLE_BACKGROUND=1 to start them.")
 	}
 	if cfg.HTTP.Addr != "" {
 		g.Go(func() error {
@@ -187,15 +188,6 @@ func newRouter(cfg *config.Config, st *store.Store, deps commands.Deps, poster c
 	return bg, router, nil
 }
 
-func checkConfig(path string, getenv func(string) string, stdout, stderr io.Writer) int {
-	if err := config.Check(path, getenv, probeRule); err != nil {
-		fmt.Fprintf(stderr, "%v\n", err)
-		return exitUsage
-	}
-	fmt.Fprintf(stdout, "%s: ok\n", path)
-	return exitOK
-}
-
 // healthcheck GETs url and exits 0 on 200: the container image has no shell
 // or curl, so the binary probes itself (docker-compose healthcheck).
 func healthcheck(ctx context.Context, url string, stderr io.Writer) int {
@@ -217,46 +209,6 @@ func healthcheck(ctx context.Context, url string, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
-}
-
-// openRedis connects to REDIS_URL (plus Sentinel/Cluster addresses from the
-// config) or, without it, starts an embedded in-memory store that is lost at exit.
-func openRedis(cfg *config.Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
-	opts := &redis.UniversalOptions{
-		DialTimeout: 2 * time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
-		PoolTimeout: 3 * time.Second, MaxRetries: 2, DB: cfg.Redis.DB,
-		Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName,
-	}
-	if url := cfg.Secrets.RedisURL.Reveal(); url != "" {
-		o, err := redis.ParseURL(url)
-		if err != nil {
-			return nil, nil, fmt.Errorf("REDIS_URL: %w", err) // ParseURL never echoes the password
-		}
-		opts.Username, opts.Password, opts.TLSConfig = o.Username, o.Password, o.TLSConfig
-		opts.DB = o.DB
-		if len(opts.Addrs) == 0 {
-			opts.Addrs = []string{o.Addr}
-		}
-		if o.Network == "unix" && len(cfg.Redis.Addrs) == 0 {
-			o.DialTimeout, o.ReadTimeout, o.WriteTimeout = opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout
-			o.PoolTimeout, o.MaxRetries = opts.PoolTimeout, opts.MaxRetries
-			rdb := redis.NewClient(o)
-			return rdb, func() { _ = rdb.Close() }, nil
-		}
-		rdb := redis.NewUniversalClient(opts)
-		return rdb, func() { _ = rdb.Close() }, nil
-	}
-	if cfg.SlackEnabled() {
-		log.Warn("REDIS_URL is not set: using an in-memory store; roles and state are lost on restart and replicas do not share them")
-	}
-	mr := miniredis.NewMiniRedis()
-	if err := mr.Start(); err != nil {
-		return nil, nil, fmt.Errorf("embedded store: %w", err)
-	}
-	mr.ClockTTL(true) // keys with a TTL (dedup, locks) expire by wall clock
-	opts.Addrs = []string{mr.Addr()}
-	rdb := redis.NewUniversalClient(opts)
-	return rdb, func() { _ = rdb.Close(); mr.Close() }, nil
 }
 
 func signingKey(ctx context.Context, st *store.Store, getenv func(string) string) ([]byte, error) {

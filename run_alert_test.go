@@ -46,7 +46,7 @@ integrations:
 // fire makes the acme/www alert fire the way the uptime monitor would.
 func fire(t *testing.T, o *opsbot) {
 	t.Helper()
-	st := store.New(o.redis.Client(t), "opsbot:")
+	st := store.New(o.redis.Connect(t), "opsbot:")
 	al := jobs.NewAlerter(st, nil)
 	subj := jobs.Subject{Key: "uptime/acme/www", Monitor: "uptime", Client: "acme", Name: "www", URL: "https://www.acme.example/",
 		Channel: "C0ACMEALRT", PagerRef: "acme", Thresholds: store.Thresholds{FailAfter: 1, RecoverAfter: 1}}

@@ -44,7 +44,7 @@ func startAWS(t testing.TB, n int) *awsEnv {
 		t.Fatal(err)
 	}
 	e.opsbot = start(t, map[string]string{"OPSBOT_CONFIG": cfg})
-	e.st = store.New(e.redis.Client(t), "opsbot:")
+	e.st = store.New(e.redis.Connect(t), "opsbot:")
 	return e
 }
 

@@ -17,7 +17,7 @@ import (
 // a proposal form's submission until the request's message is updated
 // (chat.update). It reports the p50 and p99 of each.
 func BenchmarkChangeApprovalLatency(b *testing.B) {
-	e := startChanges(b, redistest.Start(b))
+	e := startChanges(b, redistest.Deploy(b, false))
 	openAndPropose(b, e, time.Now().Add(time.Hour).UTC())
 	var clicks, submits []time.Duration
 	version := 1

@@ -22,7 +22,7 @@ func TestChangeRoute53FailureMidCutOverKeepsRecordsAndRestores(t *testing.T) {
 	// Route 53 accepts the change but then refuses GetChange: the records
 	// are already changed when the cut-over fails.
 	var front *httptest.Server
-	e := startChangesWith(t, redistest.Start(t), "", func(target string) string {
+	e := startChangesWith(t, redistest.Deploy(t, false), "", func(target string) string {
 		u, _ := url.Parse(target)
 		proxy := httputil.NewSingleHostReverseProxy(u)
 		front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -112,7 +112,7 @@ func waiveToCutOver(t *testing.T, e *changeEnv) {
 }
 
 func TestChangeApprovalsSurviveRedisRestartAndEditsVoidThem(t *testing.T) {
-	rs := redistest.StartPersistent(t)
+	rs := redistest.Deploy(t, true)
 	e := startChanges(t, rs)
 	openAndPropose(t, e, time.Now().Add(time.Hour).UTC())
 	if ack := e.approve(t, carol, "CR-1|1"); ack != "" {
@@ -160,7 +160,7 @@ func TestChangeApprovalsSurviveRedisRestartAndEditsVoidThem(t *testing.T) {
 }
 
 func TestChangeApprovalExpires(t *testing.T) {
-	e := startChangesWith(t, redistest.Start(t), "changes:\n  approval_ttl: 1s\n", nil)
+	e := startChangesWith(t, redistest.Deploy(t, false), "changes:\n  approval_ttl: 1s\n", nil)
 	openAndPropose(t, e, time.Now().Add(time.Hour).UTC())
 	viewID, meta, _ := e.openForm(t, func() string { return e.fake.BlockAction(carol, slackAction("change_approve", "CR-1|1")) })
 	time.Sleep(2100 * time.Millisecond) // the approval form was seen more than 1 s ago
@@ -172,7 +172,7 @@ func TestChangeApprovalExpires(t *testing.T) {
 }
 
 func TestChangeGitHubDownCommentRetriedAndLinkUnfurled(t *testing.T) {
-	e := startChanges(t, redistest.Start(t))
+	e := startChanges(t, redistest.Deploy(t, false))
 	// GitHub answers 502 to the issue read (the form opens unfilled,
 	// saying so) and 503 to the first comment (retried by the outbox).
 	e.gh.ServerErrorNext(502)

@@ -87,7 +87,7 @@ func TestChangeDNSPlanStaysInTheClientsZones(t *testing.T) {
 		}
 	}
 	cr.Channel = "C0SUPPORT"
-	if err := store.New(e.redis.Client(t), "opsbot:").CreateChange(context.Background(), cr); err != nil {
+	if err := store.New(e.rdb, "opsbot:").CreateChange(context.Background(), cr); err != nil {
 		t.Fatal(err)
 	}
 	writes := r53Writes(e)
@@ -137,7 +137,7 @@ func TestChangeIssueLinkOnlyFromTheClientsRepos(t *testing.T) {
 	if !strings.Contains(ack, "not one of a client's repositories") {
 		t.Fatalf("unconfigured repository in the form: %s", ack)
 	}
-	if open, _ := store.New(e.redis.Client(t), "opsbot:").OpenChanges(context.Background()); len(open) != 0 {
+	if open, _ := store.New(e.rdb, "opsbot:").OpenChanges(context.Background()); len(open) != 0 {
 		t.Fatalf("refused links opened %d requests", len(open))
 	}
 	// Unfurls offer a request only under a client's issue links.
@@ -176,7 +176,7 @@ func TestChangeFormSubmittedThreeTimesMakesOneRequest(t *testing.T) {
 	}
 	e.waitDM(t, "UBOB000001", "already submitted")
 	e.requestMessage(t, "requested")
-	open, err := store.New(e.redis.Client(t), "opsbot:").OpenChanges(context.Background())
+	open, err := store.New(e.rdb, "opsbot:").OpenChanges(context.Background())
 	if err != nil || len(open) != 1 {
 		t.Fatalf("three submissions of one form opened %d requests (%v)", len(open), err)
 	}

@@ -39,14 +39,14 @@ type changeEnv struct {
 	smoke *httptest.Server
 }
 
-func startChanges(t testing.TB, rs *redistest.Server) *changeEnv {
+func startChanges(t testing.TB, rs redistest.Deployment) *changeEnv {
 	t.Helper()
 	return startChangesWith(t, rs, "", nil)
 }
 
 // startChangesWith adds extra YAML and lets route53URL rewrite the Route 53
 // endpoint (to put a faulty proxy in front of the fake).
-func startChangesWith(t testing.TB, rs *redistest.Server, extra string, route53URL func(string) string) *changeEnv {
+func startChangesWith(t testing.TB, rs redistest.Deployment, extra string, route53URL func(string) string) *changeEnv {
 	t.Helper()
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret-test",
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1"} {
@@ -205,7 +205,7 @@ func (e *changeEnv) requestMessage(t testing.TB, want string) slacktest.Message 
 
 func (e *changeEnv) change(t testing.TB, id string) store.ChangeRequest {
 	t.Helper()
-	cr, err := store.New(e.redis.Client(t), "opsbot:").GetChange(context.Background(), id)
+	cr, err := store.New(e.redis.Connect(t), "opsbot:").GetChange(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func (e *changeEnv) approve(t testing.TB, user, value string) string {
 }
 
 func TestChangeRequestEndToEnd(t *testing.T) {
-	e := startChanges(t, redistest.Start(t))
+	e := startChanges(t, redistest.Deploy(t, false))
 
 	// A bad link: a clear error and no request to any host.
 	for _, bad := range []string{"http://evil.example/o/r/issues/1", "javascript:alert(1)", "https://github.com/o/../r/issues/1",
@@ -496,7 +496,7 @@ func TestChangeRequestEndToEnd(t *testing.T) {
 // posting to channel.
 func fireAlert(t *testing.T, o *opsbot, channel string) {
 	t.Helper()
-	st := store.New(o.redis.Client(t), "opsbot:")
+	st := store.New(o.rdb, "opsbot:")
 	subj := jobs.Subject{Key: "uptime/acme/www", Monitor: "uptime", Client: "acme", Name: "www", URL: "https://www.acme.example/",
 		Channel: channel, Thresholds: store.Thresholds{FailAfter: 1, RecoverAfter: 1}}
 	if _, err := jobs.NewAlerter(st, nil).Observe(context.Background(), subj, false, "status 503", time.Now(), false); err != nil {

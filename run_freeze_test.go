@@ -12,7 +12,7 @@ import (
 
 func TestFreezeEndpointAndVerbs(t *testing.T) {
 	o := start(t, nil)
-	st := store.New(o.redis.Client(t), "opsbot:")
+	st := store.New(o.redis.Connect(t), "opsbot:")
 	now := time.Now()
 	if err := st.AddFreeze(context.Background(), store.Freeze{ChangeID: "CR-7", Client: "acme", Repos: []string{"acme/website"},
 		Start: now.Add(-time.Minute), End: now.Add(2 * time.Hour), Reason: "database migration"}); err != nil {

@@ -49,7 +49,7 @@ clients:
 	}
 	e := &changeEnv{opsbot: start(t, map[string]string{"OPSBOT_CONFIG": cfg})}
 	e.command(t, admin, "role grant @alice support")
-	st := store.New(e.redis.Client(t), "opsbot:")
+	st := store.New(e.rdb, "opsbot:")
 	now := time.Now()
 	if err := st.CreateChange(context.Background(), &store.ChangeRequest{ID: "CR-1", Client: "acme", Title: "New web servers",
 		RequestedBy: "UBOB000001", State: store.ChangeSmokeTesting, CreatedAt: now,

@@ -85,7 +85,7 @@ clients:
 			t.Fatalf("grant %s: %s", g, got)
 		}
 	}
-	seedTenants(t, store.New(o.redis.Client(t), "opsbot:"))
+	seedTenants(t, store.New(o.rdb, "opsbot:"))
 	return o
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/383project/opsbot/bot/slacktest"
+	"github.com/383project/opsbot/store"
 	"github.com/383project/opsbot/store/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -47,8 +49,9 @@ func (s *syncBuffer) String() string {
 // opsbot is one running program under test.
 type opsbot struct {
 	fake     *slacktest.Server
-	redis    *redistest.Server
-	rdb      *redis.Client
+	redis    redistest.Deployment
+	rdb      redis.UniversalClient
+	prefix   string // of every key: "opsbot:", "{opsbot}:" on a Cluster
 	httpAddr string
 	logs     *syncBuffer
 	stop     context.CancelFunc
@@ -64,18 +67,20 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-// start runs the whole program against a fresh fake Slack and redis-server.
+// start runs the whole program against a fresh fake Slack and Redis of the
+// topology OPSBOT_TEST_REDIS names (single, cluster, sentinel).
 func start(t testing.TB, env map[string]string) *opsbot {
 	t.Helper()
-	return startOn(t, env, redistest.Start(t))
+	return startOn(t, env, redistest.Deploy(t, false))
 }
 
-// startOn is start on a given redis-server (e.g. a persistent one for
-// restart tests).
-func startOn(t testing.TB, env map[string]string, rs *redistest.Server) *opsbot {
+// startOn is start on a given Redis (e.g. a persistent one for restart
+// tests). env wins over the variables that point opsbot at it.
+func startOn(t testing.TB, env map[string]string, rs redistest.Deployment) *opsbot {
 	t.Helper()
 	o := &opsbot{fake: slacktest.New(t), redis: rs, logs: &syncBuffer{}, exit: make(chan int, 1), httpAddr: freeAddr(t)}
-	o.rdb = o.redis.Client(t)
+	o.rdb = o.redis.Connect(t)
+	o.prefix = store.New(o.rdb, "opsbot:").Prefix()
 	o.fake.AddUser(slacktest.User{ID: "UALICE0001", Name: "alice", Email: "alice@example.com"})
 	o.fake.AddUser(slacktest.User{ID: "UBOB000001", Name: "bob", Email: "bob@example.com"})
 	// The end-to-end configs name channels (#ops-support), as operators
@@ -87,9 +92,10 @@ func startOn(t testing.TB, env map[string]string, rs *redistest.Server) *opsbot 
 	}
 	vars := map[string]string{
 		"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken, "SLACK_API_URL": o.fake.APIURL(),
-		"REDIS_URL": o.redis.URL(), "OPSBOT_ADMINS": admin, "OPSBOT_HTTP_ADDR": o.httpAddr,
+		"OPSBOT_ADMINS": admin, "OPSBOT_HTTP_ADDR": o.httpAddr,
 		"OPSBOT_LOG_LEVEL": "debug", "OPSBOT_CONFIG": "",
 	}
+	maps.Copy(vars, rs.Env())
 	for k, v := range env {
 		vars[k] = v
 	}
@@ -122,6 +128,9 @@ func startOn(t testing.TB, env map[string]string, rs *redistest.Server) *opsbot 
 	}
 	return o
 }
+
+// key is the Redis key of the store's parts ("roles:U1").
+func (o *opsbot) key(parts string) string { return o.prefix + parts }
 
 // command sends /ops text and returns the reply posted to its response_url.
 func (o *opsbot) command(t testing.TB, user, text string) string {
@@ -199,10 +208,10 @@ func TestSlackCommandsEndToEnd(t *testing.T) {
 	if got := o.command(t, admin, "role grant @alice finance"); !strings.Contains(got, "<@UALICE0001> is now *finance*") {
 		t.Fatalf("grant reply:\n%s", got)
 	}
-	if roles := o.rdb.SMembers(context.Background(), "opsbot:roles:UALICE0001").Val(); len(roles) != 1 || roles[0] != "finance" {
+	if roles := o.rdb.SMembers(context.Background(), o.key("roles:UALICE0001")).Val(); len(roles) != 1 || roles[0] != "finance" {
 		t.Fatalf("roles in Redis = %v", roles)
 	}
-	if n := o.rdb.XLen(context.Background(), "opsbot:audit").Val(); n != 1 {
+	if n := o.rdb.XLen(context.Background(), o.key("audit")).Val(); n != 1 {
 		t.Fatalf("audit entries = %d, want 1", n)
 	}
 	if got := o.command(t, "UALICE0001", "whoami"); !strings.Contains(got, "*finance*") {
@@ -258,7 +267,7 @@ func TestDuplicateEnvelopeRunsOnce(t *testing.T) {
 	if n := len(o.fake.Calls("response_url")); n != 2 {
 		t.Fatalf("%d replies, want 2 (grant once + whoami)", n)
 	}
-	if n := o.rdb.XLen(context.Background(), "opsbot:audit").Val(); n != 1 {
+	if n := o.rdb.XLen(context.Background(), o.key("audit")).Val(); n != 1 {
 		t.Fatalf("audit entries = %d, want 1", n)
 	}
 	// An Events API event redelivered under a new envelope with retry_attempt
@@ -271,10 +280,10 @@ func TestDuplicateEnvelopeRunsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	o.waitMetric(t, "opsbot_slack_duplicate_envelopes_total 2")
-	if ttl := o.rdb.PTTL(context.Background(), "opsbot:seen:event:"+eventID).Val(); ttl < 9*time.Minute {
+	if ttl := o.rdb.PTTL(context.Background(), o.key("seen:event:")+eventID).Val(); ttl < 9*time.Minute {
 		t.Fatalf("event dedup key TTL = %v", ttl)
 	}
-	if ttl := o.rdb.PTTL(context.Background(), "opsbot:seen:envelope:env-dup-1").Val(); ttl < 9*time.Minute {
+	if ttl := o.rdb.PTTL(context.Background(), o.key("seen:envelope:env-dup-1")).Val(); ttl < 9*time.Minute {
 		t.Fatalf("dedup key TTL = %v, want ≥ 10m", ttl)
 	}
 }
@@ -365,7 +374,7 @@ func TestForgedButtonAndModalRefused(t *testing.T) {
 	if got := o.replyTo(t, forge); !strings.Contains(got, ":no_entry:") {
 		t.Fatalf("forged button reply:\n%s", got)
 	}
-	if roles := o.rdb.SMembers(ctx, "opsbot:roles:UALICE0001").Val(); len(roles) != 1 {
+	if roles := o.rdb.SMembers(ctx, o.key("roles:UALICE0001")).Val(); len(roles) != 1 {
 		t.Fatalf("forged button changed roles: %v", roles)
 	}
 
@@ -383,7 +392,7 @@ func TestForgedButtonAndModalRefused(t *testing.T) {
 	}, wait); err != nil {
 		t.Fatalf("no refusal notice: %v", err)
 	}
-	if roles := o.rdb.SMembers(ctx, "opsbot:roles:UBOB000001").Val(); len(roles) != 1 || roles[0] != "engineer" {
+	if roles := o.rdb.SMembers(ctx, o.key("roles:UBOB000001")).Val(); len(roles) != 1 || roles[0] != "engineer" {
 		t.Fatalf("forged modal changed roles: %v", roles)
 	}
 
@@ -440,7 +449,8 @@ func TestNoTokenInLogsOrErrors(t *testing.T) {
 	fake.SetTokens("xoxb-other", "xapp-other")
 	var out syncBuffer
 	vars := map[string]string{"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken, "SLACK_API_URL": fake.APIURL(),
-		"REDIS_URL": o.redis.URL(), "OPSBOT_HTTP_ADDR": freeAddr(t), "OPSBOT_LOG_LEVEL": "debug"}
+		"OPSBOT_HTTP_ADDR": freeAddr(t), "OPSBOT_LOG_LEVEL": "debug"}
+	maps.Copy(vars, o.redis.Env())
 	code := run(context.Background(), []string{"opsbot"}, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &out)
 	if code != exitFailure || !strings.Contains(out.String(), "invalid_auth") {
 		t.Fatalf("bad token run: exit %d, output:\n%s", code, out.String())
@@ -525,7 +535,11 @@ func TestSIGTERMFinishesInFlightWork(t *testing.T) {
 	o := start(t, nil)
 	// Hold Redis busy for a second so the command below is still in flight
 	// (acked, waiting on its dedup and RBAC look-ups) when SIGTERM arrives.
-	blocker := o.redis.Client(t)
+	primary, err := o.redis.PrimaryFor(o.key("roles"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocker := primary.Client(t)
 	sleeping := make(chan struct{})
 	slept := make(chan error, 1)
 	go func() {

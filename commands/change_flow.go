@@ -52,11 +52,13 @@ func (c *Call) transition(ctx context.Context, id string, step changeStep) (stor
 		}
 		return append(items, extra...), nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotReplicated) {
 		return cr, changeError(err)
 	}
+	// Saved (perhaps on the primary only: err says so, and the router tells
+	// the person); what follows is due either way.
 	c.r.nudge()
-	return cr, nil
+	return cr, err
 }
 
 // changeError turns refusals of the state machine into user errors.

@@ -143,6 +143,9 @@ func submitChangeOpen(ctx context.Context, c *Call, s Submission) (SubmitResult,
 		return SubmitResult{}, err
 	}
 	if err := st.CreateChange(ctx, cr, items...); err != nil {
+		if errors.Is(err, store.ErrNotReplicated) {
+			c.r.nudge() // saved on the primary: its message goes out
+		}
 		return SubmitResult{}, err
 	}
 	c.r.nudge()

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/383project/opsbot/store"
 )
 
 // ErrUnknownUser is returned by a Directory that cannot find a name.
@@ -22,6 +24,13 @@ func (e *UserError) Error() string { return e.Msg }
 // userErrorf builds a UserError with an example.
 func userErrorf(example, format string, args ...any) error {
 	return &UserError{Msg: fmt.Sprintf(format, args...), Example: example}
+}
+
+// storeTrouble reports whether err is one the router explains in its own
+// words (see Router.fail): Redis not answering (nothing changed), or an
+// audited write the primary took but no replica confirmed in time.
+func storeTrouble(err error) bool {
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrNotReplicated)
 }
 
 // newRef returns a short random reference tying a user-facing "something

@@ -72,7 +72,7 @@ func changeRole(ctx context.Context, c *Call, grant bool) (Reply, error) {
 	}
 	changed, err := change(ctx, c.User.ID, target, g, c.Now)
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
+		if storeTrouble(err) {
 			return Reply{}, err
 		}
 		ref := newRef()

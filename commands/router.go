@@ -334,6 +334,10 @@ func (r *Router) fail(err error, outcome *string, kind, userID, name string) Rep
 		*outcome = "unavailable"
 		r.log.Warn("state store unavailable", "kind", kind, "name", name, "user_id", userID, "err", err)
 		return Reply{Text: ":warning: The state store (Redis) is not answering, so I can't check access or save anything right now. Nothing was changed. Try again in a minute; if it keeps happening, tell the support team."}
+	case errors.Is(err, store.ErrNotReplicated):
+		*outcome = "unconfirmed"
+		r.log.Warn("write not confirmed by a replica", "kind", kind, "name", name, "user_id", userID, "err", err)
+		return Reply{Text: ":warning: Saved on the Redis primary, but no replica confirmed it in time, so it is *not yet safely recorded*: if Redis fails over now, it could be lost. Check in a minute (`/ops audit`, or the request's message) and do it again if it is missing; if this keeps happening, tell the support team."}
 	}
 	*outcome = "error"
 	ref := newRef()

@@ -75,7 +75,7 @@ func runSilence(ctx context.Context, c *Call) (Reply, error) {
 	sil, err := silences.AddSilence(ctx, store.Silence{Client: client, Site: site, Reason: reason,
 		CreatedBy: c.User.ID, Start: c.Now, End: c.Now.Add(d)})
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
+		if storeTrouble(err) {
 			return Reply{}, err
 		}
 		ref := newRef()
@@ -126,7 +126,7 @@ func runUnsilence(ctx context.Context, c *Call) (Reply, error) {
 	switch {
 	case errors.Is(err, store.ErrSilenceNotFound):
 		return Reply{}, userErrorf("/ops silences", "There is no active silence %q; it may have ended already. `/ops silences` lists the active ones.", Escape(truncate(c.Args[0], 30)))
-	case errors.Is(err, store.ErrUnavailable):
+	case storeTrouble(err):
 		return Reply{}, err
 	case err != nil:
 		ref := newRef()

@@ -67,7 +67,7 @@ func thresholdSet(ctx context.Context, c *Call, args []string) (Reply, error) {
 	}
 	prev, changed, err := c.r.deps.Thresholds.SetThreshold(ctx, c.User.ID, client, v, c.Now)
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
+		if storeTrouble(err) {
 			return Reply{}, err
 		}
 		ref := newRef()

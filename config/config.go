@@ -10,6 +10,8 @@
 //	OPSBOT_HTTP_ADDR     http.addr
 //	OPSBOT_ADMINS        comma-separated user IDs added to admins
 //	OPSBOT_REDIS_PREFIX  redis.prefix
+//	OPSBOT_REDIS_ADDRS   redis.addrs, comma-separated (replaces the file's list)
+//	OPSBOT_REDIS_MASTER_NAME redis.master_name
 //	OPSBOT_TIMEZONE      timezone
 //	OPSBOT_LOG_LEVEL     log.level
 //	OPSBOT_LOG_FORMAT    log.format
@@ -63,15 +65,6 @@ type Config struct {
 	Location *time.Location `yaml:"-"`
 	// Secrets come from the environment only; filled by Load.
 	Secrets Secrets `yaml:"-"`
-}
-
-// Redis selects the state store. The URL (it may hold a password) comes from
-// REDIS_URL; the file may add Sentinel or Cluster addresses.
-type Redis struct {
-	Prefix     string   `yaml:"prefix"`      // key prefix, default "opsbot:"
-	Addrs      []string `yaml:"addrs"`       // several host:port: Cluster, or Sentinel with master_name
-	MasterName string   `yaml:"master_name"` // Sentinel master
-	DB         int      `yaml:"db"`
 }
 
 // Slack settings other than tokens.

@@ -63,7 +63,8 @@ func TestLoadFullFile(t *testing.T) {
 	want := &Config{
 		TimeZone: "Europe/Berlin",
 		Admins:   []string{"U0ADMIN01", "W0ADMIN02"},
-		Redis:    Redis{Prefix: "ops:", Addrs: []string{"sentinel-0:26379", "sentinel-1:26379"}, MasterName: "mymaster", DB: 2},
+		Redis: Redis{Prefix: "ops:", Addrs: []string{"sentinel-0:26379", "sentinel-1:26379"}, MasterName: "mymaster", DB: 2,
+			Cluster: new(false), WaitReplicas: new(2), WaitTimeout: Duration(750 * time.Millisecond)},
 		Slack:    Slack{APIURL: "http://127.0.0.1:9999/api/"},
 		HTTP:     HTTP{Addr: "127.0.0.1:9090"},
 		Channels: Channels{Support: "#ops-support", Finance: "G0FINANCE1", Security: "#sec_team"},

@@ -22,6 +22,7 @@ func applyEnv(cfg *Config, getenv func(string) string, c *collector) {
 		{"SLACK_API_URL", "slack.api_url", &cfg.Slack.APIURL},
 		{"OPSBOT_HTTP_ADDR", "http.addr", &cfg.HTTP.Addr},
 		{"OPSBOT_REDIS_PREFIX", "redis.prefix", &cfg.Redis.Prefix},
+		{"OPSBOT_REDIS_MASTER_NAME", "redis.master_name", &cfg.Redis.MasterName},
 		{"OPSBOT_TIMEZONE", "timezone", &cfg.TimeZone},
 		{"OPSBOT_LOG_LEVEL", "log.level", &cfg.Log.Level},
 		{"OPSBOT_LOG_FORMAT", "log.format", &cfg.Log.Format},
@@ -30,6 +31,15 @@ func applyEnv(cfg *Config, getenv func(string) string, c *collector) {
 		if v := getenv(o.name); v != "" {
 			*o.dst = v
 			c.env[o.path] = o.name
+		}
+	}
+	if v := getenv("OPSBOT_REDIS_ADDRS"); v != "" {
+		cfg.Redis.Addrs = nil
+		for a := range strings.SplitSeq(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				c.env[fmt.Sprintf("redis.addrs[%d]", len(cfg.Redis.Addrs))] = "OPSBOT_REDIS_ADDRS"
+				cfg.Redis.Addrs = append(cfg.Redis.Addrs, a)
+			}
 		}
 	}
 	for id := range strings.SplitSeq(getenv("OPSBOT_ADMINS"), ",") {

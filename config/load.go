@@ -176,7 +176,7 @@ func applyDefaults(cfg *Config) {
 		}
 	}
 	def(&cfg.TimeZone, DefaultTimeZone)
-	def(&cfg.Redis.Prefix, DefaultRedisPrefix)
+	applyRedisDefaults(&cfg.Redis)
 	def(&cfg.Slack.APIURL, DefaultSlackAPIURL)
 	def(&cfg.Log.Level, DefaultLogLevel)
 	def(&cfg.Log.Format, DefaultLogFormat)

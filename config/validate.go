@@ -81,41 +81,6 @@ func validate(cfg *Config, c *collector) {
 	validateSecrets(&cfg.Secrets, c)
 }
 
-func validateRedis(cfg *Config, c *collector) {
-	r := cfg.Redis
-	if r.Prefix == "" || strings.ContainsFunc(r.Prefix, unicode.IsSpace) {
-		c.add("redis.prefix", "%q: the key prefix must be non-empty and without spaces", r.Prefix)
-	}
-	for i, addr := range r.Addrs {
-		if host, port, err := net.SplitHostPort(addr); err != nil || host == "" || !validPort(port) {
-			c.add(fmt.Sprintf("redis.addrs[%d]", i), "%q is not host:port", addr)
-		}
-	}
-	if r.MasterName != "" && len(r.Addrs) == 0 {
-		c.add("redis.master_name", "Sentinel needs the sentinels' host:port in redis.addrs")
-	}
-	if r.MasterName == "" && len(r.Addrs) > 0 && r.DB != 0 {
-		c.add("redis.db", "Redis Cluster has only database 0")
-	}
-	if r.DB < 0 {
-		c.add("redis.db", "%d: the database number cannot be negative", r.DB)
-	}
-	if raw := cfg.Secrets.RedisURL.Reveal(); raw != "" {
-		// Never quote the URL: it may hold a password.
-		u, err := url.Parse(raw)
-		switch {
-		case err != nil:
-			c.addEnv("REDIS_URL", "not a valid URL (value not shown)")
-		case u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix":
-			c.addEnv("REDIS_URL", "scheme must be redis://, rediss:// or unix:// (value not shown)")
-		case u.Scheme == "unix" && u.Path == "":
-			c.addEnv("REDIS_URL", "unix:// needs a socket path, e.g. unix:///run/redis.sock (value not shown)")
-		case u.Scheme != "unix" && u.Host == "":
-			c.addEnv("REDIS_URL", "needs a host, e.g. redis://redis:6379/0 (value not shown)")
-		}
-	}
-}
-
 func validateSecrets(s *Secrets, c *collector) {
 	bot, app := s.SlackBotToken.Reveal(), s.SlackAppToken.Reveal()
 	if (bot == "") != (app == "") {

@@ -126,6 +126,12 @@ func (ob *Outbox) deliverChangeMessage(ctx context.Context, c store.Claimed) err
 		cr.Channel, cr.MessageTS = channel, ts
 		return nil, nil
 	})
+	if errors.Is(err, store.ErrNotReplicated) {
+		// Saved on the primary; only a failover now would lose the ts
+		// (the next update would then post a new message). Not worth a retry.
+		ob.o.Logger.Warn("change message ts not confirmed by a replica", "change_id", p.ID, "err", err)
+		err = nil
+	}
 	if err != nil {
 		// Posted but not saved: the next update would post again. Say so.
 		ob.o.Logger.Error("change message posted but its ts not saved", "change_id", p.ID, "ts", ts, "err", err)

@@ -47,6 +47,7 @@ func (s *Store) CreateChange(ctx context.Context, cr *ChangeRequest, items ...Ou
 	k := s.changeKey(cr.ID)
 	for range 16 {
 		rec := *cr
+		var unconfirmed error
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			n, err := tx.Exists(ctx, k).Result()
 			if err != nil {
@@ -71,6 +72,9 @@ func (s *Store) CreateChange(ctx context.Context, cr *ChangeRequest, items ...Ou
 				}
 				return s.enqueue(ctx, p, rec.CreatedAt, items)
 			})
+			if err == nil {
+				unconfirmed = s.confirm(ctx, tx, "create change "+cr.ID)
+			}
 			return err
 		}, k)
 		if errors.Is(err, redis.TxFailedErr) {
@@ -83,7 +87,7 @@ func (s *Store) CreateChange(ctx context.Context, cr *ChangeRequest, items ...Ou
 			return wrap("create change "+cr.ID, err)
 		}
 		cr.Version = rec.Version
-		return nil
+		return unconfirmed
 	}
 	return fmt.Errorf("store: create change %s: %w", cr.ID, ErrChangeConflict)
 }
@@ -102,11 +106,15 @@ func (s *Store) CreateChange(ctx context.Context, cr *ChangeRequest, items ...Ou
 // is appended and its deploy freeze, if any, closed (and audited) in the
 // same transaction, so a crash cannot lose them; AppendChangeLog for it
 // later is a no-op.
+//
+// Saved but not confirmed by the replicas WaitReplicas asks for, it
+// returns the request with an ErrNotReplicated error (so does CreateChange).
 func (s *Store) UpdateChange(ctx context.Context, id string, now time.Time, fn func(*ChangeRequest) ([]OutboxItem, error)) (ChangeRequest, error) {
 	k, logged, freezes := s.changeKey(id), s.changeLogged(), s.freezeKeys()[0]
 	var fnErr error
 	for range 16 {
 		var out ChangeRequest
+		var unconfirmed error
 		fnErr = nil
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			c, err := readChange(ctx, tx, k, id)
@@ -159,6 +167,9 @@ func (s *Store) UpdateChange(ctx context.Context, id string, now time.Time, fn f
 				}
 				return s.enqueue(ctx, p, now, items)
 			})
+			if err == nil {
+				unconfirmed = s.confirm(ctx, tx, "update change "+id)
+			}
 			out = c
 			return err
 		}, k, logged, freezes)
@@ -174,7 +185,7 @@ func (s *Store) UpdateChange(ctx context.Context, id string, now time.Time, fn f
 		if err != nil {
 			return ChangeRequest{}, wrap("update change "+id, err)
 		}
-		return out, nil
+		return out, unconfirmed
 	}
 	return ChangeRequest{}, fmt.Errorf("store: update change %s: %w", id, ErrChangeConflict)
 }

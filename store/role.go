@@ -52,6 +52,9 @@ func (s *Store) Roles(ctx context.Context, userID string) ([]Grant, error) {
 
 // Grant gives userID the grant, writing the audit entry in the same atomic
 // step. It reports false when the user already had it (nothing is written).
+// Written but not confirmed by the replicas WaitReplicas asks for, it
+// reports true with an ErrNotReplicated error (as Revoke, AddSilence,
+// RemoveSilence and SetThreshold do with their results).
 func (s *Store) Grant(ctx context.Context, actor, userID string, g Grant, now time.Time) (bool, error) {
 	return s.changeRole(ctx, "grant", actor, userID, g, now)
 }
@@ -70,11 +73,8 @@ func (s *Store) changeRole(ctx context.Context, op, actor, userID string, g Gran
 	args := []any{g.member(), userID, op, auditMaxLen}
 	args = append(args, e.fields()...)
 	keys := []string{s.key("roles", userID), s.key("roles", "_users"), s.key("audit")}
-	n, err := grantScript.Run(ctx, s.rdb, keys, args...).Int()
-	if err != nil {
-		return false, wrap(fmt.Sprintf("%s %s to %s (audit first)", op, g, userID), err)
-	}
-	return n == 1, nil
+	n, err := s.runAudited(ctx, fmt.Sprintf("%s %s to %s (audit first)", op, g, userID), grantScript, keys, args...)
+	return n == 1, err
 }
 
 // AllGrants returns every user that holds a role, with their grants.

@@ -131,12 +131,12 @@ func (s *Store) AddSilence(ctx context.Context, sil Silence) (Silence, error) {
 		}
 		args := []any{sil.ID, rec, sil.End.UnixMilli(), auditMaxLen}
 		args = append(args, e.fields()...)
-		n, err := addSilenceScript.Run(ctx, s.rdb, s.silenceKeys(), args...).Int()
-		if err != nil {
-			return Silence{}, wrap("add silence on "+sil.Target()+" (audit first)", err)
-		}
+		n, err := s.runAudited(ctx, "add silence on "+sil.Target()+" (audit first)", addSilenceScript, s.silenceKeys(), args...)
 		if n == 1 {
-			return sil, nil
+			return sil, err // err: stored but not confirmed by a replica
+		}
+		if err != nil {
+			return Silence{}, err
 		}
 	}
 	return Silence{}, errors.New("store: add silence: could not draw a free ID")
@@ -174,17 +174,17 @@ func (s *Store) RemoveSilence(ctx context.Context, id, by string, now time.Time)
 			Detail: silenceDetail(sil, "was until "+sil.End.Format(time.RFC3339))}
 		args := []any{id, rec, auditMaxLen}
 		args = append(args, e.fields()...)
-		n, err := removeSilenceScript.Run(ctx, s.rdb, s.silenceKeys(), args...).Int()
-		if err != nil {
-			return Silence{}, wrap("remove silence "+id+" (audit first)", err)
-		}
+		n, err := s.runAudited(ctx, "remove silence "+id+" (audit first)", removeSilenceScript, s.silenceKeys(), args...)
 		if n == 1 {
 			if now.After(sil.Start) {
 				sil.End = now
 			} else {
 				sil.End = sil.Start
 			}
-			return sil, nil
+			return sil, err // err: removed but not confirmed by a replica
+		}
+		if err != nil {
+			return Silence{}, err
 		}
 		// Changed or removed between the read and the script: look again.
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -21,17 +22,24 @@ var ErrUnavailable = errors.New("state store unavailable")
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
+
+	waitN       int           // replicas an audited write waits for (WaitReplicas)
+	waitTimeout time.Duration // at most this long
 }
 
-// New wraps a go-redis client. Every key starts with prefix (e.g. "opsbot:").
-// On a Redis Cluster the prefix is wrapped in a hash tag so that multi-key
-// scripts (a grant and its audit entry) land in one slot.
-func New(rdb redis.UniversalClient, prefix string) *Store {
-	if _, ok := rdb.(*redis.ClusterClient); ok && !strings.Contains(prefix, "{") {
-		prefix = "{" + strings.TrimSuffix(prefix, ":") + "}:"
+// New wraps a go-redis client. Every key starts with prefix (e.g. "opsbot:");
+// on a Redis Cluster, with prefix wrapped in a hash tag (see KeyPrefix).
+func New(rdb redis.UniversalClient, prefix string, opts ...Option) *Store {
+	_, cluster := rdb.(*redis.ClusterClient)
+	s := &Store{rdb: rdb, prefix: KeyPrefix(prefix, cluster)}
+	for _, o := range opts {
+		o(s)
 	}
-	return &Store{rdb: rdb, prefix: prefix}
+	return s
 }
+
+// Prefix is what every key of the store starts with.
+func (s *Store) Prefix() string { return s.prefix }
 
 // Ping checks that Redis answers, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error {
@@ -65,7 +73,9 @@ func unavailable(err error) bool {
 		return true
 	}
 	msg := rerr.Error()
-	for _, p := range []string{"LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY"} {
+	// NOREPLICAS: the primary refuses writes while fewer replicas than its
+	// min-replicas-to-write are connected (nothing was written).
+	for _, p := range []string{"LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS"} {
 		if strings.HasPrefix(msg, p) {
 			return true
 		}

@@ -70,12 +70,15 @@ func (s *Store) SetThreshold(ctx context.Context, actor, client string, v Thresh
 		}
 		args := []any{field, cur, next, auditMaxLen}
 		args = append(args, e.fields()...)
-		n, err := setThresholdScript.Run(ctx, s.rdb, []string{s.thresholdsKey(), s.key("audit")}, args...).Int()
-		if err != nil {
-			return 0, false, wrap("set threshold "+field+" (audit first)", err)
+		n, err := s.runAudited(ctx, "set threshold "+field+" (audit first)", setThresholdScript, []string{s.thresholdsKey(), s.key("audit")}, args...)
+		if n == 1 {
+			return prev, true, err // err: changed but not confirmed by a replica
 		}
-		if n >= 0 {
-			return prev, n == 1, nil
+		if err != nil {
+			return 0, false, err
+		}
+		if n == 0 {
+			return prev, false, nil
 		}
 		// Changed between the read and the script: read again.
 	}

@@ -1,8 +1,14 @@
-// Package redistest starts a throwaway real redis-server for a test package.
+// Package redistest starts throwaway real redis-servers for tests: a single
+// server (Start), a primary with a replica (StartReplica), a 3-master Redis
+// Cluster with a replica each (StartCluster) and a Sentinel set-up
+// (StartSentinel). Deploy starts the topology OPSBOT_TEST_REDIS names, for
+// the end-to-end suite.
 //
-// Each Server listens on its own free loopback port with persistence off and a
-// private directory, so tests share no state. Tests may Stop and Start it again
-// to exercise fault handling; the port stays the same so clients reconnect.
+// Each server listens on its own free loopback port with persistence off and
+// a private directory, so tests share no state. Tests may Stop and Start it
+// again to exercise fault handling; the port stays the same so clients
+// reconnect. Everything is skipped when redis-server is not installed,
+// unless OPSBOT_REQUIRE_REDIS is set (CI), which makes it fail instead.
 package redistest
 
 import (
@@ -14,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +34,10 @@ type Server struct {
 	// persistent keeps an append-only file fsynced on every write, so data
 	// survives Stop (a crash) and Restart, as a production Redis with AOF.
 	persistent bool
+	// args are added to the command line (Cluster mode, replicaof, ...);
+	// conf, when set, is a config file given first (a sentinel's).
+	args []string
+	conf string
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -38,39 +49,41 @@ func Available() bool {
 	return err == nil
 }
 
+// need skips t when redis-server is missing, or fails it when
+// OPSBOT_REQUIRE_REDIS is set (CI sets it so a missing install fails loudly).
+func need(t testing.TB) {
+	t.Helper()
+	if Available() {
+		return
+	}
+	if os.Getenv("OPSBOT_REQUIRE_REDIS") != "" {
+		t.Fatal("redis-server not found on PATH and OPSBOT_REQUIRE_REDIS is set")
+	}
+	t.Skip("redis-server not found on PATH")
+}
+
 // Start starts a redis-server for t and stops it in t.Cleanup. The test is
 // skipped when redis-server is not installed, unless OPSBOT_REQUIRE_REDIS is
 // set (CI sets it so a missing install fails loudly instead of skipping).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	if !Available() {
-		if os.Getenv("OPSBOT_REQUIRE_REDIS") != "" {
-			t.Fatal("redis-server not found on PATH and OPSBOT_REQUIRE_REDIS is set")
-		}
-		t.Skip("redis-server not found on PATH")
-	}
-	s, err := New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Stop)
-	return s
+	need(t)
+	return startServer(t, false)
 }
 
 // StartPersistent is Start with an append-only file (fsync always): what
 // was written survives Stop and Restart, for tests of crash recovery.
 func StartPersistent(t testing.TB) *Server {
 	t.Helper()
-	if !Available() {
-		Start(t) // skips or fails as Start does
-	}
-	s := &Server{dir: t.TempDir(), persistent: true}
-	port, err := freePort()
+	need(t)
+	return startServer(t, true)
+}
+
+// startServer starts a server with extra arguments, stopped at test end.
+func startServer(t testing.TB, persistent bool, args ...string) *Server {
+	t.Helper()
+	s, err := newServer(t.TempDir(), persistent, args...)
 	if err != nil {
-		t.Fatal(err)
-	}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if err := s.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
@@ -78,12 +91,14 @@ func StartPersistent(t testing.TB) *Server {
 }
 
 // New starts a redis-server whose files live in dir. The caller must Stop it.
-func New(dir string) (*Server, error) {
+func New(dir string) (*Server, error) { return newServer(dir, false) }
+
+func newServer(dir string, persistent bool, args ...string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, persistent: persistent, args: args}
 	if err := s.Restart(); err != nil {
 		return nil, err
 	}
@@ -100,6 +115,11 @@ func (s *Server) Client(t testing.TB) *redis.Client {
 	return c
 }
 
+func (s *Server) port() string {
+	_, port, _ := net.SplitHostPort(s.Addr)
+	return port
+}
+
 // Restart starts the process if it is not running, and waits until it answers PING.
 func (s *Server) Restart() error {
 	s.mu.Lock()
@@ -107,19 +127,23 @@ func (s *Server) Restart() error {
 	if s.cmd != nil {
 		return nil
 	}
-	_, port, _ := net.SplitHostPort(s.Addr)
-	aof := []string{"--appendonly", "no"}
-	if s.persistent {
-		aof = []string{"--appendonly", "yes", "--appendfsync", "always"}
+	var argv []string
+	if s.conf != "" {
+		argv = append(argv, s.conf)
 	}
-	cmd := exec.Command("redis-server", append([]string{
-		"--port", port, "--bind", "127.0.0.1",
-		"--save", ""}, aof...)...)
-	cmd.Args = append(cmd.Args,
-		"--dir", s.dir, "--daemonize", "no",
+	argv = append(argv, "--port", s.port(), "--bind", "127.0.0.1", "--save", "")
+	if s.persistent {
+		argv = append(argv, "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		argv = append(argv, "--appendonly", "no")
+	}
+	argv = append(argv, "--dir", s.dir, "--daemonize", "no",
+		// A replica syncs at once instead of after the default 5 s.
+		"--repl-diskless-sync-delay", "0",
 		// Fault tests use DEBUG SLEEP to hold the server busy.
 		"--enable-debug-command", "local",
 		"--logfile", filepath.Join(s.dir, "redis.log"))
+	cmd := exec.Command("redis-server", append(argv, s.args...)...)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
 	}
@@ -136,7 +160,7 @@ func (s *Server) Restart() error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("redistest: redis-server on %s did not answer PING within 10s", s.Addr)
+	return fmt.Errorf("redistest: redis-server on %s did not answer PING within 10s (log: %s)", s.Addr, filepath.Join(s.dir, "redis.log"))
 }
 
 // Stop kills the process (as a crash would) and waits for it to exit. Data is lost.
@@ -151,6 +175,29 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Running reports whether the process is up (not stopped by Stop).
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
+// Pause freezes the process (SIGSTOP) as a hung host would: connections
+// stay open but nothing is answered, replicated or acknowledged. Resume
+// undoes it; Stop works on a paused server.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server run again.
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(sig)
+	}
+}
+
 // Flush empties every database, for tests sharing one server across subtests.
 func (s *Server) Flush(t testing.TB) {
 	t.Helper()
@@ -161,6 +208,15 @@ func (s *Server) Flush(t testing.TB) {
 	}
 }
 
+// Do runs one command on the server with a short timeout.
+func (s *Server) Do(args ...any) (any, error) {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return c.Do(ctx, args...).Result()
+}
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -168,4 +224,26 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitFor polls ok every 50 ms until it reports true or timeout passes.
+func waitFor(timeout time.Duration, what string, ok func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for {
+		done, err := ok()
+		if done {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		if time.Now().After(deadline) {
+			if last != nil {
+				return fmt.Errorf("redistest: %s within %s: %w", what, timeout, last)
+			}
+			return fmt.Errorf("redistest: not %s within %s", what, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
