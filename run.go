@@ -103,6 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		APIURL: cfg.Slack.APIURL, Logger: log, Metrics: m}, st)
 	deps.Directory, deps.Emails, deps.Files = b, b, b
 	missing := resolveChannels(ctx, cfg, b, log)
+	deps.Channels = channelsOf(cfg) // now IDs: --here compares them with the command's channel ID
 	bg, router, err := newRouter(cfg, st, deps, b, m, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)

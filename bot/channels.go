@@ -34,7 +34,8 @@ const channelRefreshEvery = 30 * time.Second
 type channelDirectory struct {
 	mu      sync.Mutex
 	byName  map[string]string // name without '#', lower case -> ID
-	fetched time.Time
+	nameOf  map[string]string // ID -> the configured name it was resolved from
+	fetched time.Time         // last conversations.list walk, successful or not
 }
 
 // ChannelID returns the ID for ch: an ID as it is, a #name (or bare name)
@@ -55,27 +56,42 @@ func (b *Bot) channelID(ctx context.Context, ch string, force bool) (string, err
 	if id, ok := d.byName[name]; ok && !force {
 		return id, nil
 	}
-	if d.byName == nil || time.Since(d.fetched) >= channelRefreshEvery || force {
+	// At most one walk per channelRefreshEvery, failed ones included: a
+	// 429 or an outage must not turn every post into another walk.
+	if d.fetched.IsZero() || time.Since(d.fetched) >= channelRefreshEvery || force {
+		d.fetched = time.Now()
 		byName, err := b.listChannels(ctx)
 		if err != nil {
 			return "", fmt.Errorf("slack: resolve #%s: %w", name, err)
 		}
-		d.byName, d.fetched = byName, time.Now()
+		d.byName = byName
 	}
 	if id, ok := d.byName[name]; ok {
+		if d.nameOf == nil {
+			d.nameOf = map[string]string{}
+		}
+		d.nameOf[id] = name
 		return id, nil
 	}
 	return "", fmt.Errorf("%w: #%s (check the name; invite opsbot to a private channel)", ErrUnknownChannel, name)
 }
 
 // forgetChannel drops a cached name whose ID Slack no longer knows (the
-// channel was archived or deleted and the name may now be another's).
-func (b *Bot) forgetChannel(ch string) {
-	name := strings.ToLower(strings.TrimPrefix(ch, "#"))
+// channel was archived or deleted and the name may now be another's), and
+// returns that name: ch itself, or the name an ID was resolved from.
+func (b *Bot) forgetChannel(ch string) string {
 	b.channels.mu.Lock()
+	defer b.channels.mu.Unlock()
+	name := strings.ToLower(strings.TrimPrefix(ch, "#"))
+	if reChannelID.MatchString(ch) {
+		name = b.channels.nameOf[ch]
+		if name == "" {
+			return ""
+		}
+	}
 	delete(b.channels.byName, name)
 	b.channels.fetched = time.Time{}
-	b.channels.mu.Unlock()
+	return "#" + name
 }
 
 // listChannels pages through conversations.list, public and private
@@ -88,7 +104,7 @@ func (b *Bot) listChannels(ctx context.Context) (map[string]string, error) {
 		if page == 200 {
 			return nil, errors.New("conversations.list: more than 200 pages")
 		}
-		chans, next, err := b.api.GetConversationsContext(ctx, params)
+		chans, next, err := b.outboxAPI.GetConversationsContext(ctx, params) // no in-library sleep on 429
 		if err != nil {
 			return nil, classify("slack: conversations.list", err)
 		}
@@ -103,8 +119,9 @@ func (b *Bot) listChannels(ctx context.Context) (map[string]string, error) {
 }
 
 // withChannel runs call with ch resolved to its ID. When Slack answers
-// channel_not_found for an ID that came from a name, the name is looked up
-// afresh once (the channel may have been re-created under that name).
+// channel_not_found for an ID that came from a configured name (ch is that
+// name, or the ID resolved from it at start), the name is looked up afresh
+// once: the channel may have been deleted and re-created under that name.
 func (b *Bot) withChannel(ctx context.Context, ch string, call func(id string) error) error {
 	id, err := b.ChannelID(ctx, ch)
 	if err != nil {
@@ -112,14 +129,18 @@ func (b *Bot) withChannel(ctx context.Context, ch string, call func(id string) e
 		return err
 	}
 	err = call(id)
-	if id == ch || !isSlackError(err, "channel_not_found") {
+	if !isSlackError(err, "channel_not_found") {
 		return err
 	}
-	b.forgetChannel(ch)
-	fresh, rerr := b.channelID(ctx, ch, true)
+	name := b.forgetChannel(id)
+	if name == "" {
+		return err // an ID nobody configured by name: nothing to look up
+	}
+	fresh, rerr := b.channelID(ctx, name, true)
 	if rerr != nil || fresh == id {
 		return err
 	}
+	b.log.Warn("channel re-resolved: its old ID is gone", "channel", name, "old_id", id, "id", fresh)
 	return call(fresh)
 }
 

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -90,5 +91,53 @@ func TestResolveChannelsNamesTheMissing(t *testing.T) {
 	}
 	if !errors.Is(err, bot.ErrUnknownChannel) || err == nil || !strings.Contains(err.Error(), "#gone") {
 		t.Errorf("err = %v, want ErrUnknownChannel naming #gone", err)
+	}
+}
+
+// Configured names become IDs at start, so later posts name the ID. When
+// that ID is gone (the channel deleted, a new one under the same name), the
+// post still lands: the ID is traced back to its name and looked up afresh.
+func TestIDFromANameResolvedAfreshWhenGone(t *testing.T) {
+	fake, b := newChannelBot(t)
+	ctx := context.Background()
+	ids, err := b.ResolveChannels(ctx, []string{"#ops-support"})
+	if err != nil || ids["#ops-support"] != "C0SUPPORT" {
+		t.Fatalf("ResolveChannels = %v, %v", ids, err)
+	}
+	fake.RenameChannel("C0SUPPORT", "ops-support-old")
+	fake.AddChannel("C0NEWSUPP", "ops-support")
+	fake.FailNext("chat.postMessage", 200, `{"ok":false,"error":"channel_not_found"}`, nil)
+	ch, _, err := b.Post(ctx, "C0SUPPORT", commands.Message{Text: "alert"})
+	if err != nil || ch != "C0NEWSUPP" {
+		t.Fatalf("Post to the gone ID = %q, %v; want C0NEWSUPP", ch, err)
+	}
+	// An ID nobody configured by name is not guessed at.
+	fake.FailNext("chat.postMessage", 200, `{"ok":false,"error":"channel_not_found"}`, nil)
+	if _, _, err := b.Post(ctx, "C0UNNAMED", commands.Message{Text: "x"}); err == nil {
+		t.Fatal("a post to an unknown ID succeeded")
+	}
+}
+
+// A thread line whose reply was lost is found even in a long thread:
+// replies come oldest first, so the look-up reads the thread to its end.
+func TestFindPostReadsALongThreadToItsEnd(t *testing.T) {
+	fake, b := newChannelBot(t)
+	ctx := context.Background()
+	ch, parent, err := b.Post(ctx, "C0SUPPORT", commands.Message{Text: "alert"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 250 {
+		if _, _, err := b.Post(ctx, ch, commands.Message{Text: fmt.Sprintf("line %d", i), ThreadTS: parent}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake.FailAfter("chat.postMessage", 500)
+	if _, _, err := b.Post(ctx, ch, commands.Message{Text: "recovered", ThreadTS: parent, DeliveryID: "d-42"}); err == nil {
+		t.Fatal("the lost reply was not reported")
+	}
+	_, ts, found, err := b.FindPost(ctx, ch, parent, "d-42")
+	if err != nil || !found || ts == "" {
+		t.Fatalf("FindPost = %q %v %v, want the line posted as 252nd of the thread", ts, found, err)
 	}
 }

@@ -9,10 +9,32 @@ import (
 // deliveryEvent is the metadata event type that marks opsbot's queued posts.
 const deliveryEvent = "opsbot_delivery"
 
-// deliveryScan is how many recent messages (or thread replies) FindPost
-// reads: a retry follows its lost attempt within minutes, so the message,
-// if it landed, is among the newest.
+// deliveryScan is how many recent messages FindPost reads in a channel
+// (newest first): a retry follows its lost attempt within minutes, so the
+// message, if it landed, is among the newest.
 const deliveryScan = 100
+
+// threadPages bounds the pages of a thread FindPost reads: replies come
+// oldest first, so a lost line of a long thread is on a late page.
+const threadPages = 20
+
+// threadReplies reads a thread to its end (at most threadPages pages).
+func (b *Bot) threadReplies(ctx context.Context, chID, threadTS string) ([]slack.Message, error) {
+	var all []slack.Message
+	params := &slack.GetConversationRepliesParameters{ChannelID: chID, Timestamp: threadTS, Limit: 200, IncludeAllMetadata: true}
+	for range threadPages {
+		msgs, more, next, err := b.outboxAPI.GetConversationRepliesContext(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, msgs...)
+		if !more || next == "" {
+			break
+		}
+		params.Cursor = next
+	}
+	return all, nil
+}
 
 // FindPost looks for a message posted earlier with DeliveryID id: in the
 // thread threadTS when set (conversations.replies), else among the channel's
@@ -30,8 +52,7 @@ func (b *Bot) FindPost(ctx context.Context, channel, threadTS, id string) (chann
 		var msgs []slack.Message
 		var lerr error
 		if threadTS != "" {
-			msgs, _, _, lerr = b.outboxAPI.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-				ChannelID: chID, Timestamp: threadTS, Limit: deliveryScan, IncludeAllMetadata: true})
+			msgs, lerr = b.threadReplies(ctx, chID, threadTS)
 		} else {
 			var h *slack.GetConversationHistoryResponse
 			h, lerr = b.outboxAPI.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{

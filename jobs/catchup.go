@@ -23,6 +23,10 @@ type FireLog interface {
 	SetLastFire(ctx context.Context, job string, at time.Time) error
 }
 
+// catchUpKey marks the ctx of a catch-up run (for its log line and metric,
+// written only once the fire's marker is taken).
+type catchUpKey struct{}
+
 // DefaultCatchUpEvery is how often missed fires are looked for.
 const DefaultCatchUpEvery = time.Minute
 
@@ -73,10 +77,9 @@ func (s *Scheduler) catchUp(ctx context.Context) {
 		case !last.Before(prev):
 			continue
 		}
-		s.log.Info("catching up a missed fire", "job", name, "fire_time", prev, "last_done", last)
-		s.metric(name, "catch_up", 0)
+		s.log.Debug("fire not recorded done; trying it", "job", name, "fire_time", prev, "last_done", last)
 		if s.enterCheck() {
-			go func() { _ = s.execute(s.base, e, prev) }()
+			go func() { _ = s.execute(context.WithValue(s.base, catchUpKey{}, true), e, prev) }()
 		}
 	}
 }

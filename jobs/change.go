@@ -133,9 +133,10 @@ func (ob *Outbox) deliverChangeMessage(ctx context.Context, c store.Claimed) err
 		err = nil
 	}
 	if err != nil {
-		// Posted but not saved: the next update would post again. Say so.
-		ob.o.Logger.Error("change message posted but its ts not saved", "change_id", p.ID, "ts", ts, "err", err)
-		return &permanentError{fmt.Errorf("save message ts of %s: %w", p.ID, err)}
+		// Posted but not saved: the retry finds the message by its delivery
+		// ID (postOnce) and saves its ts then, rather than posting again.
+		ob.o.Logger.Warn("change message posted but its ts not saved yet; will retry", "change_id", p.ID, "ts", ts, "err", err)
+		return &integrations.RetryableError{Op: "save change message ts of " + p.ID, Err: err}
 	}
 	return nil
 }

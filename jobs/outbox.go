@@ -353,7 +353,8 @@ func (ob *Outbox) deliverAlert(ctx context.Context, c store.Claimed) error {
 		}
 		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
 	}
-	// Posted but not recorded: retrying the item would post twice.
-	ob.o.Logger.Error("alert posted but its message ts was not saved", "alert", a.Key, "ts", ts, "err", err)
-	return nil
+	// Posted but not recorded: the retry finds the message by its delivery
+	// ID (postOnce) and records its ts then, rather than posting again.
+	ob.o.Logger.Warn("alert posted but its message ts not saved yet; will retry", "alert", a.Key, "ts", ts, "err", err)
+	return &integrations.RetryableError{Op: "save alert message ts", Err: err}
 }

@@ -322,6 +322,10 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, at time.Time) error {
 			s.metric(name, "skipped", 0)
 			return nil
 		}
+		if ctx.Value(catchUpKey{}) != nil {
+			log.Info("catching up a missed fire")
+			s.metric(name, "catch_up", 0)
+		}
 	}
 	release, ok, err := s.lock(ctx, name)
 	if err != nil {
@@ -332,6 +336,11 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, at time.Time) error {
 	if !ok {
 		log.Debug("run skipped: still running")
 		s.metric(name, "skipped", 0)
+		if _, catchUp := e.job.(CatchUp); catchUp {
+			// The run in progress (a RunNow, say) does this fire's work:
+			// it is done, not missed.
+			s.recordFire(ctx, name, at)
+		}
 		return fmt.Errorf("jobs: run %s: %w", name, ErrBusy)
 	}
 	defer func() {
@@ -349,7 +358,7 @@ func (s *Scheduler) execute(ctx context.Context, e *entry, at time.Time) error {
 	// A fire counts as done once the job has finished, well or not (its
 	// own errors are its to report, and a retry every minute would repeat
 	// them); only a run cut short by shutdown is handed back for catch-up.
-	if errors.Is(context.Cause(ctx), ErrStopped) {
+	if _, catchUp := e.job.(CatchUp); catchUp && outcome != "ok" && errors.Is(context.Cause(ctx), ErrStopped) {
 		s.forgetFire(name, at)
 	} else {
 		s.recordFire(ctx, name, at)

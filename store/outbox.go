@@ -71,8 +71,8 @@ type Claimed struct {
 // worker may have delivered it and died before saying so).
 // ARGV: now ms, lease ms, n, queue key prefix, lease token, lane: the kind
 // prefixes it takes ("slack.,change."; "" takes all), kind prefixes it
-// leaves to other lanes. It looks at most scan due queues (ARGV[8]) so a
-// lane never walks a long backlog of another's.
+// leaves to other lanes, and how many due queues it may look at (ARGV[8]),
+// walked in batches so one lane finds its items behind another's backlog.
 var claimScript = redis.NewScript(`
 local function has(list, kind)
   for p in string.gmatch(list, '[^,]+') do
@@ -80,24 +80,30 @@ local function has(list, kind)
   end
   return false
 end
-local want = tonumber(ARGV[3])
-local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[8]))
-local out = {}
-for _, q in ipairs(qs) do
-  if #out >= want * 4 then break end
-  local kind = string.match(q, '^[^|]*')
-  if (ARGV[6] == '' or has(ARGV[6], kind)) and not has(ARGV[7], kind) then
-    local head = redis.call('LINDEX', ARGV[4] .. q, 0)
-    if not head then
-      redis.call('ZREM', KEYS[1], q)
-      redis.call('HDEL', KEYS[3], q)
-    else
-      redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), q)
-      redis.call('HSET', KEYS[3], q, ARGV[5])
-      out[#out+1] = q
-      out[#out+1] = head
-      out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
-      out[#out+1] = tostring(redis.call('HINCRBY', KEYS[4], q, 1))
+local want, cap, batch = tonumber(ARGV[3]), tonumber(ARGV[8]), 256
+local out, offset = {}, 0
+while #out < want * 4 and offset < cap do
+  local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', offset, batch)
+  if #qs == 0 then break end
+  offset = offset + #qs
+  for _, q in ipairs(qs) do
+    if #out >= want * 4 then break end
+    local kind = string.match(q, '^[^|]*')
+    if (ARGV[6] == '' or has(ARGV[6], kind)) and not has(ARGV[7], kind) then
+      local head = redis.call('LINDEX', ARGV[4] .. q, 0)
+      if not head then
+        redis.call('ZREM', KEYS[1], q)
+        redis.call('HDEL', KEYS[3], q)
+        offset = offset - 1
+      else
+        redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), q)
+        redis.call('HSET', KEYS[3], q, ARGV[5])
+        offset = offset - 1 -- leased: now due later, out of the range
+        out[#out+1] = q
+        out[#out+1] = head
+        out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
+        out[#out+1] = tostring(redis.call('HINCRBY', KEYS[4], q, 1))
+      end
     end
   end
 end
@@ -105,11 +111,16 @@ return out
 `)
 
 // rescheduleScript moves a leased queue to a new due time, counting a
-// failed attempt when ARGV[4] is "1". KEYS: due, attempts, leases. ARGV:
+// failed attempt when ARGV[4] is "1" (else a wait, which is not counted as
+// a claim either). KEYS: due, attempts, leases, claims. ARGV:
 // queue, token, due ms, count.
 var rescheduleScript = redis.NewScript(`
 if redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then return 0 end
-if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[2], ARGV[1], 1) end
+if ARGV[4] == '1' then
+  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+else
+  redis.call('HINCRBY', KEYS[4], ARGV[1], -1) -- a wait delivered nothing: not a claim that might have
+end
 redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
@@ -180,8 +191,10 @@ type OutboxLane struct {
 	Leave []string // kind prefixes left to other lanes
 }
 
-// laneScan bounds how many due queues one claim looks at.
-const laneScan = 512
+// laneScan bounds how many due queues one claim looks at: past a backlog of
+// another lane's (Slack down, thousands of posts due), a lane still finds
+// its own, in batches of 256.
+const laneScan = 20000
 
 // ClaimLane hands out up to n due items of lane, each leased for lease.
 func (s *Store) ClaimLane(ctx context.Context, lane OutboxLane, now time.Time, lease time.Duration, n int) ([]Claimed, error) {
@@ -247,7 +260,7 @@ func (s *Store) reschedule(ctx context.Context, c Claimed, at time.Time, failed 
 	if failed {
 		count = "1"
 	}
-	keys := []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases()}
+	keys := []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases(), s.outboxClaims()}
 	return wrap("outbox reschedule "+c.Queue, rescheduleScript.Run(ctx, s.rdb, keys, c.Queue, c.token, at.UnixMilli(), count).Err())
 }
 

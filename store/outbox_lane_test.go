@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -49,5 +50,30 @@ func TestClaimLaneTakesOnlyItsKinds(t *testing.T) {
 		if !slices.Equal(kinds(got), tc.want) {
 			t.Errorf("lane %+v claimed %v, want %v", tc.lane, kinds(got), tc.want)
 		}
+	}
+}
+
+// A page queued behind 600 due Slack posts (Slack unreachable, every
+// worker waiting out its timeout) is still claimed by the PagerDuty lane.
+func TestClaimLaneFindsItsItemBehindABacklog(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	var items []store.OutboxItem
+	for i := range 600 {
+		items = append(items, item(t, "slack.post", fmt.Sprintf("post/%d", i), "x"))
+	}
+	if err := s.Enqueue(ctx, t0, items...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, t0.Add(time.Second), item(t, "pagerduty", "uptime/acme/www", "resolve")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ClaimLane(ctx, store.OutboxLane{Kinds: []string{"pagerduty"}}, t0.Add(2*time.Second), time.Minute, 4)
+	if err != nil || len(got) != 1 || got[0].Item.Kind != "pagerduty" {
+		t.Fatalf("claimed %d (%v), want the page", len(got), err)
+	}
+	slack, _ := s.ClaimLane(ctx, store.OutboxLane{Kinds: []string{"slack."}}, t0.Add(2*time.Second), time.Minute, 16)
+	if len(slack) != 16 {
+		t.Fatalf("slack lane claimed %d, want 16", len(slack))
 	}
 }

@@ -3,6 +3,7 @@ package slacktest
 import (
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // FailAfter makes the next call of method take effect and then answer with
@@ -56,7 +57,8 @@ func (s *Server) conversationsHistory(c Call) map[string]any {
 }
 
 // conversationsReplies returns a thread: its parent, then the replies in
-// order. It takes an ID only; an unknown ts gives thread_not_found.
+// order, limit at a time with a cursor (has_more and next_cursor) as Slack
+// pages it. It takes an ID only; an unknown ts gives thread_not_found.
 func (s *Server) conversationsReplies(c Call) map[string]any {
 	ch := s.idTarget(param(c, "channel"))
 	if ch == "" {
@@ -70,17 +72,31 @@ func (s *Server) conversationsReplies(c Call) map[string]any {
 	if !ok {
 		return apiErr("invalid_limit")
 	}
-	meta := truthy(param(c, "include_all_metadata"))
-	out := []any{historyObject(parent, meta)}
-	for _, m := range s.messages {
-		if len(out) >= limit {
-			break
+	off := 0
+	if cur := param(c, "cursor"); cur != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(cur, "replies:"))
+		if err != nil || !strings.HasPrefix(cur, "replies:") || n < 0 {
+			return apiErr("invalid_cursor")
 		}
+		off = n
+	}
+	meta := truthy(param(c, "include_all_metadata"))
+	thread := []*Message{parent}
+	for _, m := range s.messages {
 		if m.Channel == ch && m.ThreadTS == parent.TS && m != parent {
-			out = append(out, historyObject(m, meta))
+			thread = append(thread, m)
 		}
 	}
-	return map[string]any{"ok": true, "messages": out, "has_more": false}
+	end := min(off+limit, len(thread))
+	out := []any{}
+	for _, m := range thread[min(off, end):end] {
+		out = append(out, historyObject(m, meta))
+	}
+	resp := map[string]any{"ok": true, "messages": out, "has_more": end < len(thread)}
+	if end < len(thread) {
+		resp["response_metadata"] = map[string]any{"next_cursor": "replies:" + strconv.Itoa(end)}
+	}
+	return resp
 }
 
 // truthy reads a Slack boolean argument: "true" or "1".
