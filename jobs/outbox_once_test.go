@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,15 +62,28 @@ func TestLostPostReplyMakesOneMessage(t *testing.T) {
 type stallAfterPost struct {
 	*bot.Bot
 	posted, release chan struct{}
+	once            sync.Once
 }
 
+// Post delivers the first post for real and then, like every later call of
+// the dead replica, never answers.
 func (s *stallAfterPost) Post(ctx context.Context, channel string, m chat.Message) (string, string, error) {
-	if _, _, err := s.Bot.Post(ctx, channel, m); err != nil {
-		return "", "", err
+	first := false
+	s.once.Do(func() { first = true })
+	if first {
+		if _, _, err := s.Bot.Post(ctx, channel, m); err != nil {
+			return "", "", err
+		}
+		close(s.posted)
 	}
-	close(s.posted)
-	<-s.release // the test ends: the dead replica's goroutine may go
+	<-s.release // the test ends: the dead replica's goroutines may go
 	return "", "", context.Canceled
+}
+
+// Update never answers either: the replica is dead.
+func (s *stallAfterPost) Update(context.Context, string, string, chat.Message) error {
+	<-s.release
+	return context.Canceled
 }
 
 // A replica is killed right after its post landed: another replica takes
