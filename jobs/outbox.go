@@ -75,12 +75,10 @@ type outboxLane struct {
 	wake chan struct{}
 }
 
-// destinations are the outbox lanes: kinds are matched by prefix.
-var destinations = []store.OutboxLane{
-	{Name: "slack", Kinds: []string{"slack.", "change."}},
-	{Name: "pagerduty", Kinds: []string{kindPager}},
-	{Name: "github", Kinds: []string{"github."}},
-	{Name: "other", Leave: []string{"slack.", "change.", kindPager, "github."}},
+// destinations are the outbox lanes: one per destination, and the
+// catch-all for the rest (and for items queued before lanes existed).
+func destinations() []store.OutboxLane {
+	return append(store.OutboxLanes(), store.OutboxLane{Name: "other"})
 }
 
 // NewOutbox builds the worker. pager may be nil (no PagerDuty configured).
@@ -93,7 +91,7 @@ func NewOutbox(st OutboxStore, poster chat.Poster, pager Pager, o OutboxOptions)
 	o.Poll, o.MaxAge = cmp.Or(o.Poll, 250*time.Millisecond), cmp.Or(o.MaxAge, 24*time.Hour)
 	o.BaseBackoff = cmp.Or(o.BaseBackoff, time.Second)
 	ob := &Outbox{st: st, poster: poster, pager: pager, o: o}
-	for _, l := range destinations {
+	for _, l := range destinations() {
 		ob.lanes = append(ob.lanes, &outboxLane{OutboxLane: l, wake: make(chan struct{}, 1)})
 	}
 	return ob
@@ -134,10 +132,14 @@ func (ob *Outbox) runLane(ctx context.Context, l *outboxLane) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	done := make(chan struct{}, ob.o.Workers)
-	inFlight := 0
+	// Claim once a quarter of the workers are free (or on a wake-up), not
+	// after every delivery: in a burst, one claim per delivery costs more
+	// Redis round trips than the deliveries themselves.
+	batch := max(1, ob.o.Workers/4)
+	inFlight, claimNow := 0, true
 	for {
 		claimed := 0
-		if free := ob.o.Workers - inFlight; free > 0 && ctx.Err() == nil {
+		if free := ob.o.Workers - inFlight; free > 0 && claimNow && ctx.Err() == nil {
 			items, err := ob.st.ClaimLane(ctx, l.OutboxLane, ob.o.Now(), ob.o.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				ob.o.Logger.Warn("outbox claim failed", "lane", l.Name, "err", err)
@@ -159,8 +161,19 @@ func (ob *Outbox) runLane(ctx context.Context, l *outboxLane) {
 			return
 		case <-done:
 			inFlight--
+			for drained := false; !drained; {
+				select {
+				case <-done:
+					inFlight--
+				default:
+					drained = true
+				}
+			}
+			claimNow = ob.o.Workers-inFlight >= batch || inFlight == 0
 		case <-l.wake:
+			claimNow = true
 		case <-time.After(ob.o.Poll):
+			claimNow = true
 		}
 	}
 }

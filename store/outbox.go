@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -64,47 +64,28 @@ type Claimed struct {
 	Claims int
 	raw    string
 	token  string
+	due    string // the due set it was claimed from, where it is rescheduled
 }
 
-// claimScript leases due queues of one lane. KEYS: due, attempts, leases,
-// claims (how often each queue's head was handed out: above 1, an earlier
-// worker may have delivered it and died before saying so).
-// ARGV: now ms, lease ms, n, queue key prefix, lease token, lane: the kind
-// prefixes it takes ("slack.,change."; "" takes all), kind prefixes it
-// leaves to other lanes, and how many due queues it may look at (ARGV[8]),
-// walked in batches so one lane finds its items behind another's backlog.
+// claimScript leases due queues of one lane's due set. KEYS: due, attempts,
+// leases, claims (how often each queue's head was handed out: above 1, an
+// earlier worker may have delivered it and died before saying so). ARGV:
+// now ms, lease ms, n, queue key prefix, lease token.
 var claimScript = redis.NewScript(`
-local function has(list, kind)
-  for p in string.gmatch(list, '[^,]+') do
-    if string.sub(kind, 1, #p) == p then return true end
-  end
-  return false
-end
-local want, cap, batch = tonumber(ARGV[3]), tonumber(ARGV[8]), 256
-local out, offset = {}, 0
-while #out < want * 4 and offset < cap do
-  local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', offset, batch)
-  if #qs == 0 then break end
-  offset = offset + #qs
-  for _, q in ipairs(qs) do
-    if #out >= want * 4 then break end
-    local kind = string.match(q, '^[^|]*')
-    if (ARGV[6] == '' or has(ARGV[6], kind)) and not has(ARGV[7], kind) then
-      local head = redis.call('LINDEX', ARGV[4] .. q, 0)
-      if not head then
-        redis.call('ZREM', KEYS[1], q)
-        redis.call('HDEL', KEYS[3], q)
-        offset = offset - 1
-      else
-        redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), q)
-        redis.call('HSET', KEYS[3], q, ARGV[5])
-        offset = offset - 1 -- leased: now due later, out of the range
-        out[#out+1] = q
-        out[#out+1] = head
-        out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
-        out[#out+1] = tostring(redis.call('HINCRBY', KEYS[4], q, 1))
-      end
-    end
+local qs = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, q in ipairs(qs) do
+  local head = redis.call('LINDEX', ARGV[4] .. q, 0)
+  if not head then
+    redis.call('ZREM', KEYS[1], q)
+    redis.call('HDEL', KEYS[3], q)
+  else
+    redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), q)
+    redis.call('HSET', KEYS[3], q, ARGV[5])
+    out[#out+1] = q
+    out[#out+1] = head
+    out[#out+1] = redis.call('HGET', KEYS[2], q) or '0'
+    out[#out+1] = tostring(redis.call('HINCRBY', KEYS[4], q, 1))
   end
 end
 return out
@@ -166,7 +147,13 @@ func (s *Store) enqueue(ctx context.Context, p redis.Pipeliner, now time.Time, i
 			return fmt.Errorf("store: outbox item: %w", err)
 		}
 		p.RPush(ctx, s.outboxQueue(it.Queue()), raw)
-		p.ZAddNX(ctx, s.outboxDue(), redis.Z{Score: float64(now.UnixMilli()), Member: it.Queue()})
+		if lane := laneOf(it.Kind); lane.Name == "" {
+			p.ZAddNX(ctx, s.outboxDue(), redis.Z{Score: float64(now.UnixMilli()), Member: it.Queue()})
+		} else {
+			// A queue still waiting in the shared set (queued before
+			// lanes existed) stays there, so no queue is in two sets.
+			p.Eval(ctx, enqueueDueScript, []string{s.outboxDue(), s.laneDue(lane)}, now.UnixMilli(), it.Queue())
+		}
 	}
 	return nil
 }
@@ -177,24 +164,19 @@ func (s *Store) Enqueue(ctx context.Context, now time.Time, items ...OutboxItem)
 	return wrap("outbox enqueue", err)
 }
 
-// ClaimOutbox hands out up to n due items of any kind, each leased for lease.
+// ClaimOutbox hands out up to n due items of every lane, each leased for
+// lease (for tests and tools; the worker claims lane by lane).
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, n int) ([]Claimed, error) {
-	return s.ClaimLane(ctx, OutboxLane{}, now, lease, n)
+	var out []Claimed
+	for _, l := range append(OutboxLanes(), OutboxLane{Name: "other"}) {
+		got, err := s.ClaimLane(ctx, l, now, lease, n-len(out))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
 }
-
-// OutboxLane is a share of the outbox with its own workers, so a slow or
-// rate-limited destination (Slack answering 429) never holds up another's
-// deliveries (a PagerDuty resolve). Kinds match by prefix of Item.Kind.
-type OutboxLane struct {
-	Name  string
-	Kinds []string // kind prefixes this lane delivers; none: every kind not in Leave
-	Leave []string // kind prefixes left to other lanes
-}
-
-// laneScan bounds how many due queues one claim looks at: past a backlog of
-// another lane's (Slack down, thousands of posts due), a lane still finds
-// its own, in batches of 256.
-const laneScan = 20000
 
 // ClaimLane hands out up to n due items of lane, each leased for lease.
 func (s *Store) ClaimLane(ctx context.Context, lane OutboxLane, now time.Time, lease time.Duration, n int) ([]Claimed, error) {
@@ -204,15 +186,15 @@ func (s *Store) ClaimLane(ctx context.Context, lane OutboxLane, now time.Time, l
 	var tok [8]byte
 	_, _ = rand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
-	res, err := claimScript.Run(ctx, s.rdb, []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases(), s.outboxClaims()},
-		now.UnixMilli(), lease.Milliseconds(), n, s.outboxQueues(), token,
-		strings.Join(lane.Kinds, ","), strings.Join(lane.Leave, ","), max(laneScan, n)).StringSlice()
+	due := s.laneDue(lane)
+	res, err := claimScript.Run(ctx, s.rdb, []string{due, s.outboxAttempts(), s.outboxLeases(), s.outboxClaims()},
+		now.UnixMilli(), lease.Milliseconds(), n, s.outboxQueues(), token).StringSlice()
 	if err != nil {
 		return nil, wrap("outbox claim", err)
 	}
 	out := make([]Claimed, 0, len(res)/4)
 	for i := 0; i+3 < len(res); i += 4 {
-		c := Claimed{Queue: res[i], raw: res[i+1], token: token}
+		c := Claimed{Queue: res[i], raw: res[i+1], token: token, due: due}
 		c.Attempts, _ = strconv.Atoi(res[i+2])
 		c.Claims, _ = strconv.Atoi(res[i+3])
 		if err := json.Unmarshal([]byte(c.raw), &c.Item); err != nil {
@@ -240,7 +222,7 @@ func (s *Store) DeadLetter(ctx context.Context, c Claimed, now time.Time, reason
 }
 
 func (s *Store) finish(ctx context.Context, c Claimed, now time.Time, dead string) error {
-	keys := []string{s.outboxDue(), s.outboxQueue(c.Queue), s.outboxAttempts(), s.outboxDead(), s.outboxLeases(), s.outboxClaims()}
+	keys := []string{cmp.Or(c.due, s.outboxDue()), s.outboxQueue(c.Queue), s.outboxAttempts(), s.outboxDead(), s.outboxLeases(), s.outboxClaims()}
 	return wrap("outbox finish "+c.Queue, finishScript.Run(ctx, s.rdb, keys, c.Queue, c.raw, now.UnixMilli(), dead, c.token).Err())
 }
 
@@ -260,19 +242,25 @@ func (s *Store) reschedule(ctx context.Context, c Claimed, at time.Time, failed 
 	if failed {
 		count = "1"
 	}
-	keys := []string{s.outboxDue(), s.outboxAttempts(), s.outboxLeases(), s.outboxClaims()}
+	keys := []string{cmp.Or(c.due, s.outboxDue()), s.outboxAttempts(), s.outboxLeases(), s.outboxClaims()}
 	return wrap("outbox reschedule "+c.Queue, rescheduleScript.Run(ctx, s.rdb, keys, c.Queue, c.token, at.UnixMilli(), count).Err())
 }
 
 // OutboxBacklog counts queues with undelivered items, and dead letters.
 func (s *Store) OutboxBacklog(ctx context.Context) (queues, dead int64, err error) {
 	pipe := s.rdb.Pipeline()
-	q := pipe.ZCard(ctx, s.outboxDue())
+	var qs []*redis.IntCmd
+	for _, l := range append(OutboxLanes(), OutboxLane{}) {
+		qs = append(qs, pipe.ZCard(ctx, s.laneDue(l)))
+	}
 	d := pipe.LLen(ctx, s.outboxDead())
 	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, 0, wrap("outbox backlog", err)
 	}
-	return q.Val(), d.Val(), nil
+	for _, q := range qs {
+		queues += q.Val()
+	}
+	return queues, d.Val(), nil
 }
 
 // EnqueueOnce queues items only the first time marker is seen within ttl,

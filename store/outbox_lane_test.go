@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/383project/opsbot/store"
+	"github.com/redis/go-redis/v9"
 )
 
 // Each lane claims only its own kinds; the catch-all lane takes what no
@@ -31,17 +33,21 @@ func TestClaimLaneTakesOnlyItsKinds(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	if got, _ := s.ClaimLane(ctx, store.OutboxLane{Kinds: []string{"pagerduty"}}, t0, time.Minute, 0); len(got) != 0 {
+	lanes := map[string]store.OutboxLane{}
+	for _, l := range store.OutboxLanes() {
+		lanes[l.Name] = l
+	}
+	if got, _ := s.ClaimLane(ctx, lanes["pagerduty"], t0, time.Minute, 0); len(got) != 0 {
 		t.Fatalf("n=0 claimed %v", kinds(got))
 	}
 	for _, tc := range []struct {
 		lane store.OutboxLane
 		want []string
 	}{
-		{store.OutboxLane{Kinds: []string{"pagerduty"}}, []string{"pagerduty"}},
-		{store.OutboxLane{Kinds: []string{"slack.", "change."}}, []string{"change.message", "slack.alert"}},
-		{store.OutboxLane{Leave: []string{"slack.", "change.", "pagerduty", "github."}}, []string{"mail.digest"}},
-		{store.OutboxLane{Kinds: []string{"github."}}, []string{"github.comment"}},
+		{lanes["pagerduty"], []string{"pagerduty"}},
+		{lanes["slack"], []string{"change.message", "slack.alert"}},
+		{store.OutboxLane{Name: "other"}, []string{"mail.digest"}},
+		{lanes["github"], []string{"github.comment"}},
 	} {
 		got, err := s.ClaimLane(ctx, tc.lane, t0, time.Minute, 10)
 		if err != nil {
@@ -68,12 +74,54 @@ func TestClaimLaneFindsItsItemBehindABacklog(t *testing.T) {
 	if err := s.Enqueue(ctx, t0.Add(time.Second), item(t, "pagerduty", "uptime/acme/www", "resolve")); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.ClaimLane(ctx, store.OutboxLane{Kinds: []string{"pagerduty"}}, t0.Add(2*time.Second), time.Minute, 4)
+	lanes := map[string]store.OutboxLane{}
+	for _, l := range store.OutboxLanes() {
+		lanes[l.Name] = l
+	}
+	got, err := s.ClaimLane(ctx, lanes["pagerduty"], t0.Add(2*time.Second), time.Minute, 4)
 	if err != nil || len(got) != 1 || got[0].Item.Kind != "pagerduty" {
 		t.Fatalf("claimed %d (%v), want the page", len(got), err)
 	}
-	slack, _ := s.ClaimLane(ctx, store.OutboxLane{Kinds: []string{"slack."}}, t0.Add(2*time.Second), time.Minute, 16)
+	slack, _ := s.ClaimLane(ctx, lanes["slack"], t0.Add(2*time.Second), time.Minute, 16)
 	if len(slack) != 16 {
 		t.Fatalf("slack lane claimed %d, want 16", len(slack))
 	}
+}
+
+// A queue that was waiting in the shared set before lanes existed stays
+// there until it drains, so one queue is never in two sets (two lanes would
+// deliver its head at once); the catch-all lane delivers it.
+func TestQueueFromBeforeLanesStaysInTheSharedSet(t *testing.T) {
+	ctx := context.Background()
+	s, rdb, _ := newStore(t)
+	old := item(t, "slack.alert", "uptime/acme/www", "post")
+	if err := rdb.RPush(ctx, "opsbot:outbox:q:"+old.Queue(), mustJSON(t, old)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.ZAdd(ctx, "opsbot:outbox:due", redis.Z{Score: float64(t0.UnixMilli()), Member: old.Queue()}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Enqueue(ctx, t0, item(t, "slack.alert", "uptime/acme/www", "update")); err != nil {
+		t.Fatal(err)
+	}
+	lanes := map[string]store.OutboxLane{}
+	for _, l := range store.OutboxLanes() {
+		lanes[l.Name] = l
+	}
+	if got, _ := s.ClaimLane(ctx, lanes["slack"], t0, time.Minute, 10); len(got) != 0 {
+		t.Fatalf("the slack lane claimed a queue still in the shared set: %d", len(got))
+	}
+	got, _ := s.ClaimLane(ctx, store.OutboxLane{Name: "other"}, t0, time.Minute, 10)
+	if len(got) != 1 || got[0].Item.ID != old.ID {
+		t.Fatalf("catch-all claimed %d, want the old head", len(got))
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
