@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/383project/opsbot/chat"
@@ -25,12 +24,6 @@ type OutboxStore interface {
 	RetryOutbox(ctx context.Context, c store.Claimed, at time.Time) error
 	DeferOutbox(ctx context.Context, c store.Claimed, at time.Time) error
 	DeadLetter(ctx context.Context, c store.Claimed, now time.Time, reason string) error
-}
-
-// PostFinder finds a message the outbox posted earlier by its delivery ID
-// (the Slack transport satisfies it; the console need not).
-type PostFinder interface {
-	FindPost(ctx context.Context, channel, threadTS, deliveryID string) (channelID, ts string, found bool, err error)
 }
 
 // Pager sends incident events (integrations/pagerduty satisfies it).
@@ -69,18 +62,6 @@ type Outbox struct {
 	lanes  []*outboxLane
 }
 
-// outboxLane is one destination's share of the outbox and its wake-up call.
-type outboxLane struct {
-	store.OutboxLane
-	wake chan struct{}
-}
-
-// destinations are the outbox lanes: one per destination, and the
-// catch-all for the rest (and for items queued before lanes existed).
-func destinations() []store.OutboxLane {
-	return append(store.OutboxLanes(), store.OutboxLane{Name: "other"})
-}
-
 // NewOutbox builds the worker. pager may be nil (no PagerDuty configured).
 func NewOutbox(st OutboxStore, poster chat.Poster, pager Pager, o OutboxOptions) *Outbox {
 	o.Logger = cmp.Or(o.Logger, slog.New(slog.DiscardHandler))
@@ -99,84 +80,6 @@ func NewOutbox(st OutboxStore, poster chat.Poster, pager Pager, o OutboxOptions)
 
 // Name implements the job naming used in logs and metrics.
 func (ob *Outbox) Name() string { return "outbox" }
-
-// Nudge wakes the workers now (called after enqueueing in this process).
-func (ob *Outbox) Nudge() {
-	for _, l := range ob.lanes {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// Run drains the outbox until ctx ends, one loop per lane. Deliveries in
-// progress finish.
-func (ob *Outbox) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for _, l := range ob.lanes {
-		wg.Go(func() { ob.runLane(ctx, l) })
-	}
-	wg.Wait()
-	return nil
-}
-
-// deliveryTimeout bounds one delivery; the lease must outlast it.
-const deliveryTimeout = 20 * time.Second
-
-// runLane keeps up to Workers deliveries of one lane in flight: it claims
-// only as many items as it has free workers, so every claimed item starts
-// at once and finishes well inside its lease, and it claims again as soon as
-// one finishes rather than waiting for a whole round.
-func (ob *Outbox) runLane(ctx context.Context, l *outboxLane) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	done := make(chan struct{}, ob.o.Workers)
-	// Claim once a quarter of the workers are free (or on a wake-up), not
-	// after every delivery: in a burst, one claim per delivery costs more
-	// Redis round trips than the deliveries themselves.
-	batch := max(1, ob.o.Workers/4)
-	inFlight, claimNow := 0, true
-	for {
-		claimed := 0
-		if free := ob.o.Workers - inFlight; free > 0 && claimNow && ctx.Err() == nil {
-			items, err := ob.st.ClaimLane(ctx, l.OutboxLane, ob.o.Now(), ob.o.Lease, free)
-			if err != nil && ctx.Err() == nil {
-				ob.o.Logger.Warn("outbox claim failed", "lane", l.Name, "err", err)
-			}
-			for _, c := range items {
-				inFlight++
-				wg.Go(func() {
-					defer func() { done <- struct{}{} }()
-					ob.process(ctx, c)
-				})
-			}
-			claimed = len(items)
-		}
-		if claimed > 0 && inFlight < ob.o.Workers {
-			continue // more may be due right away
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-done:
-			inFlight--
-			for drained := false; !drained; {
-				select {
-				case <-done:
-					inFlight--
-				default:
-					drained = true
-				}
-			}
-			claimNow = ob.o.Workers-inFlight >= batch || inFlight == 0
-		case <-l.wake:
-			claimNow = true
-		case <-time.After(ob.o.Poll):
-			claimNow = true
-		}
-	}
-}
 
 // process delivers one item and records the outcome; a panic dead-letters
 // the item instead of crashing every replica that claims it in turn.
@@ -287,26 +190,6 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 		return ob.pager.Send(ctx, p.Event)
 	}
 	return fmt.Errorf("unknown outbox kind %q", c.Item.Kind)
-}
-
-// postOnce posts msg for the claimed item c, marked with c's ID, unless an
-// earlier claim of c already posted it: Slack processed the post but the
-// reply was lost (a timeout, a 500 after the fact) or the replica died
-// before recording it. Then the earlier message is returned, not a second.
-func (ob *Outbox) postOnce(ctx context.Context, c store.Claimed, channel string, msg chat.Message) (string, string, error) {
-	msg.DeliveryID = c.Item.ID
-	if f, ok := ob.poster.(PostFinder); ok && c.Claims > 1 {
-		ch, ts, found, err := f.FindPost(ctx, channel, msg.ThreadTS, c.Item.ID)
-		if err != nil {
-			return "", "", err
-		}
-		if found {
-			ob.o.Logger.Info("delivery was posted by an earlier attempt; not posting again",
-				"queue", c.Queue, "item_id", c.Item.ID, "ts", ts)
-			return ch, ts, nil
-		}
-	}
-	return ob.poster.Post(ctx, channel, msg)
 }
 
 // firingMessage finds the message of the firing at firedAt: the current
