@@ -65,6 +65,17 @@ func MessageURL(channel, ts string) string {
 	return "https://slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
 }
 
+// ChannelLink is how a message names a channel: <#C0123> for an ID, which
+// Slack shows as a link, and the name itself for a #name (configured names
+// before start-up resolved them, and every channel of the local console):
+// "<##name>" would show as "##name".
+func ChannelLink(channel string) string {
+	if channel == "" || strings.HasPrefix(channel, "#") {
+		return channel
+	}
+	return "<#" + channel + ">"
+}
+
 // Truncate returns s cut to at most n characters, the last of them "…" when
 // it was cut, so the result fits a field of Slack's n-character limit.
 func Truncate(s string, n int) string {

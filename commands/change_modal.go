@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/store"
 	"github.com/slack-go/slack"
 )
@@ -150,7 +151,7 @@ func submitChangeOpen(ctx context.Context, c *Call, s Submission) (SubmitResult,
 	}
 	c.r.nudge()
 	c.r.log.Info("change request opened", "change_id", cr.ID, "client", client, "user_id", c.User.ID)
-	return notice(Reply{Text: fmt.Sprintf("📝 *%s* is open: its message in <#%s> shows where it stands and what comes next; the thread keeps the history.", cr.ID, cr.Channel)}), nil
+	return notice(Reply{Text: fmt.Sprintf("📝 *%s* is open: its message in %s shows where it stands and what comes next; the thread keeps the history.", cr.ID, chat.ChannelLink(cr.Channel))}), nil
 }
 
 // proposalModal is support's plan, pre-filled from the current proposal

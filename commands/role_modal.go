@@ -62,6 +62,10 @@ func submitRoleGrant(ctx context.Context, c *Call, s Submission) (SubmitResult, 
 		errs[blockRoleRole] = "Pick one of the listed roles."
 	}
 	switch {
+	case role == store.Stakeholder && len(c.r.deps.Clients) == 0:
+		// The form has no client field then: an error under it could not
+		// be shown (Slack refuses errors for blocks not in the view).
+		errs[blockRoleRole] = "A stakeholder is given per client, and no clients are configured: add one under clients: in the config file, or pick another role."
 	case role == store.Stakeholder && client == "":
 		errs[blockRoleClient] = "A stakeholder is given per client: pick one."
 	case role != store.Stakeholder && client != "":
