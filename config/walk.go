@@ -171,12 +171,29 @@ func unknownKey(path, key string, fields map[string]reflect.Type) string {
 		known = append(known, k)
 	}
 	slices.Sort(known)
-	for _, k := range known {
-		if strings.EqualFold(k, key) || editDistance(k, key) <= min(2, len(k)/3) || strings.HasPrefix(k, key+"_") {
-			return fmt.Sprintf("%s (did you mean %q?)", msg, k)
-		}
+	if k := closestKey(key, known); k != "" {
+		return fmt.Sprintf("%s (did you mean %q?)", msg, k)
 	}
 	return fmt.Sprintf("%s (known keys here: %s)", msg, strings.Join(known, ", "))
+}
+
+// closestKey is the known key a typo most likely meant, or "": among the
+// keys equal but for case, within a small edit distance, or extending it
+// with "_..." (sla → sla_target), the nearest by edit distance, the first in
+// order on a tie. The nearest, not the first that is near enough: "chanels"
+// is one edit from "channels" and two from "changes".
+func closestKey(key string, known []string) string {
+	best, bestD := "", 0
+	for _, k := range known {
+		d := editDistance(strings.ToLower(k), strings.ToLower(key))
+		if d > min(2, len(k)/3) && !strings.HasPrefix(k, key+"_") {
+			continue
+		}
+		if best == "" || d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
 }
 
 // editDistance is the Levenshtein distance, for typo hints on short keys.
