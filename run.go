@@ -147,7 +147,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 		return exitFailure
 	}
 	if interactive {
-		console.Banner(stdout, true)
+		console.Banner(stdout, true, false)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, endInput := context.WithCancel(gctx)

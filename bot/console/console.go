@@ -7,7 +7,6 @@
 package console
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -35,8 +34,13 @@ type Handler interface {
 type Options struct {
 	In  io.Reader
 	Out io.Writer
-	// User is the local user (an admin); every command runs as them.
+	// User is the local user (an admin); every command runs as them, or as
+	// whom /as names when AllowAs is set.
 	User commands.User
+	// AllowAs turns on "/as @user": the next commands, clicks and forms run
+	// as that user. Only for a console on its own throwaway store: there an
+	// approval made as someone else harms nothing.
+	AllowAs bool
 	// Interactive means In is a terminal: print the "ops> " prompt, ANSI
 	// attributes and the input hints. Otherwise output is plain text and only
 	// field labels are printed when a modal reads its answers from In.
@@ -52,7 +56,8 @@ type Options struct {
 type Console struct {
 	in          io.Reader
 	out         io.Writer
-	user        commands.User
+	self        commands.User // the local user
+	allowAs     bool
 	interactive bool
 	channel     string
 	fileDir     string
@@ -60,8 +65,9 @@ type Console struct {
 
 	lines <-chan string // set by Run, read only by Run's goroutine
 
-	mu      sync.Mutex // guards the fields below and every write to out
-	seq     int        // message timestamps, view and trigger IDs
+	mu      sync.Mutex    // guards the fields below and every write to out
+	user    commands.User // who commands run as: self, or whom /as named
+	seq     int           // message timestamps, view and trigger IDs
 	buttons map[int]button
 	next    int    // the next button number
 	fresh   bool   // the person typed since the last render: renumber from 1
@@ -77,7 +83,7 @@ func New(o Options) *Console {
 		o.FileDir = os.TempDir()
 	}
 	return &Console{
-		in: o.In, out: o.Out, user: o.User, interactive: o.Interactive,
+		in: o.In, out: o.Out, self: o.User, user: o.User, allowAs: o.AllowAs, interactive: o.Interactive,
 		channel: o.ChannelID, fileDir: o.FileDir,
 		st:      style{ansi: o.Interactive, loc: time.Local, now: time.Now},
 		buttons: map[int]button{}, next: 1,
@@ -87,7 +93,8 @@ func New(o Options) *Console {
 // Run reads lines from In until EOF, "exit" or "quit", or until ctx is done,
 // and returns nil in all of these cases: bad input is answered on Out, never
 // returned. A line "/ops <text>", "ops <text>" or a bare "<text>" runs
-// h.Command; a number presses the button shown as "[n]"; blank lines are
+// h.Command; a number presses the button shown as "[n]"; "/as [@user]"
+// changes who the next lines run as (Options.AllowAs); blank lines are
 // ignored. Replies, modals and submissions are handled as the Slack transport
 // would. The goroutine reading In ends at EOF or at its next line after Run returns.
 func (c *Console) Run(ctx context.Context, h Handler) error {
@@ -95,7 +102,7 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 	defer cancel()
 	c.lines = readLines(ctx, c.in)
 	for {
-		line, ok := c.readLine(ctx, "ops> ")
+		line, ok := c.readLine(ctx, c.promptText(), c.promptText())
 		if !ok {
 			return nil
 		}
@@ -103,57 +110,13 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 		case line == "":
 		case line == "exit" || line == "quit":
 			return nil
+		case isAs(line):
+			c.as(ctx, line)
 		case isNumber(line):
 			c.press(ctx, h, line)
 		default:
 			c.command(ctx, h, line)
 		}
-	}
-}
-
-// readLines sends In's lines (without "\n" or "\r\n") until EOF, a read
-// error, or ctx is done, then closes the channel.
-func readLines(ctx context.Context, in io.Reader) <-chan string {
-	ch := make(chan string)
-	go func() {
-		defer close(ch)
-		br := bufio.NewReader(in)
-		for {
-			s, err := br.ReadString('\n')
-			if s != "" {
-				select {
-				case ch <- strings.TrimRight(s, "\r\n"):
-				case <-ctx.Done():
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return ch
-}
-
-// readLine shows prompt (interactive only) and waits for the next line;
-// ok is false at EOF or when ctx is done.
-func (c *Console) readLine(ctx context.Context, prompt string) (line string, ok bool) {
-	if c.interactive && prompt != "" {
-		c.mu.Lock()
-		c.prompt = prompt
-		io.WriteString(c.out, prompt)
-		c.mu.Unlock()
-		defer func() {
-			c.mu.Lock()
-			c.prompt = ""
-			c.mu.Unlock()
-		}()
-	}
-	select {
-	case <-ctx.Done():
-		return "", false
-	case line, ok = <-c.lines:
-		return line, ok
 	}
 }
 
@@ -190,7 +153,7 @@ func (c *Console) command(ctx context.Context, h Handler, line string) {
 	}
 	c.typed()
 	cmd := commands.Command{
-		User: c.user, ChannelID: c.channel, ChannelName: c.channel,
+		User: c.acting(), ChannelID: c.channel, ChannelName: c.channel,
 		Text: text, TriggerID: c.nextID("trigger"),
 	}
 	var r commands.Reply
@@ -213,7 +176,7 @@ func (c *Console) press(ctx context.Context, h Handler, line string) {
 	}
 	c.typed()
 	a := commands.Action{
-		User: c.user, ActionID: b.actionID, BlockID: b.blockID, Value: b.value,
+		User: c.acting(), ActionID: b.actionID, BlockID: b.blockID, Value: b.value,
 		ChannelID: b.channel, MessageTS: b.ts, TriggerID: c.nextID("trigger"),
 	}
 	var r commands.Reply
@@ -225,18 +188,6 @@ func (c *Console) press(ctx context.Context, h Handler, line string) {
 		r.Text, r.Blocks = "", nil
 	}
 	c.reply(ctx, h, r)
-}
-
-// confirm asks a button's confirm dialog; only "y" or "yes" confirms.
-func (c *Console) confirm(ctx context.Context, d *slack.ConfirmationBlockObject) bool {
-	r := renderer{style: c.st}
-	q := r.text(d.Title) + ": " + r.text(d.Text) + " [y/N]"
-	if !c.interactive {
-		c.say(q)
-	}
-	ans, ok := c.readLine(ctx, q+" ")
-	ans = strings.ToLower(strings.TrimSpace(ans))
-	return ok && (ans == "y" || ans == "yes")
 }
 
 // reply renders r's text or blocks and opens its modal, if any.
@@ -263,8 +214,8 @@ func (c *Console) safely(f func()) (ok bool) {
 
 // Banner prints the console's welcome: what it is, that state lives in
 // memory, how to start, and how to connect Slack and Redis. Interactive adds
-// the hints for buttons, forms and leaving.
-func Banner(w io.Writer, interactive bool) {
+// the hints for buttons, forms and leaving (and /as, when allowAs).
+func Banner(w io.Writer, interactive, allowAs bool) {
 	b := "opsbot local console: no Slack tokens, so /ops runs here as you.\n" +
 		"State is kept in memory and lost on exit (set REDIS_URL to keep it in Redis).\n" +
 		"Type /ops help to see what you can run.\n" +
@@ -272,6 +223,9 @@ func Banner(w io.Writer, interactive bool) {
 	if interactive {
 		b += "Buttons show as [n]: type the number to press one. In a form, type cancel to leave it.\n" +
 			"exit, quit or Ctrl-D ends the session.\n"
+		if allowAs {
+			b += "/as @name runs the next commands as that person (grant them a role first); /as alone makes you yourself again.\n"
+		}
 	}
 	io.WriteString(w, b)
 }

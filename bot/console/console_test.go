@@ -116,7 +116,7 @@ func TestCommandLines(t *testing.T) {
 
 func TestOtherSlashCommand(t *testing.T) {
 	got := run(t, "/deploy now\n", &fakeHandler{})
-	if want := "Only /ops works here. Try: /ops help\n"; got != want {
+	if want := "ops> /deploy now\nOnly /ops works here. Try: /ops help\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
@@ -139,9 +139,9 @@ func TestPressButton(t *testing.T) {
 		},
 	}
 	got := run(t, "status\n2\n9\n", h)
-	want := "🔴 acme.com is down\n[1] Acknowledge  [2] Resolve\n" +
-		"#console (updated): 🟢 acme.com resolved by @ULOCAL\n" +
-		"There is no button [9] on screen; buttons are shown as [n] under a message.\n"
+	want := "ops> status\n🔴 acme.com is down\n[1] Acknowledge  [2] Resolve\n" +
+		"ops> 2\n#console (updated): 🟢 acme.com resolved by @ULOCAL\n" +
+		"ops> 9\nThere is no button [9] on screen; buttons are shown as [n] under a message.\n"
 	if got != want {
 		t.Errorf("output:\ngot  %q\nwant %q", got, want)
 	}
@@ -169,9 +169,9 @@ func TestButtonNumbering(t *testing.T) {
 	if err := c.Run(context.Background(), h); err != nil {
 		t.Fatal(err)
 	}
-	want := "#alerts: 🔴 b.com is down\n[1] Acknowledge  [2] Resolve\n" +
+	want := "ops> alerts\n#alerts: 🔴 b.com is down\n[1] Acknowledge  [2] Resolve\n" +
 		"🔴 a.com is down\n[3] Acknowledge  [4] Resolve\n" +
-		"🔴 a.com is down\n[1] Acknowledge  [2] Resolve\n"
+		"ops> 3\nops> status\n🔴 a.com is down\n[1] Acknowledge  [2] Resolve\nops> 1\n"
 	if got := out.String(); got != want {
 		t.Errorf("output:\ngot  %q\nwant %q", got, want)
 	}
@@ -183,10 +183,23 @@ func TestButtonNumbering(t *testing.T) {
 }
 
 func TestConfirm(t *testing.T) {
+	// Anything but yes or no is asked again, so a command typed at the
+	// question is neither taken as "no" nor run; the line after the
+	// answer is a command again.
+	q := "Roll back?: This moves all traffic. [y/N]\n"
+	again := func(s string) string { return "  ✗ Answer y or n first; “" + s + "” was not run.\n" + q }
 	tests := []struct {
-		answer  string
+		answers string
 		pressed bool
-	}{{"y", true}, {"YES", true}, {"n", false}, {"", false}, {"sure", false}}
+		asked   string // the output after the question
+	}{
+		{"y\n", true, "> y\n"},
+		{"YES\n", true, "> YES\n"},
+		{"n\n", false, "> n\n"},
+		{"\n", false, ""},
+		{"sure\nno\n", false, "> sure\n" + again("sure") + "> no\n"},
+		{"/ops role list\ny\n", true, "> /ops role list\n" + again("/ops role list") + "> y\n"},
+	}
 	for _, tt := range tests {
 		btn := slack.NewButtonBlockElement("rollback", "dns", slack.NewTextBlockObject(slack.PlainTextType, "Roll back DNS", false, false))
 		btn.Confirm = slack.NewConfirmationBlockObject(
@@ -196,13 +209,20 @@ func TestConfirm(t *testing.T) {
 		h := &fakeHandler{command: func(commands.Command) commands.Reply {
 			return commands.Reply{Blocks: []slack.Block{slack.NewActionBlock("cut", btn)}}
 		}}
-		got := run(t, "cutover\n1\n"+tt.answer+"\n", h)
-		want := "[1] Roll back DNS\nRoll back?: This moves all traffic. [y/N]\n"
+		got := run(t, "cutover\n1\n"+tt.answers+"whoami\n", h)
+		want := "ops> cutover\n[1] Roll back DNS\nops> 1\n" + q + tt.asked + "ops> whoami\n[1] Roll back DNS\n"
 		if got != want {
-			t.Errorf("%q: output %q, want %q", tt.answer, got, want)
+			t.Errorf("%q: output\n%s\nwant\n%s", tt.answers, got, want)
 		}
 		if pressed := len(h.actions) == 1; pressed != tt.pressed {
-			t.Errorf("%q: pressed %v, want %v", tt.answer, pressed, tt.pressed)
+			t.Errorf("%q: pressed %v, want %v", tt.answers, pressed, tt.pressed)
+		}
+		var texts []string
+		for _, c := range h.commands {
+			texts = append(texts, c.Text)
+		}
+		if want := []string{"cutover", "whoami"}; !reflect.DeepEqual(texts, want) {
+			t.Errorf("%q: commands run %q, want %q", tt.answers, texts, want)
 		}
 	}
 }
@@ -267,11 +287,13 @@ func TestRunEnds(t *testing.T) {
 }
 
 func TestInteractivePrompt(t *testing.T) {
+	// The end of input (Ctrl-D) ends the prompt's line, so the shell's
+	// prompt does not start after "ops> ".
 	var out bytes.Buffer
 	c := New(Options{In: strings.NewReader("help\n"), Out: &out, User: admin, Interactive: true})
 	h := &fakeHandler{command: func(commands.Command) commands.Reply { return commands.Reply{Text: "*hi*"} }}
 	c.Run(context.Background(), h)
-	if got, want := out.String(), "ops> \x1b[1mhi\x1b[22m\nops> "; got != want {
+	if got, want := out.String(), "ops> \x1b[1mhi\x1b[22m\nops> \n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
@@ -279,7 +301,7 @@ func TestInteractivePrompt(t *testing.T) {
 func TestBanner(t *testing.T) {
 	for _, interactive := range []bool{false, true} {
 		var b bytes.Buffer
-		Banner(&b, interactive)
+		Banner(&b, interactive, false)
 		for _, s := range []string{"local console", "memory", "lost on exit", "/ops help", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "README", "REDIS_URL"} {
 			if !strings.Contains(b.String(), s) {
 				t.Errorf("Banner(%v) lacks %q:\n%s", interactive, s, b.String())
@@ -288,5 +310,13 @@ func TestBanner(t *testing.T) {
 		if got := strings.Contains(b.String(), "[n]"); got != interactive {
 			t.Errorf("Banner(%v) button hint shown: %v", interactive, got)
 		}
+		if strings.Contains(b.String(), "/as") {
+			t.Errorf("Banner(%v) mentions /as, which is off", interactive)
+		}
+	}
+	var b bytes.Buffer
+	Banner(&b, true, true)
+	if !strings.Contains(b.String(), "/as @name") {
+		t.Errorf("Banner with /as on does not say so:\n%s", b.String())
 	}
 }

@@ -30,7 +30,8 @@ type field struct {
 
 // modal runs a modal as prompts: it shows the view's title and text blocks,
 // asks each input in order, submits, and follows the result. Errors print
-// "  ✗ <label>: <msg>" and re-ask just those fields before submitting again;
+// "  ✗ <label>: <msg>" and re-ask just those fields before submitting again
+// (errors only for blocks not in the form print "  ✗ <msg>" and re-ask all);
 // an Update shows the next view (asked in turn if it has inputs); a Notice is
 // rendered like a reply. "cancel" at any prompt, or the end of input,
 // abandons the modal without submitting.
@@ -49,7 +50,7 @@ func (c *Console) modal(ctx context.Context, h Handler, v *slack.ModalViewReques
 		}
 		for {
 			sub := commands.Submission{
-				User: c.user, CallbackID: v.CallbackID, ViewID: viewID,
+				User: c.acting(), CallbackID: v.CallbackID, ViewID: viewID,
 				PrivateMetadata: v.PrivateMetadata, Values: cloneValues(values),
 			}
 			var res commands.SubmitResult
@@ -69,8 +70,9 @@ func (c *Console) modal(ctx context.Context, h Handler, v *slack.ModalViewReques
 			}
 			bad := c.showErrors(fields, res.Errors)
 			if len(bad) == 0 {
-				c.say("the form cannot be corrected here; closed")
-				return
+				// Errors only for blocks the form does not show: the
+				// answers together are wrong, so ask them all again.
+				bad = fields
 			}
 			if !c.fill(ctx, bad, values) {
 				return
@@ -159,7 +161,7 @@ func (c *Console) ask(ctx context.Context, f field) (slack.BlockAction, error) {
 			lines = append(lines, e.help(f.hint, c.st)...)
 		}
 		c.say(strings.Join(lines, "\n"))
-		ans, ok := c.readLine(ctx, "> ")
+		ans, ok := c.readLine(ctx, "> ", "> ")
 		if !ok {
 			return slack.BlockAction{}, errEOF
 		}
@@ -201,8 +203,8 @@ func (c *Console) showErrors(fields []field, errs map[string]string) []field {
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(errs)) {
-		if !seen[id] {
-			lines = append(lines, "  ✗ "+id+": "+c.st.mrkdwn(errs[id]))
+		if !seen[id] { // a block ID means nothing to the person: the message alone
+			lines = append(lines, "  ✗ "+c.st.mrkdwn(errs[id]))
 		}
 	}
 	c.say(strings.Join(lines, "\n"))

@@ -61,19 +61,27 @@ func TestModalFromPipedLines(t *testing.T) {
 	})
 	// "" re-asks the required summary, "x" and "2024-13-01" are refused.
 	got := run(t, "/ops change\n\nFix DNS\nx\nprod\n2024-13-01\n2024-05-01\n@bob\nwhoami\n", h)
-	want := `REQUEST A CHANGE
+	want := `ops> /ops change
+REQUEST A CHANGE
 For acme
 Summary
   ✗ Summary: required
 Summary
+> Fix DNS
 Environment
+> x
   ✗ Environment: "x" is not a choice; enter 1-2 or a value
 Environment
+> prod
 When
+> 2024-13-01
   ✗ When: enter a date as YYYY-MM-DD
 When
+> 2024-05-01
 Approver (optional)
+> @bob
 Change CR-1 opened.
+ops> whoami
 `
 	if got != want {
 		t.Errorf("output:\ngot:\n%s\nwant:\n%s", got, want)
@@ -101,7 +109,7 @@ func TestModalErrorsReprompt(t *testing.T) {
 		return commands.SubmitResult{}
 	})
 	got := run(t, "change\nFix DNS\n2\n2024-05-01\n\n2030-01-02\n", h)
-	if want := "When\nApprover (optional)\n  ✗ When: must be in the future\nWhen\n"; !strings.HasSuffix(got, want) {
+	if want := "When\n> 2024-05-01\nApprover (optional)\n  ✗ When: must be in the future\nWhen\n> 2030-01-02\n"; !strings.HasSuffix(got, want) {
 		t.Errorf("output:\n%s\nwant suffix:\n%s", got, want)
 	}
 	if len(h.submits) != 2 {
@@ -119,7 +127,7 @@ func TestModalErrorsReprompt(t *testing.T) {
 func TestModalCancel(t *testing.T) {
 	h := modalHandler(nil)
 	got := run(t, "change\nFix DNS\nCancel\nwhoami\n", h)
-	if want := "REQUEST A CHANGE\nFor acme\nSummary\nEnvironment\ncancelled\n"; got != want {
+	if want := "ops> change\nREQUEST A CHANGE\nFor acme\nSummary\n> Fix DNS\nEnvironment\n> Cancel\ncancelled\nops> whoami\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	if len(h.submits) != 0 || len(h.commands) != 2 {
@@ -147,7 +155,7 @@ func TestModalUpdate(t *testing.T) {
 			Blocks: slack.Blocks{BlockSet: []slack.Block{slack.NewSectionBlock(txt(slack.MarkdownType, "Thanks"), nil, nil)}}}}
 	})
 	got := run(t, "change\nFix\n1\n2024-05-01\n\n1, plan\n0\n1.5\n\nhigh\n#ops\n", h)
-	if want := "CONFIRM\nChecks\nReplicas\n  ✗ Replicas: enter at least 1\nReplicas\n  ✗ Replicas: enter a whole number\nReplicas\nRisk\nChannel\nDONE\nThanks\n"; !strings.HasSuffix(got, want) {
+	if want := "CONFIRM\nChecks\n> 1, plan\nReplicas\n> 0\n  ✗ Replicas: enter at least 1\nReplicas\n> 1.5\n  ✗ Replicas: enter a whole number\nReplicas\nRisk\n> high\nChannel\n> #ops\nDONE\nThanks\n"; !strings.HasSuffix(got, want) {
 		t.Errorf("output:\n%s\nwant suffix:\n%s", got, want)
 	}
 	if len(h.submits) != 2 {
@@ -162,5 +170,25 @@ func TestModalUpdate(t *testing.T) {
 	}
 	if s.CallbackID != "confirm" || s.ViewID != h.submits[0].ViewID || !reflect.DeepEqual(s.Values, want) {
 		t.Errorf("second submission %+v\nwant values %+v", s, want)
+	}
+}
+
+// TestModalErrorElsewhereAsksAgain: an error for a block the form does not
+// show is printed without the internal block ID, and the whole form is
+// asked again instead of being closed.
+func TestModalErrorElsewhereAsksAgain(t *testing.T) {
+	h := modalHandler(func(s commands.Submission) commands.SubmitResult {
+		if s.Values["summary"]["summary_input"].Value != "Fix DNS" {
+			return commands.SubmitResult{Errors: map[string]string{"role_client": "A stakeholder is given per client: pick one."}}
+		}
+		return commands.SubmitResult{Notice: &commands.Reply{Text: "done"}}
+	})
+	got := run(t, "change\nFix\n1\n2024-05-01\n\nFix DNS\n2\n2024-05-02\n\n", h)
+	want := "Approver (optional)\n  ✗ A stakeholder is given per client: pick one.\nSummary\n> Fix DNS\nEnvironment\n> 2\nWhen\n> 2024-05-02\nApprover (optional)\ndone\n"
+	if !strings.HasSuffix(got, want) || strings.Contains(got, "role_client") {
+		t.Errorf("output:\n%s\nwant suffix:\n%s", got, want)
+	}
+	if len(h.submits) != 2 {
+		t.Errorf("%d submits, want 2", len(h.submits))
 	}
 }

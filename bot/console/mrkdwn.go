@@ -21,6 +21,7 @@ const (
 	boldOn, boldOff     = "\x1b[1m", "\x1b[22m"
 	italicOn, italicOff = "\x1b[3m", "\x1b[23m"
 	dimOn, dimOff       = "\x1b[2m", "\x1b[22m"
+	codeOn, codeOff     = "\x1b[36m", "\x1b[39m" // cyan, then the default colour
 )
 
 // unescape undoes Slack's escaping of user text (&amp; &lt; &gt;).
@@ -29,8 +30,9 @@ var unescape = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">").Repla
 // mrkdwn converts Slack mrkdwn to terminal text: *bold* and _italic_ lose
 // their markers (ANSI attributes when st.ansi), <@U1|name> becomes @name,
 // <#C1|name> #name, <url|label> "label (url)", <!date^...> the formatted time
-// (or its fallback), and &amp; &lt; &gt; are unescaped. Code spans are kept
-// verbatim. It never panics, whatever the input.
+// (or its fallback), and &amp; &lt; &gt; are unescaped. Code spans and
+// blocks lose their backticks, their text otherwise verbatim (cyan when
+// st.ansi). It never panics, whatever the input.
 func (st style) mrkdwn(s string) string {
 	var b strings.Builder
 	st.inline(&b, emoji(s))
@@ -57,7 +59,7 @@ func (st style) inline(b *strings.Builder, s string) {
 			}
 		case '`':
 			if n := codeSpan(s[i:]); n > 0 {
-				b.WriteString(unescape(s[i : i+n]))
+				b.WriteString(st.code(s[i : i+n]))
 				i += n
 				continue
 			}
@@ -149,6 +151,21 @@ func codeSpan(s string) int {
 	return 0
 }
 
+// code renders a `span` or ```block``` (as codeSpan measured it) without
+// its backticks; a block's fences on lines of their own leave no blank lines.
+func (st style) code(s string) string {
+	if strings.HasPrefix(s, "```") {
+		s = strings.TrimPrefix(strings.TrimSuffix(s[3:len(s)-3], "\n"), "\n")
+	} else {
+		s = s[1 : len(s)-1]
+	}
+	s = unescape(s)
+	if !st.ansi || s == "" {
+		return s
+	}
+	return codeOn + s + codeOff
+}
+
 // entity decodes the Slack entity starting s and returns its length, or 0.
 func entity(s string) (string, int) {
 	for _, e := range [...]struct{ in, out string }{{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}} {
@@ -169,7 +186,7 @@ func (st style) angle(in string) string {
 		if hasLabel && label != "" {
 			return body[:1] + strings.TrimPrefix(label, body[:1])
 		}
-		return body
+		return body[:1] + strings.TrimLeft(body[1:], body[:1]) // <##name> from a #name: one '#'
 	case strings.HasPrefix(body, "!date^"):
 		return st.date(body, label)
 	case strings.HasPrefix(body, "!"):

@@ -131,8 +131,8 @@ func (c *Console) UserByName(_ context.Context, name string) (commands.User, err
 	if name == "" {
 		return commands.User{}, errors.New("console: empty user name")
 	}
-	if strings.EqualFold(name, c.user.Name) || name == c.user.ID {
-		return c.user, nil
+	if strings.EqualFold(name, c.self.Name) || name == c.self.ID {
+		return c.self, nil
 	}
 	id := strings.Map(func(r rune) rune {
 		if (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {

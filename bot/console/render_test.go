@@ -39,7 +39,8 @@ func incidentBlocks() []slack.Block {
 }
 
 func TestRender(t *testing.T) {
-	want := `INCIDENT: ACME.COM
+	want := `ops> status acme
+INCIDENT: ACME.COM
 acme.com is 🔴 down & paging @bob.
 Client: Acme
 Status: 🔴 down
@@ -102,6 +103,7 @@ func TestMrkdwn(t *testing.T) {
 		{"<@U123>", "@U123"},
 		{"<@U123|bob> <@U9|@carol>", "@bob @carol"},
 		{"<#C1|ops> <#C2>", "#ops #C2"},
+		{"in <##ops-support> and #general", "in #ops-support and #general"},
 		{"<https://x.io/a?b=1&amp;c=2|the docs>", "the docs (https://x.io/a?b=1&c=2)"},
 		{"<https://x.io>", "https://x.io"},
 		{"<mailto:a@b.io|a@b.io>", "a@b.io (mailto:a@b.io)"},
@@ -115,8 +117,11 @@ func TestMrkdwn(t *testing.T) {
 		{"<!date^1700000000^{bogus}|the fallback>", "the fallback"},
 		{"<!date^notanumber^{date}|fb>", "fb"},
 		{"a &lt;b&gt; &amp;amp; c", "a <b> &amp; c"},
-		{"`*code*` *x*", "`*code*` x"},
-		{"```\n*block*\n```", "```\n*block*\n```"},
+		{"`*code*` *x*", "*code* x"},
+		{"run `/ops help` &amp; `a &lt; b`", "run /ops help & a < b"},
+		{"```\n*block*\n```", "*block*"},
+		{"see:\n```two\nlines```", "see:\ntwo\nlines"},
+		{"`unclosed *x*", "`unclosed x"},
 		{"1 < 2 > 0", "1 < 2 > 0"},
 		{"<>", "<>"},
 		{"<unclosed", "<unclosed"},

@@ -20,7 +20,7 @@ func (c *Console) attachSuggest(ctx context.Context, h Handler, v *slack.ModalVi
 		if t := elemOf(f.el).typ; t != "external_select" && t != "multi_external_select" {
 			continue
 		}
-		s := commands.Suggestion{User: c.user, CallbackID: v.CallbackID, ViewID: viewID,
+		s := commands.Suggestion{User: c.acting(), CallbackID: v.CallbackID, ViewID: viewID,
 			PrivateMetadata: v.PrivateMetadata, BlockID: f.blockID, ActionID: actionID(f.el)}
 		f.suggest = func(query string) []*slack.OptionBlockObject {
 			s.Value = query
