@@ -55,11 +55,11 @@ func SafeURL(raw string) string {
 	return linkEscaper.Replace(u.String())
 }
 
-// MessageURL links to a posted message ("" until it has a channel and ts).
-// Slack redirects the link into the workspace for anyone who may see the
-// channel.
+// MessageURL links to a posted message ("" until it has a channel ID and
+// ts: a #name, as the console has, makes no link). Slack redirects the link
+// into the workspace for anyone who may see the channel.
 func MessageURL(channel, ts string) string {
-	if channel == "" || ts == "" {
+	if channel == "" || ts == "" || strings.HasPrefix(channel, "#") {
 		return ""
 	}
 	return "https://slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +40,14 @@ type Options struct {
 	// as that user. Only for a console on its own throwaway store: there an
 	// approval made as someone else harms nothing.
 	AllowAs bool
+	// Local are console-only slash commands by name ("/demo"): the line's
+	// words after the name go to the function, never to the router.
+	Local map[string]Local
+	// Settle, when set, is called after each line read from a non-terminal
+	// In has been handled, and returns once what the line caused has been
+	// shown (the wiring waits for queued deliveries), so a piped script's
+	// transcript is in order and its button numbers are the same every run.
+	Settle func(ctx context.Context)
 	// Interactive means In is a terminal: print the "ops> " prompt, ANSI
 	// attributes and the input hints. Otherwise output is plain text and only
 	// field labels are printed when a modal reads its answers from In.
@@ -51,6 +58,10 @@ type Options struct {
 	FileDir string
 }
 
+// Local is a console-only command: it gets the words after its name and
+// answers through say, as often as it needs.
+type Local func(ctx context.Context, args string, say func(string))
+
 // Console is one terminal session. Run must not be called twice at once;
 // Poster, Directory and Upload methods are safe from any goroutine.
 type Console struct {
@@ -58,6 +69,9 @@ type Console struct {
 	out         io.Writer
 	self        commands.User // the local user
 	allowAs     bool
+	local       map[string]Local
+	settle      func(ctx context.Context)
+	names       sync.Map // user ID → name, for mentions and direct messages
 	interactive bool
 	channel     string
 	fileDir     string
@@ -82,18 +96,33 @@ func New(o Options) *Console {
 	if o.FileDir == "" {
 		o.FileDir = os.TempDir()
 	}
-	return &Console{
+	c := &Console{
 		in: o.In, out: o.Out, self: o.User, user: o.User, allowAs: o.AllowAs, interactive: o.Interactive,
-		channel: o.ChannelID, fileDir: o.FileDir,
+		local: o.Local, settle: o.Settle, channel: o.ChannelID, fileDir: o.FileDir,
 		st:      style{ansi: o.Interactive, loc: time.Local, now: time.Now},
 		buttons: map[int]button{}, next: 1,
 	}
+	c.st.name = c.nameOf
+	if o.User.ID != "" && o.User.Name != "" {
+		c.names.Store(o.User.ID, o.User.Name)
+	}
+	return c
+}
+
+// nameOf is the name the console knows a user ID by.
+func (c *Console) nameOf(id string) (string, bool) {
+	v, ok := c.names.Load(id)
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
 }
 
 // Run reads lines from In until EOF, "exit" or "quit", or until ctx is done,
 // and returns nil in all of these cases: bad input is answered on Out, never
 // returned. A line "/ops <text>", "ops <text>" or a bare "<text>" runs
-// h.Command; a number presses the button shown as "[n]"; "/as [@user]"
+// h.Command; a number presses the button shown as "[n]", and "[Label]" the
+// one labelled so (for scripts, whatever its number); "/as [@user]"
 // changes who the next lines run as (Options.AllowAs); blank lines are
 // ignored. Replies, modals and submissions are handled as the Slack transport
 // would. The goroutine reading In ends at EOF or at its next line after Run returns.
@@ -108,16 +137,37 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 		}
 		switch line = strings.TrimSpace(line); {
 		case line == "":
+			continue
 		case line == "exit" || line == "quit":
 			return nil
 		case isAs(line):
 			c.as(ctx, line)
+		case c.isLocal(line):
+			c.runLocal(ctx, line)
 		case isNumber(line):
 			c.press(ctx, h, line)
+		case isLabel(line):
+			c.pressLabel(ctx, h, line)
 		default:
 			c.command(ctx, h, line)
 		}
+		if c.settle != nil && !c.interactive {
+			c.settle(ctx)
+		}
 	}
+}
+
+// isLocal reports whether line names one of Options.Local.
+func (c *Console) isLocal(line string) bool {
+	word, _, _ := strings.Cut(line, " ")
+	_, ok := c.local[word]
+	return ok
+}
+
+func (c *Console) runLocal(ctx context.Context, line string) {
+	word, args, _ := strings.Cut(line, " ")
+	c.typed()
+	c.safely(func() { c.local[word](ctx, strings.TrimSpace(args), c.say) })
 }
 
 // commandText extracts the command text from a typed line; ok is false for
@@ -160,34 +210,6 @@ func (c *Console) command(ctx context.Context, h Handler, line string) {
 	if c.safely(func() { r = h.Command(ctx, cmd) }) {
 		c.reply(ctx, h, r)
 	}
-}
-
-func (c *Console) press(ctx context.Context, h Handler, line string) {
-	n, _ := strconv.Atoi(line)
-	c.mu.Lock()
-	b, ok := c.buttons[n]
-	c.mu.Unlock()
-	if !ok {
-		c.say(fmt.Sprintf("There is no button [%s] on screen; buttons are shown as [n] under a message.", line))
-		return
-	}
-	if b.confirm != nil && !c.confirm(ctx, b.confirm) {
-		return
-	}
-	c.typed()
-	a := commands.Action{
-		User: c.acting(), ActionID: b.actionID, BlockID: b.blockID, Value: b.value,
-		ChannelID: b.channel, MessageTS: b.ts, TriggerID: c.nextID("trigger"),
-	}
-	var r commands.Reply
-	if !c.safely(func() { r = h.Action(ctx, a) }) {
-		return
-	}
-	if r.ReplaceOriginal && (r.Text != "" || len(r.Blocks) > 0) {
-		c.show(c.head(b.channel, " (updated)"), b.channel, b.ts, r.Text, r.Blocks)
-		r.Text, r.Blocks = "", nil
-	}
-	c.reply(ctx, h, r)
 }
 
 // reply renders r's text or blocks and opens its modal, if any.

@@ -140,7 +140,7 @@ func TestPressButton(t *testing.T) {
 	}
 	got := run(t, "status\n2\n9\n", h)
 	want := "ops> status\n🔴 acme.com is down\n[1] Acknowledge  [2] Resolve\n" +
-		"ops> 2\n#console (updated): 🟢 acme.com resolved by @ULOCAL\n" +
+		"ops> 2\n#console (updated): 🟢 acme.com resolved by @alice\n" +
 		"ops> 9\nThere is no button [9] on screen; buttons are shown as [n] under a message.\n"
 	if got != want {
 		t.Errorf("output:\ngot  %q\nwant %q", got, want)
@@ -318,5 +318,24 @@ func TestBanner(t *testing.T) {
 	Banner(&b, true, true)
 	if !strings.Contains(b.String(), "/as @name") {
 		t.Errorf("Banner with /as on does not say so:\n%s", b.String())
+	}
+}
+
+// TestButtonsOutliveAReplyWithout: a reply without buttons (a refusal, a
+// list) leaves the buttons above it pressable; the next message with
+// buttons numbers from 1 again.
+func TestButtonsOutliveAReplyWithout(t *testing.T) {
+	h := &fakeHandler{command: func(cmd commands.Command) commands.Reply {
+		if cmd.Text == "whoami" {
+			return commands.Reply{Text: "You are nobody in particular."}
+		}
+		return commands.Reply{Blocks: alertBlocks(cmd.Text)}
+	}}
+	got := run(t, "a.com\nwhoami\n2\nb.com\n3\n", h)
+	if len(h.actions) != 1 || h.actions[0].Value != "a.com" || h.actions[0].ActionID != "resolve" {
+		t.Errorf("actions %+v, want Resolve of a.com", h.actions)
+	}
+	if !strings.HasSuffix(got, "ops> b.com\n🔴 b.com is down\n[1] Acknowledge  [2] Resolve\nops> 3\nThere is no button [3] on screen; buttons are shown as [n] under a message.\n") {
+		t.Errorf("output:\n%s", got)
 	}
 }

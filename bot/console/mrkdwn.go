@@ -14,6 +14,9 @@ type style struct {
 	ansi bool
 	loc  *time.Location
 	now  func() time.Time
+	// name is the name a user ID is known by, for <@U123> without a label;
+	// nil, or not known: the ID.
+	name func(id string) (string, bool)
 }
 
 // ANSI attributes; each is switched off by its own reset so they nest.
@@ -185,6 +188,11 @@ func (st style) angle(in string) string {
 	case strings.HasPrefix(body, "@"), strings.HasPrefix(body, "#"):
 		if hasLabel && label != "" {
 			return body[:1] + strings.TrimPrefix(label, body[:1])
+		}
+		if body[0] == '@' && st.name != nil {
+			if n, ok := st.name(body[1:]); ok {
+				return "@" + n
+			}
 		}
 		return body[:1] + strings.TrimLeft(body[1:], body[:1]) // <##name> from a #name: one '#'
 	case strings.HasPrefix(body, "!date^"):

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -27,8 +28,10 @@ type button struct {
 
 // show renders a message and writes head + text. An empty ts gets a new one;
 // a given ts replaces that message, whose old buttons stop working. The first
-// message after the person typed numbers its buttons from 1 again, later ones
-// continue, so the numbers on screen are those of the latest messages.
+// message with buttons after the person typed numbers them from 1 again (the
+// older buttons stop working), later ones continue, so the numbers on screen
+// are those of the latest messages; a reply without buttons (a refusal, a
+// list) leaves the buttons above it working.
 func (c *Console) show(head, channel, ts, text string, blocks []slack.Block) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -36,15 +39,15 @@ func (c *Console) show(head, channel, ts, text string, blocks []slack.Block) str
 		c.seq++
 		ts = fmt.Sprintf("console.%06d", c.seq)
 	}
-	if c.fresh {
-		c.buttons, c.next, c.fresh = map[int]button{}, 1, false
-	}
 	for n, b := range c.buttons {
 		if b.ts == ts {
 			delete(c.buttons, n)
 		}
 	}
 	r := renderer{style: c.st, press: func(p pressable) int {
+		if c.fresh {
+			c.buttons, c.next, c.fresh = map[int]button{}, 1, false
+		}
 		n := c.next
 		c.next++
 		c.buttons[n] = button{pressable: p, channel: channel, ts: ts}
@@ -83,10 +86,21 @@ func (c *Console) nextID(kind string) string {
 	return fmt.Sprintf("console.%s.%06d", kind, c.seq)
 }
 
-// head is the "#channel<suffix>: " prefix of a channel message.
+// head is the "#channel<suffix>: " prefix of a channel message, or
+// "(direct message to @name<suffix>) " for one posted to a user ID (a DM).
 func (c *Console) head(channel, suffix string) string {
+	if userID.MatchString(channel) {
+		name, ok := c.nameOf(channel)
+		if !ok {
+			name = channel
+		}
+		return "(direct message to @" + name + suffix + ") "
+	}
 	return "#" + strings.TrimPrefix(channel, "#") + suffix + ": "
 }
+
+// userID is a Slack user ID (U… or W…), where opsbot posts a direct message.
+var userID = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 
 // Post prints msg as "#channel: <rendered>" ("#channel (thread <ts>): ..."
 // for a thread reply) and returns the channel as given (the console has no
@@ -140,7 +154,9 @@ func (c *Console) UserByName(_ context.Context, name string) (commands.User, err
 		}
 		return -1
 	}, strings.ToUpper(name))
-	return commands.User{ID: "U" + id, Name: name}, nil
+	u := commands.User{ID: "U" + id, Name: name}
+	c.names.Store(u.ID, u.Name)
+	return u, nil
 }
 
 // IsBot is false for everyone: the console's people are the local user and
@@ -169,6 +185,11 @@ func (c *Console) writeFile(ctx context.Context, head, filename, title string, c
 	base := strings.ReplaceAll(filepath.Base(filename), "*", "_")
 	if base == "." || base == ".." || base == string(filepath.Separator) {
 		base = "file"
+	}
+	// FileDir may not exist yet (the wiring names $TMPDIR/opsbot): make it,
+	// private, as a DM is.
+	if err := os.MkdirAll(c.fileDir, 0o700); err != nil {
+		return "", fmt.Errorf("console: upload %s: %w", base, err)
 	}
 	f, err := os.CreateTemp(c.fileDir, "opsbot-*-"+base)
 	if err != nil {

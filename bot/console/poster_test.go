@@ -3,7 +3,9 @@ package console
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,6 +48,21 @@ func TestUpload(t *testing.T) {
 	}
 	if got, want := out.String(), "#finance: Cost, May: "+path+"\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestUploadMakesItsDirectory: the wiring names a directory under $TMPDIR
+// that does not exist on a fresh machine; the first file makes it, private.
+func TestUploadMakesItsDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "opsbot")
+	c := New(Options{Out: io.Discard, FileDir: dir})
+	path, err := c.UploadDM(context.Background(), "ULOCALUSER", "cost.png", "", []byte("PNG"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 || filepath.Dir(path) != dir {
+		t.Errorf("directory %s: %v, %v; file %s", dir, fi, err, path)
 	}
 }
 
