@@ -106,7 +106,7 @@ func TestAlertButtonsActAsThePerson(t *testing.T) {
 	}
 
 	// Alice acknowledges: PagerDuty as her, the message updated in place, a thread line.
-	if got := click("UALICE0001", "alert_ack"); !strings.Contains(got, "Acknowledged *www*") || !strings.Contains(got, "as alice@example.com") {
+	if got := click("UALICE0001", "alert_ack"); !strings.Contains(got, "Acknowledged *www*") || !strings.Contains(got, "acknowledged as alice@example.com") {
 		t.Fatalf("ack reply:\n%s", got)
 	}
 	if inc := pd.Incidents(); inc[0].Status != "acknowledged" || inc[0].From != "alice@example.com" {

@@ -131,7 +131,7 @@ func (c *Call) incidentAsPerson(ctx context.Context, al store.Alert, verb string
 		}
 		return "", c.pagerDutyError(err)
 	}
-	return fmt.Sprintf(" PagerDuty incident #%d %sd as %s.", inc.Number, strings.TrimSuffix(verb, "e"), Escape(email)), nil
+	return fmt.Sprintf(" PagerDuty incident #%d %sd as %s.", inc.Number, verb, Escape(email)), nil
 }
 
 func (c *Call) pagerDutyError(err error) error {
