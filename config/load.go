@@ -45,16 +45,29 @@ const (
 // rules are further checks made outside this package, reported with the
 // others (see Rule).
 func Load(path string, getenv func(string) string, rules ...Rule) (*Config, error) {
+	var data []byte
+	if path != "" {
+		var err error
+		if data, err = readFile(path); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	return load(path, data, getenv, rules)
+}
+
+// LoadData is Load for a configuration held in memory (such as the demo's,
+// built into the binary); name stands for the file in problems.
+func LoadData(name string, data []byte, getenv func(string) string, rules ...Rule) (*Config, error) {
+	return load(name, data, getenv, rules)
+}
+
+func load(name string, data []byte, getenv func(string) string, rules []Rule) (*Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	c := newCollector(path)
+	c := newCollector(name)
 	cfg := &Config{}
-	if path != "" {
-		data, err := readFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
-		}
+	if data != nil {
 		parse(data, cfg, getenv, c)
 	}
 	applyEnv(cfg, getenv, c)
