@@ -5,12 +5,15 @@ FUZZTIME    ?= 20s
 
 # Tests of the app package that start their own Redis topology: run once,
 # in the single-server pass, not again under each OPSBOT_TEST_REDIS.
-OWN_TOPOLOGY := ClusterMasterKilled|SentinelRecorded|ConfigCheckSays|EmbeddedStore|RedisAddrsWithout|RedisDBApplies
+OWN_TOPOLOGY := ClusterMasterKilled|SentinelRecorded|ConfigCheckSays|EmbeddedStore|RedisAddrsWithout|RedisDBApplies|DemoScript
 
-.PHONY: run build test lint race test-ahead test-topologies bench fuzz
+.PHONY: run demo build test lint race test-ahead test-topologies bench fuzz
 
 run: ## start opsbot (local console without Slack tokens)
 	$(GO) run .
+
+demo: ## the console in a made-up world: two demo clients, fakes of every service, one person per role
+	$(GO) run . demo
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/opsbot .

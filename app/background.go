@@ -16,6 +16,7 @@ import (
 	"github.com/383project/opsbot/store"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
@@ -35,8 +36,30 @@ type background struct {
 	log     *slog.Logger
 }
 
+// world is what a run reaches besides Slack and Redis, and how. The zero
+// value is the real one: AWS through the SDK's default configuration, the
+// outbox's default workers. The demo (demo.go) points it at its fakes.
+type world struct {
+	aws *aws.Config // nil: awsconfig.LoadDefaultConfig (the credential chain)
+	// outboxWorkers is deliveries in flight per lane; 0 is the default. The
+	// console takes 1, so what one command caused prints in a stable order.
+	outboxWorkers int
+}
+
+// awsConfig is the default AWS configuration of the run.
+func (w world) awsConfig() (aws.Config, error) {
+	if w.aws != nil {
+		return *w.aws, nil
+	}
+	c, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return c, nil
+}
+
 // newBackground builds the background machinery around poster (Slack or console).
-func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log *slog.Logger) (*background, error) {
+func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, w world, log *slog.Logger) (*background, error) {
 	bg := &background{cfg: cfg, st: st, log: log}
 	hc := &http.Client{Timeout: 20 * time.Second}
 	pdCfg := pagerduty.Config{APIURL: cfg.Integrations.PagerDuty.APIURL, EventsURL: cfg.Integrations.PagerDuty.EventsURL,
@@ -54,16 +77,16 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 	// (environment, shared files, IAM role), resolved lazily, so a machine
 	// without AWS credentials fails at the first AWS call with a message
 	// naming the cause, not at start-up.
-	awsBase, err := awsconfig.LoadDefaultConfig(context.Background())
+	awsBase, err := w.awsConfig()
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
+		return nil, err
 	}
 	cw, err := newChangeWiring(cfg, awsBase, log)
 	if err != nil {
 		return nil, err
 	}
 	bg.changes = cw
-	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing}
+	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing, Workers: w.outboxWorkers}
 	cw.outboxOptions(&obo, st)
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"syscall"
 	"time"
@@ -45,18 +44,20 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", getenv("OPSBOT_CONFIG"), "YAML config `file` (or OPSBOT_CONFIG)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: opsbot [--config FILE]\n       opsbot config check FILE\n       opsbot healthcheck URL\n\nWithout SLACK_BOT_TOKEN and SLACK_APP_TOKEN opsbot runs a local console.")
+		fmt.Fprintln(stderr, "usage: opsbot [--config FILE]\n       opsbot demo\n       opsbot config check FILE\n       opsbot healthcheck URL\n\nWithout SLACK_BOT_TOKEN and SLACK_APP_TOKEN opsbot runs a local console; opsbot demo runs it in a made-up world.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
 	if rest := fs.Args(); len(rest) > 0 {
-		if len(rest) == 3 && rest[0] == "config" && rest[1] == "check" {
+		switch {
+		case len(rest) == 3 && rest[0] == "config" && rest[1] == "check":
 			return checkConfig(ctx, rest[2], getenv, stdout, stderr)
-		}
-		if len(rest) == 2 && rest[0] == "healthcheck" {
+		case len(rest) == 2 && rest[0] == "healthcheck":
 			return healthcheck(ctx, rest[1], stderr)
+		case len(rest) == 1 && rest[0] == "demo":
+			return runDemo(ctx, getenv, stdin, stdout, stderr)
 		}
 		fs.Usage()
 		return exitUsage
@@ -66,6 +67,23 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintf(stderr, "opsbot: configuration problems:\n%v\n", err)
 		return exitUsage
 	}
+	return serve(ctx, cfg, getenv, runOptions{}, stdin, stdout, stderr)
+}
+
+// runOptions are what one kind of run adds to opsbot. The zero value is
+// plain `opsbot`; `opsbot demo` fills them (demo.go).
+type runOptions struct {
+	world  world
+	emails commands.Emails          // people's emails, to act as them at PagerDuty; nil: unknown (console)
+	local  map[string]console.Local // console-only commands, such as /demo
+	banner string                   // printed when the console starts, piped or not
+	// ready runs once the router is built and the background started,
+	// before the console reads a line.
+	ready func(ctx context.Context, bg *background, dir commands.Directory) error
+}
+
+// serve runs opsbot on cfg: on Slack with both tokens, else in the console.
+func serve(ctx context.Context, cfg *config.Config, getenv func(string) string, o runOptions, stdin io.Reader, stdout, stderr io.Writer) int {
 	if consoleImpossible(cfg, getenv, stdin) {
 		fmt.Fprintln(stderr, noSlackInContainer)
 		return exitUsage
@@ -98,14 +116,14 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		Channels: channelsOf(cfg), SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
 
 	if !cfg.SlackEnabled() {
-		return runConsole(ctx, cfg, deps, st, m, getenv, stdin, stdout, stderr, log)
+		return runConsole(ctx, cfg, deps, st, m, o, getenv, stdin, stdout, stderr, log)
 	}
 	b := bot.New(bot.Config{BotToken: cfg.Secrets.SlackBotToken.Reveal(), AppToken: cfg.Secrets.SlackAppToken.Reveal(),
 		APIURL: cfg.Slack.APIURL, Logger: log, Metrics: m}, st)
 	deps.Directory, deps.Emails, deps.Files = b, b, b
 	missing := resolveChannels(ctx, cfg, b, log)
 	deps.Channels = channelsOf(cfg) // now IDs: --here compares them with the command's channel ID
-	bg, router, err := newRouter(cfg, st, deps, b, m, log)
+	bg, router, err := newRouter(cfg, st, deps, b, o.world, m, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFailure
@@ -134,50 +152,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return exitOK
 }
 
-func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st *store.Store, m *metrics.Metrics,
-	getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, log *slog.Logger) int {
-	interactive := isTerminal(stdin)
-	name := cmp.Or(getenv("USER"), "you")
-	con := console.New(console.Options{In: stdin, Out: stdout, Interactive: interactive,
-		User: commands.User{ID: consoleUserID, Name: name}, FileDir: filepath.Join(os.TempDir(), "opsbot")})
-	deps.Directory, deps.Files = con, con
-	deps.Admins = append(deps.Admins, consoleUserID)
-	bg, router, err := newRouter(cfg, st, deps, con, m, log)
-	if err != nil {
-		log.Error("cannot start", "err", err)
-		return exitFailure
-	}
-	if interactive {
-		console.Banner(stdout, true, false)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	runCtx, endInput := context.WithCancel(gctx)
-	g.Go(func() error { defer endInput(); return con.Run(runCtx, router) })
-	// On a shared Redis (REDIS_URL or redis.addrs) the console would take
-	// deliveries and scheduled runs away from the running opsbot and print
-	// Slack alerts to this terminal; it only serves commands there unless asked.
-	if cfg.RedisMode() == config.RedisEmbedded || getenv("OPSBOT_CONSOLE_BACKGROUND") == "1" {
-		bg.start(runCtx, g)
-	} else {
-		fmt.Fprintln(stderr, "opsbot: console on a shared Redis (REDIS_URL or redis.addrs): monitors and deliveries are not started here; set OPSBOT_CONSOLE_BACKGROUND=1 to start them.")
-	}
-	if cfg.HTTP.Addr != "" {
-		g.Go(func() error {
-			return serveHTTP(runCtx, cfg.HTTP.Addr, withFreeze(st, cfg, httpapi.Handler(m.Handler(), redisReady(st, log))), log)
-		})
-	}
-	if err := g.Wait(); err != nil {
-		fmt.Fprintf(stderr, "opsbot: %v\n", err)
-		return exitFailure
-	}
-	return exitOK
-}
-
 // newRouter builds the background machinery around poster (the Slack bot or
 // the console) and the command router that uses it; both transports share it.
-func newRouter(cfg *config.Config, st *store.Store, deps commands.Deps, poster chat.Poster, m *metrics.Metrics,
+func newRouter(cfg *config.Config, st *store.Store, deps commands.Deps, poster chat.Poster, w world, m *metrics.Metrics,
 	log *slog.Logger) (*background, *commands.Router, error) {
-	bg, err := newBackground(cfg, st, poster, log)
+	bg, err := newBackground(cfg, st, poster, w, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("set up the monitors: %w", err)
 	}

@@ -524,7 +524,7 @@ func TestConsolePipedInput(t *testing.T) {
 		t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
 	}
 	got := out.String()
-	for _, want := range []string{"WHAT YOU CAN RUN", "You are @", "admin", "✅", "is now support", "[1] Undo", "support: @UBOB", "Did you mean"} {
+	for _, want := range []string{"WHAT YOU CAN RUN", "You are @", "admin", "✅", "is now support", "[1] Undo", "support: @bob", "Did you mean", "ops> /ops whoami"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("console output lacks %q:\n%s", want, got)
 		}

@@ -24,7 +24,10 @@ import (
 type uptimeMonitor struct {
 	st     *store.Store
 	uptime *jobs.Uptime
-	engine *jobs.ProbeEngine // nil when no site is probed by opsbot
+	engine *jobs.ProbeEngine    // nil when no site is probed by opsbot
+	check  jobs.ProbeCheck      // one own probe's check; nil with the engine
+	poll   *jobs.StatusCakePoll // nil without StatusCake
+	sla    jobs.SLA
 }
 
 // newUptimeMonitor builds the monitor and registers its scheduled jobs.
@@ -41,20 +44,21 @@ func newUptimeMonitor(cfg *config.Config, st *store.Store, bg *background, log *
 		sc := statuscake.New(statuscake.Config{APIURL: cfg.Integrations.StatusCake.APIURL, Token: cfg.Secrets.StatusCakeToken.Reveal()},
 			hc, log.With("component", "statuscake"))
 		periods = sc
+		m.poll = &jobs.StatusCakePoll{U: u, Source: sc}
 		spec := fmt.Sprintf("@every %s", cfg.Uptime.StatusCakeInterval.Std())
-		if err := bg.sched.Add(spec, jobs.StatusCakePoll{U: u, Source: sc}); err != nil {
+		if err := bg.sched.Add(spec, *m.poll); err != nil {
 			return nil, err
 		}
 	}
-	sla := jobs.SLA{U: u, Store: st, Periods: periods, Location: cfg.Location, Nudge: bg.outbox.Nudge, Log: log.With("component", "sla")}
-	if err := bg.sched.Add("*/5 * * * *", sla); err != nil {
+	m.sla = jobs.SLA{U: u, Store: st, Periods: periods, Location: cfg.Location, Nudge: bg.outbox.Nudge, Log: log.With("component", "sla")}
+	if err := bg.sched.Add("*/5 * * * *", m.sla); err != nil {
 		return nil, err
 	}
 	if len(targets) > 0 {
 		prober := httpprobe.New(httpprobe.Config{MaxConcurrency: cfg.Uptime.ProbeConcurrency, AllowPrivate: cfg.Uptime.AllowPrivate},
 			nil, log.With("component", "probe"))
-		check := func(ctx context.Context, key string) integrations.CheckResult { return prober.Check(ctx, targets[key]) }
-		m.engine = jobs.NewProbeEngine(check, jobs.ProbeEngineOptions{Concurrency: cfg.Uptime.ProbeConcurrency,
+		m.check = func(ctx context.Context, key string) integrations.CheckResult { return prober.Check(ctx, targets[key]) }
+		m.engine = jobs.NewProbeEngine(m.check, jobs.ProbeEngineOptions{Concurrency: cfg.Uptime.ProbeConcurrency,
 			Logger: log.With("component", "probes"), OnResult: u.OnProbe})
 		m.engine.SetTargets(u.ProbeTargets())
 	}
@@ -75,6 +79,15 @@ func (m *uptimeMonitor) start(ctx context.Context, g *errgroup.Group, log *slog.
 	if m.engine != nil {
 		g.Go(func() error { return m.st.Lead(ctx, "probe-engine", 30*time.Second, m.engine.Run) })
 	}
+}
+
+// checkNow checks the own-probed site under key at once, besides its
+// schedule, and records the result like any other (the demo's /demo down).
+func (m *uptimeMonitor) checkNow(ctx context.Context, key string) error {
+	if m.check == nil {
+		return fmt.Errorf("no site is probed by opsbot")
+	}
+	return m.uptime.Observe(ctx, key, m.check(ctx, key))
 }
 
 // uptimeSites maps the config's clients and sites to monitored subjects and
