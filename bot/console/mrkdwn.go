@@ -48,7 +48,8 @@ var emoji = strings.NewReplacer(
 	":white_check_mark:", "✅", ":warning:", "⚠️", ":no_entry:", "⛔", ":x:", "❌",
 	":thinking_face:", "🤔", ":hourglass:", "⏳", ":red_circle:", "🔴",
 	":large_orange_circle:", "🟠", ":large_green_circle:", "🟢", ":double_vertical_bar:", "⏸️",
-	":hourglass_flowing_sand:", "⏳",
+	":hourglass_flowing_sand:", "⏳", ":lock:", "🔒", ":chart_with_upwards_trend:", "📈", ":money_with_wings:", "💸",
+	":twisted_rightwards_arrows:", "🔀", ":new:", "🆕", ":information_source:", "ℹ️", ":ghost:", "👻", ":bar_chart:", "📊",
 ).Replace
 
 func (st style) inline(b *strings.Builder, s string) {

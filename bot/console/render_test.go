@@ -95,6 +95,7 @@ func TestMrkdwn(t *testing.T) {
 	st := style{loc: time.UTC, now: func() time.Time { return now }}
 	tests := []struct{ in, want string }{
 		{"plain text", "plain text"},
+		{":money_with_wings: :lock: :chart_with_upwards_trend: :unknown_code:", "💸 🔒 📈 :unknown_code:"},
 		{"*bold* and _italic_", "bold and italic"},
 		{"a*b*c snake_case_name 2*3*4", "a*b*c snake_case_name 2*3*4"},
 		{"* not bold * and *open", "* not bold * and *open"},
