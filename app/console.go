@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/383project/opsbot/bot/console"
@@ -36,7 +37,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 		// on a shared Redis an approval made so would be a real one.
 		AllowAs: embedded}
 	if background {
-		co.Settle = func(ctx context.Context) { settle(ctx, st, 5*time.Second) }
+		co.Settle = func(ctx context.Context) { settle(ctx, st, 30*time.Second) }
 		o.world.outboxWorkers = cmp.Or(o.world.outboxWorkers, 1)
 	}
 	con := console.New(co)
@@ -57,6 +58,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	runCtx, endInput := context.WithCancel(gctx)
 	if background {
 		bg.start(runCtx, g)
+		g.Go(func() error { return router.RunSteps(runCtx) })
 	} else {
 		fmt.Fprintln(stderr, "opsbot: console on a shared Redis (REDIS_URL or redis.addrs): monitors and deliveries are not started here; set OPSBOT_CONSOLE_BACKGROUND=1 to start them.")
 	}
@@ -81,11 +83,12 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	return exitOK
 }
 
-// settle waits until the outbox has delivered everything queued (at most
-// limit): piped, the console calls it after each line, so what the line
-// caused (a channel post, a DM, an updated message) prints before the next
-// line runs. Items wait in the outbox only until delivered, never for a
-// later time, so an empty backlog means everything has been shown.
+// settle waits until no change request's long step (a cut-over, a
+// rollback, smoke checks) is running and the outbox has delivered
+// everything queued, at most limit: piped, the console calls it after each
+// line, so what the line caused (a channel post, a DM, an updated message)
+// prints before the next line runs. Items wait in the outbox only until
+// delivered (or while a failing one is retried), never for a later time.
 func settle(ctx context.Context, st *store.Store, limit time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
@@ -93,8 +96,14 @@ func settle(ctx context.Context, st *store.Store, limit time.Duration) {
 	defer t.Stop()
 	for {
 		queues, _, err := st.OutboxBacklog(ctx)
-		if err != nil || queues == 0 {
+		if err != nil {
 			return
+		}
+		if queues == 0 {
+			open, err := st.OpenChanges(ctx)
+			if err != nil || !slices.ContainsFunc(open, func(cr store.ChangeRequest) bool { return cr.Step != nil }) {
+				return
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -182,6 +182,9 @@ func (w *demoWorld) fillChanges() {
 		Title:  "Checkout times out under load (demo)",
 		Body:   "Since the spring sale, checkout takes over 30 s at lunchtime and times out for some customers. The web servers run at full CPU. (Made-up issue of the opsbot demo.)",
 		Author: "erin"})
+	// Route 53 keeps a change PENDING for a while (often a minute): a
+	// second here, so the cut-over's progress shows on its message.
+	w.r53.PendingFor(time.Second)
 	w.r53.AddZone(demoAcmeZone, "acme.example.")
 	w.r53.SetRecords(demoAcmeZone, route53test.Record{Name: "www.acme.example.", Type: "A", TTL: 300, Values: []string{"192.0.2.10"}})
 }

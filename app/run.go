@@ -113,7 +113,7 @@ func serve(ctx context.Context, cfg *config.Config, getenv func(string) string, 
 	}
 	m := metrics.New()
 	deps := commands.Deps{Roles: st, Audit: st, Silences: st, Freezes: st, ChangeLog: st, Admins: cfg.Admins, Clients: clientNames(cfg),
-		Channels: channelsOf(cfg), SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
+		Channels: channelsOf(cfg), StepLeases: st, SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
 
 	if !cfg.SlackEnabled() {
 		return runConsole(ctx, cfg, deps, st, m, o, getenv, stdin, stdout, stderr, log)
@@ -132,6 +132,7 @@ func serve(ctx context.Context, cfg *config.Config, getenv func(string) string, 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(gctx, router) })
 	bg.start(gctx, g)
+	g.Go(func() error { return router.RunSteps(gctx) })
 	g.Go(func() error {
 		return serveHTTP(gctx, addr, withFreeze(st, cfg, httpapi.Handler(m.Handler(),
 			redisReady(st, log),
