@@ -170,10 +170,31 @@ func (s *Server) ViewSubmission(userID string, v ViewSubmission) string {
 		viewID = fmt.Sprintf("V%d", s.next("view"))
 	}
 	p := s.basePayload("view_submission", userID)
-	p["view"] = s.viewObject(viewID, v.CallbackID, v.PrivateMetadata, v.Values)
+	view := s.viewObject(viewID, v.CallbackID, v.PrivateMetadata, v.Values)
+	p["view"] = view
 	p["response_urls"] = []any{}
+	id := fmt.Sprintf("env-%d", s.next("env"))
+	if _, opened := s.views[viewID]; opened {
+		s.env(id).inputs = inputBlockIDs(view)
+	}
 	s.mu.Unlock()
-	return s.SendEnvelope("interactive", p, true, 0)
+	s.SendEnvelopeWithID(id, "interactive", p, true, 0)
+	return id
+}
+
+// inputBlockIDs lists the block IDs of a view's input blocks: the only ones
+// a response_action "errors" may name.
+func inputBlockIDs(view map[string]any) map[string]bool {
+	ids := map[string]bool{}
+	blocks, _ := view["blocks"].([]any)
+	for _, b := range blocks {
+		if m, ok := b.(map[string]any); ok && m["type"] == "input" {
+			if id, ok := m["block_id"].(string); ok {
+				ids[id] = true
+			}
+		}
+	}
+	return ids
 }
 
 // ViewClosed sends a view_closed interactive envelope for viewID; returns its ID.

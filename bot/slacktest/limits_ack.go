@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -67,6 +69,33 @@ func ackRefusal(frame []byte, payload json.RawMessage) string {
 	}
 	if e != nil {
 		return e.Error()
+	}
+	return ""
+}
+
+// errorsRefusal says why Slack would refuse a view_submission's
+// response_action "errors" naming a block that is not an input block of the
+// submitted view, or "". Slack then shows "We had some trouble connecting"
+// in the modal and the person's answers stay unexplained. Only checked when
+// the view was opened through the fake (its blocks are known).
+func (s *Server) errorsRefusal(envelopeID string, payload json.RawMessage) string {
+	var p struct {
+		Action string            `json:"response_action"`
+		Errors map[string]string `json:"errors"`
+	}
+	if json.Unmarshal(payload, &p) != nil || p.Action != "errors" {
+		return ""
+	}
+	s.mu.Lock()
+	inputs := s.env(envelopeID).inputs
+	s.mu.Unlock()
+	if inputs == nil {
+		return ""
+	}
+	for _, id := range slices.Sorted(maps.Keys(p.Errors)) {
+		if !inputs[id] {
+			return fmt.Sprintf("response_action errors names block %q, which is not an input block of the view; Slack shows \"We had some trouble connecting\"", id)
+		}
 	}
 	return ""
 }

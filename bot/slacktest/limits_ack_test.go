@@ -134,3 +134,35 @@ func TestAckPayloadRulesAndBlockSuggestion(t *testing.T) {
 		t.Errorf("DroppedAcks = %d, want 3", n)
 	}
 }
+
+// TestErrorsOnlyUnderInputBlocks: a view_submission answered with errors
+// for a block the opened view does not have as an input is refused, as
+// Slack refuses it ("We had some trouble connecting" in the modal).
+func TestErrorsOnlyUnderInputBlocks(t *testing.T) {
+	fake := newFake(t)
+	fake.ExpectRefusals()
+	b := startBot(t, fake)
+	view := slack.ModalViewRequest{Type: slack.VTModal, Title: slack.NewTextBlockObject("plain_text", "Grant", false, false),
+		Submit: slack.NewTextBlockObject("plain_text", "Grant", false, false),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewSectionBlock(slack.NewTextBlockObject("mrkdwn", "Who?", false, false), nil, nil),
+			slack.NewInputBlock("role", slack.NewTextBlockObject("plain_text", "Role", false, false), nil, slack.NewPlainTextInputBlockElement(nil, "value")),
+		}}}
+	opened, err := newAPI(fake, "xoxb-test").OpenView(fake.NewTriggerID(), view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		block   string
+		dropped bool
+	}{{"role", false}, {"client", true}} {
+		id := fake.ViewSubmission("U1", slacktest.ViewSubmission{ViewID: opened.ID, CallbackID: "form"})
+		evt := b.next(t)
+		if err := b.sm.Ack(*evt.Request, slack.NewErrorsViewSubmissionResponse(map[string]string{tc.block: "Pick one."})); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fake.WaitAck(id, wait); tc.dropped != errors.Is(err, slacktest.ErrAckDropped) {
+			t.Errorf("errors under %q: WaitAck = %v, dropped want %v", tc.block, err, tc.dropped)
+		}
+	}
+}

@@ -122,6 +122,9 @@ type envState struct {
 	sentAt     time.Time
 	acks       []ackRec
 	droppedGen int // the delivery whose ack was last dropped (0: none)
+	// inputs are the input block IDs of the view a view_submission
+	// carries, when the view was opened through the fake (nil: unknown).
+	inputs map[string]bool
 }
 
 type ackRec struct {

@@ -156,7 +156,11 @@ func (s *Server) readLoop(c *wsConn) {
 		if json.Unmarshal(data, &f) != nil || f.EnvelopeID == "" {
 			continue
 		}
-		if why := ackRefusal(data, f.Payload); why != "" {
+		why := ackRefusal(data, f.Payload)
+		if why == "" {
+			why = s.errorsRefusal(f.EnvelopeID, f.Payload)
+		}
+		if why != "" {
 			s.recordDropped(f.EnvelopeID, len(data), why)
 			continue
 		}
