@@ -39,12 +39,5 @@ test-ahead: ## the suite with the clock 400 days ahead (AHEAD_DAYS=n to change)
 bench: ## benchmarks; figures quoted in issue notes come from here
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./...
 
-fuzz: ## run each fuzz target for FUZZTIME
-	$(GO) test -run='^$$' -fuzz=FuzzTokenize -fuzztime=$(FUZZTIME) ./commands/
-	$(GO) test -run='^$$' -fuzz=FuzzParseMoney -fuzztime=$(FUZZTIME) ./commands/
-	$(GO) test -run='^$$' -fuzz=FuzzParseWindow -fuzztime=$(FUZZTIME) ./commands/
-	$(GO) test -run='^$$' -fuzz=FuzzParseDNSPlan -fuzztime=$(FUZZTIME) ./commands/
-	$(GO) test -run='^$$' -fuzz=FuzzParseSmokeChecks -fuzztime=$(FUZZTIME) ./commands/
-	$(GO) test -run='^$$' -fuzz=FuzzMdText -fuzztime=$(FUZZTIME) ./commands/
-	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./config/
-	$(GO) test -run='^$$' -fuzz=FuzzMrkdwn -fuzztime=$(FUZZTIME) ./bot/console/
+fuzz: ## run every fuzz target of the module (scripts/fuzz finds them), FUZZTIME each
+	FUZZTIME=$(FUZZTIME) scripts/fuzz
