@@ -147,14 +147,14 @@ func (d *demo) switchSite(ctx context.Context, up bool, name string, say func(st
 		say("✗ Which demo site? One of shop, acme/www, globex/www, globex/api, e.g. /demo down shop")
 		return
 	}
-	status, word := "down", "down"
+	status, word, code := "down", "down", 503
 	if up {
-		status, word = "up", "back up"
+		status, word, code = "up", "back up", 200
 	}
 	var err error
 	if id := demoSites[key]; id == "" {
 		d.w.shopUp.Store(up)
-		say(fmt.Sprintf("The demo site %s is %s (it answers %s). opsbot checks it now, and every 10 s.", key, word, map[bool]string{true: "200", false: "503"}[up]))
+		say(fmt.Sprintf("The demo site %s is %s (it answers %d). opsbot checks it now, and every 10 s.", key, word, code))
 		err = d.bg.uptime.checkNow(ctx, "uptime/"+key)
 	} else {
 		d.w.sc.SetStatus(id, status)

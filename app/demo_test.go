@@ -90,3 +90,28 @@ func TestDemoScript(t *testing.T) {
 	}
 	os.Remove(m[1])
 }
+
+// TestDemoSitesDownAndUp: /demo switches a StatusCake-watched demo site as
+// well as the local one (opsbot polls at once), and answers a wrong site or
+// verb with what it knows.
+func TestDemoSitesDownAndUp(t *testing.T) {
+	script := "/demo down www\n/demo down globex/api\n/ops status globex\n/demo up api\n/demo sideways\n"
+	var out, errOut syncBuffer
+	if code := Run(context.Background(), []string{"opsbot", "demo"}, func(string) string { return "" }, strings.NewReader(script), &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	rest := out.String()
+	for _, s := range []string{
+		"ops> /demo down www", "Which demo site? One of shop, acme/www, globex/www, globex/api",
+		"ops> /demo down globex/api", "StatusCake (demo) now reports globex/api down", "#globex-alerts: 🔴 api", "is DOWN",
+		"ops> /ops status globex", "1 up, 1 down",
+		"ops> /demo up api", "#globex-alerts (updated): 🟢 api", "is RECOVERED",
+		"ops> /demo sideways", "/demo knows down <site>, up <site> and help",
+	} {
+		i := strings.Index(rest, s)
+		if i < 0 {
+			t.Fatalf("the transcript lacks %q after the earlier steps:\n%s", s, out.String())
+		}
+		rest = rest[i+len(s):]
+	}
+}
