@@ -54,6 +54,7 @@ type opsbot struct {
 	prefix   string // of every key: "opsbot:", "{opsbot}:" on a Cluster
 	httpAddr string
 	logs     *syncBuffer
+	vars     map[string]string // the environment it runs with
 	stop     context.CancelFunc
 	exit     chan int
 }
@@ -99,6 +100,7 @@ func startOn(t testing.TB, env map[string]string, rs redistest.Deployment) *opsb
 	for k, v := range env {
 		vars[k] = v
 	}
+	o.vars = vars
 	ctx, cancel := context.WithCancel(context.Background())
 	o.stop = cancel
 	go func() {
