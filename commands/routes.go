@@ -72,6 +72,8 @@ func routes() table {
 				Summary: "instances and databases: state, status checks, CPU and free storage against thresholds", Example: serversExample, Run: runServers},
 			{Verb: "threshold", Perm: store.PermThresholdList, Usage: "threshold list [client] · threshold set <client> <metric> <value> (admin)",
 				Summary: "alert thresholds of the server monitor and where each comes from; set overrides one (cpu, free_storage_gb, periods, spike_factor)", Example: thresholdExample, Run: runThreshold},
+			{Verb: "shield", Perm: store.PermShieldView, Usage: "shield [client] [--refresh]",
+				Summary: "is every EC2 instance covered by AWS Shield? A verdict per instance", Example: shieldExample, Run: runShield},
 			{Verb: "freeze", Perm: store.PermFreezeView, Usage: "freeze",
 				Summary: "the active deploy freezes (CI asks GET /v1/freeze?repo=owner/name)", Example: "/ops freeze", Run: runFreeze},
 		},
