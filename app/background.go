@@ -30,6 +30,7 @@ type background struct {
 	uptime  *uptimeMonitor
 	changes *changeWiring
 	aws     *awsMonitors
+	shield  *shieldCheck
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -76,6 +77,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
+	if bg.shield, err = newShieldCheck(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
 	return bg, nil
 }
 
@@ -87,6 +91,7 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.outbox.Nudge
 	bg.aws.wire(d)
+	bg.shield.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {

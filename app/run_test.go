@@ -87,7 +87,7 @@ func startOn(t testing.TB, env map[string]string, rs redistest.Deployment) *opsb
 	// write them; Slack refuses names except in chat.postMessage, so every
 	// later call must use these IDs.
 	for id, name := range map[string]string{"C0SUPPORT": "ops-support", "C0FINANCE": "finance", "C0ACMEALRT": "acme-alerts",
-		"C0ACMEGEN": "acme", "C0OPS0001": "ops", "C0DEV0001": "dev"} {
+		"C0ACMEGEN": "acme", "C0OPS0001": "ops", "C0DEV0001": "dev", "C0SECURTY": "security"} {
 		o.fake.AddChannel(id, name)
 	}
 	vars := map[string]string{
