@@ -74,6 +74,8 @@ func routes() table {
 				Summary: "alert thresholds of the server monitor and where each comes from; set overrides one (cpu, free_storage_gb, periods, spike_factor)", Example: thresholdExample, Run: runThreshold},
 			{Verb: "shield", Perm: store.PermShieldView, Usage: "shield [client] [--refresh]",
 				Summary: "is every EC2 instance covered by AWS Shield? A verdict per instance", Example: shieldExample, Run: runShield},
+			{Verb: "training", Perm: store.PermTrainingOwn, Usage: "training [@user] · training record @user <course> <YYYY-MM-DD> <evidence> (security, admin)",
+				Summary: "security-training status: yours, or the team's table for security and admin; record training done elsewhere", Example: trainingExample, Run: runTraining},
 			{Verb: "freeze", Perm: store.PermFreezeView, Usage: "freeze",
 				Summary: "the active deploy freezes (CI asks GET /v1/freeze?repo=owner/name)", Example: "/ops freeze", Run: runFreeze},
 		},
