@@ -31,6 +31,7 @@ type background struct {
 	changes *changeWiring
 	aws     *awsMonitors
 	shield  *shieldCheck
+	train   *trainingCheck
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -80,6 +81,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 	if bg.shield, err = newShieldCheck(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
+	if bg.train, err = newTrainingCheck(cfg, st, poster, bg, log); err != nil {
+		return nil, err
+	}
 	return bg, nil
 }
 
@@ -92,6 +96,7 @@ func (bg *background) wire(d *commands.Deps) {
 	d.Nudge = bg.outbox.Nudge
 	bg.aws.wire(d)
 	bg.shield.wire(d)
+	bg.train.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {

@@ -136,9 +136,15 @@ func (r trainingReminders) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("training reminders: %w", err)
 	}
-	ts, _, err := t.st.LoadTrainingSync(ctx)
+	ts, synced, err := t.st.LoadTrainingSync(ctx)
 	if err != nil {
 		return fmt.Errorf("training reminders: %w", err)
+	}
+	if !synced {
+		// Before the first sync nobody is matched: reminding (or
+		// summing up the week) now would be wrong, and once only.
+		t.log.Warn("training reminders skipped: Udemy has not been synced yet")
+		return nil
 	}
 	recs, err := t.st.TrainingRecords(ctx)
 	if err != nil {
