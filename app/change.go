@@ -242,27 +242,22 @@ func (d *dnsCutter) Apply(ctx context.Context, plan store.DNSPlan, kept []byte, 
 		ttl = old[0].TTL
 	}
 	id, err := d.r53.Upsert(ctx, plan.ZoneID, []route53.Record{{Name: plan.Name, Type: plan.Type, TTL: ttl, Values: plan.NewValues}}, comment)
-	if err != nil {
-		return "", plain(err)
-	}
-	return id, plain(d.r53.WaitInSync(ctx, id, inSyncPoll))
+	return id, plain(err)
 }
 
-func (d *dnsCutter) Restore(ctx context.Context, plan store.DNSPlan, kept []byte, comment string) error {
+func (d *dnsCutter) Restore(ctx context.Context, plan store.DNSPlan, kept []byte, comment string) (string, error) {
 	var old []route53.Record
 	if err := json.Unmarshal(kept, &old); err != nil {
-		return fmt.Errorf("kept records: %w", err)
+		return "", fmt.Errorf("kept records: %w", err)
 	}
 	cur, err := d.r53.Records(ctx, plan.ZoneID, plan.Name, plan.Type)
 	if err != nil {
-		return plain(err)
+		return "", plain(err)
 	}
 	id, err := d.r53.Restore(ctx, plan.ZoneID, old, cur, comment)
-	if err != nil {
-		return plain(err)
-	}
-	if id == "" {
-		return nil // already as kept
-	}
-	return plain(d.r53.WaitInSync(ctx, id, inSyncPoll))
+	return id, plain(err) // "" with no error: already as kept
+}
+
+func (d *dnsCutter) Wait(ctx context.Context, changeID string) error {
+	return plain(d.r53.WaitInSync(ctx, changeID, inSyncPoll))
 }

@@ -95,7 +95,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	m := metrics.New()
 	deps := commands.Deps{Roles: st, Audit: st, Silences: st, Freezes: st, ChangeLog: st, Admins: cfg.Admins, Clients: clientNames(cfg),
-		Channels: channelsOf(cfg), SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
+		Channels: channelsOf(cfg), StepLeases: st, SigningKey: signing, Logger: log.With("component", "commands"), Metrics: m}
 
 	if !cfg.SlackEnabled() {
 		return runConsole(ctx, cfg, deps, st, m, getenv, stdin, stdout, stderr, log)
@@ -114,6 +114,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(gctx, router) })
 	bg.start(gctx, g)
+	g.Go(func() error { return router.RunSteps(gctx) })
 	g.Go(func() error {
 		return serveHTTP(gctx, addr, withFreeze(st, cfg, httpapi.Handler(m.Handler(),
 			redisReady(st, log),
@@ -158,6 +159,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 	// Slack alerts to this terminal; it only serves commands there unless asked.
 	if cfg.RedisMode() == config.RedisEmbedded || getenv("OPSBOT_CONSOLE_BACKGROUND") == "1" {
 		bg.start(runCtx, g)
+		g.Go(func() error { return router.RunSteps(runCtx) })
 	} else {
 		fmt.Fprintln(stderr, "opsbot: console on a shared Redis (REDIS_URL or redis.addrs): monitors and deliveries are not started here; set OPSBOT_CONSOLE_BACKGROUND=1 to start them.")
 	}

@@ -139,6 +139,34 @@ func (e *changeEnv) click(t testing.TB, user, action, value string) string {
 	})
 }
 
+// afterStep presses a button that starts a long step (smoke checks, a
+// cut-over, a restore or roll back), checks that the click is answered at
+// once with started, and waits up to within for the step to end; it returns
+// the request as the step left it.
+func (e *changeEnv) afterStep(t testing.TB, user, action, id, started string, within time.Duration) store.ChangeRequest {
+	t.Helper()
+	if got := e.click(t, user, action, id); !strings.Contains(got, started) {
+		t.Fatalf("%s %s: the click's reply lacks %q: %s\nlogs:\n%s", action, id, started, got, e.logs)
+	}
+	return e.stepEnded(t, id, within)
+}
+
+// stepEnded waits up to within until request id has no step running.
+func (e *changeEnv) stepEnded(t testing.TB, id string, within time.Duration) store.ChangeRequest {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		cr := e.change(t, id)
+		if cr.Step == nil {
+			return cr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: step %+v still running after %v\nlogs:\n%s", id, *cr.Step, within, e.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // openForm presses a button (or runs a command) that opens a modal and
 // returns the opened view's ID and sealed metadata.
 func (e *changeEnv) openForm(t testing.TB, send func() string) (viewID, meta string, view map[string]any) {
@@ -373,21 +401,23 @@ func TestChangeRequestEndToEnd(t *testing.T) {
 	if got := e.click(t, "UALICE0001", "change_cutover", "CR-1"); !strings.Contains(got, "smoke checks have not all passed") {
 		t.Fatalf("cut-over before smoke passed: %s", got)
 	}
-	if got := e.click(t, "UALICE0001", "change_smoke_run", "CR-1"); !strings.Contains(got, "passed") {
-		t.Fatalf("smoke run: %s", got)
+	if cr := e.afterStep(t, "UALICE0001", "change_smoke_run", "CR-1", "Running the 1 smoke check", wait); !cr.SmokePassed() {
+		t.Fatalf("smoke run: %+v", cr.SmokeResults)
 	}
+	e.requestMessage(t, "✅ `")
 
 	// Cut-over changes the records; rollback restores them byte for byte.
 	before := recordsXML(e.r53.Records(zone))
-	if got := e.click(t, "UALICE0001", "change_cutover", "CR-1"); !strings.Contains(got, "DNS switched") {
-		t.Fatalf("cut-over: %s\nlogs:\n%s", got, e.logs)
+	if cr := e.afterStep(t, "UALICE0001", "change_cutover", "CR-1", "Switching DNS", 30*time.Second); cr.State != store.ChangeCutOver {
+		t.Fatalf("cut-over: %s %+v\nlogs:\n%s", cr.State, cr.DNS, e.logs)
 	}
+	e.requestMessage(t, "DNS switched")
 	after := recordsXML(e.r53.Records(zone))
 	if after == before || !strings.Contains(after, "203.0.113.10") || strings.Contains(after, "198.51.100.7") {
 		t.Fatalf("records after cut-over:\n%s", after)
 	}
-	if got := e.click(t, "UALICE0001", "change_rollback", "CR-1"); !strings.Contains(got, "rolled back") {
-		t.Fatalf("rollback: %s", got)
+	if cr := e.afterStep(t, "UALICE0001", "change_rollback", "CR-1", "Rolling back DNS", 30*time.Second); cr.State != store.ChangeRolledBack {
+		t.Fatalf("rollback: %s", cr.State)
 	}
 	if restored := recordsXML(e.r53.Records(zone)); restored != before {
 		t.Fatalf("rollback did not restore the records:\nbefore:\n%s\nafter:\n%s", before, restored)

@@ -73,15 +73,17 @@ type Deps struct {
 	CostRefresh CostRefresher      // nil: `/ops cost --refresh` says it is not available
 	CostQuotes  map[string]float64 // client key → monthly hosting quote, for every client with AWS cost scope (0: no quote)
 
-	Changes        ChangeStore       // nil: change requests not wired (/ops change says so)
-	Issues         IssueSource       // nil: GitHub not configured (links refused, no pre-fill)
-	Smoke          SmokeRunner       // nil: smoke checks cannot run (an admin may waive them)
-	DNS            DNSCutter         // nil: no Route 53 (cut-over is done by hand, recorded here)
-	CostEstimates  CostEstimate      // nil: current monthly cost typed by hand
-	ChangeSettings ChangeSettings    // channels, approvers, approval lifetime
-	Shield         ShieldView        // nil: the Shield check is not configured (/ops shield says so)
-	ShieldRefresh  ShieldRefresher   // nil: /ops shield answers from the last check only
-	ShieldLevels   map[string]string // client key → "advanced" or "standard", for every client with an aws block
+	Changes        ChangeStore    // nil: change requests not wired (/ops change says so)
+	Issues         IssueSource    // nil: GitHub not configured (links refused, no pre-fill)
+	Smoke          SmokeRunner    // nil: smoke checks cannot run (an admin may waive them)
+	DNS            DNSCutter      // nil: no Route 53 (cut-over is done by hand, recorded here)
+	StepLeases     StepLeases     // one replica at a time carries a long step; nil: this process alone
+	CostEstimates  CostEstimate   // nil: current monthly cost typed by hand
+	ChangeSettings ChangeSettings // channels, approvers, approval lifetime
+
+	Shield        ShieldView        // nil: the Shield check is not configured (/ops shield says so)
+	ShieldRefresh ShieldRefresher   // nil: /ops shield answers from the last check only
+	ShieldLevels  map[string]string // client key → "advanced" or "standard", for every client with an aws block
 
 	Training         TrainingStore    // nil: training compliance not configured (/ops training says so)
 	TrainingSettings TrainingSettings // courses, roles, validity
@@ -102,6 +104,7 @@ type Router struct {
 	order   []*Route
 	actions map[string]*ActionRoute
 	modals  map[string]*ModalRoute
+	steps   *stepRunner // change requests' long steps (change_step.go)
 }
 
 // New builds the router from the route table; duplicate verbs, action IDs or
@@ -117,7 +120,7 @@ func New(d Deps) (*Router, error) {
 		return nil, errors.New("commands: signing key must be at least 16 bytes")
 	}
 	r := &Router{deps: d, log: d.Logger, verbs: map[string]*Route{},
-		actions: map[string]*ActionRoute{}, modals: map[string]*ModalRoute{}}
+		actions: map[string]*ActionRoute{}, modals: map[string]*ModalRoute{}, steps: newStepRunner()}
 	t := routes()
 	for i := range t.verbs {
 		rt := &t.verbs[i]
