@@ -28,6 +28,8 @@ type background struct {
 	uptime  *uptimeMonitor
 	changes *changeWiring
 	aws     *awsMonitors
+	shield  *shieldCheck
+	train   *trainingCheck
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -70,6 +72,12 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
+	if bg.shield, err = newShieldCheck(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
+	if bg.train, err = newTrainingCheck(cfg, st, poster, bg, log); err != nil {
+		return nil, err
+	}
 	return bg, nil
 }
 
@@ -81,6 +89,8 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.outbox.Nudge
 	bg.aws.wire(d)
+	bg.shield.wire(d)
+	bg.train.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {
