@@ -17,7 +17,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // background is the work opsbot does on its own: the outbox worker (on every
@@ -31,16 +30,20 @@ type background struct {
 	uptime  *uptimeMonitor
 	changes *changeWiring
 	aws     *awsMonitors
+	shield  *shieldCheck
+	train   *trainingCheck
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
 }
 
-// world is what a run reaches besides Slack and Redis, and how. The zero
-// value is the real one: AWS through the SDK's default configuration, the
-// outbox's default workers. The demo (demo.go) points it at its fakes.
+// world is what a run reaches besides Slack and Redis, and how. By default
+// the real one: AWS through the SDK's default configuration read with the
+// run's environment, the outbox's default workers. The demo (demo.go)
+// points it at its fakes.
 type world struct {
-	aws *aws.Config // nil: awsconfig.LoadDefaultConfig (the credential chain)
+	getenv func(string) string // the run's environment (its AWS_* settings)
+	aws    *aws.Config         // nil: awsConfig(getenv), the credential chain
 	// outboxWorkers is deliveries in flight per lane; 0 is the default. The
 	// console takes 1, so what one command caused prints in a stable order.
 	outboxWorkers int
@@ -51,7 +54,11 @@ func (w world) awsConfig() (aws.Config, error) {
 	if w.aws != nil {
 		return *w.aws, nil
 	}
-	c, err := awsconfig.LoadDefaultConfig(context.Background())
+	getenv := w.getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	c, err := awsConfig(context.Background(), getenv)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
 	}
@@ -73,10 +80,6 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, w wo
 		bg.pager = pagerduty.New(pdCfg, hc, log.With("component", "pagerduty"))
 		pager = bg.pager
 	}
-	// The default AWS configuration: credentials from the usual chain
-	// (environment, shared files, IAM role), resolved lazily, so a machine
-	// without AWS credentials fails at the first AWS call with a message
-	// naming the cause, not at start-up.
 	awsBase, err := w.awsConfig()
 	if err != nil {
 		return nil, err
@@ -99,6 +102,12 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, w wo
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
+	if bg.shield, err = newShieldCheck(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
+	if bg.train, err = newTrainingCheck(cfg, st, poster, bg, log); err != nil {
+		return nil, err
+	}
 	return bg, nil
 }
 
@@ -110,6 +119,8 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.outbox.Nudge
 	bg.aws.wire(d)
+	bg.shield.wire(d)
+	bg.train.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {

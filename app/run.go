@@ -88,6 +88,9 @@ func serve(ctx context.Context, cfg *config.Config, getenv func(string) string, 
 		fmt.Fprintln(stderr, noSlackInContainer)
 		return exitUsage
 	}
+	if o.world.getenv == nil {
+		o.world.getenv = getenv
+	}
 	log := newLogger(cfg, stderr)
 	redis.SetLogger(redisLog{log.With("component", "redis")})
 

@@ -207,6 +207,7 @@ func applyDefaults(cfg *Config) {
 	applyUptimeDefaults(cfg)
 	applyAWSDefaults(cfg)
 	applyChangeDefaults(cfg)
+	applySecurityDefaults(cfg)
 }
 
 func dedupe(ids []string) []string {
