@@ -111,6 +111,9 @@ func (d *demo) ready(ctx context.Context, bg *background, dir commands.Directory
 	if bg.aws.cost != nil {
 		errs = append(errs, bg.aws.cost.Run(ctx))
 	}
+	if bg.shield.job != nil {
+		errs = append(errs, bg.shield.job.Run(ctx))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("demo: first look: %w", err)
 	}
@@ -201,12 +204,13 @@ func demoBanner(interactive bool) string {
 
 const demoHelp = `THE DEMO WORLD (made up; served by fakes inside this process)
 acme, ACME Ltd: sites www (StatusCake) and shop (a local site you can take down); servers acme-web-1,
-  acme-web-2 (running hot) and acme-demo-db; quote $900 a month; repository demo-acme/website; zone acme.example.
+  acme-web-2 (running hot, its Elastic IP without Shield) and acme-demo-db; quote $900 a month; Shield
+  Advanced; repository demo-acme/website; zone acme.example.
 globex, Globex Corp: sites www and api (StatusCake); server globex-app; quote $400 a month.
 People: you (admin), @sam support, @erin engineer, @fiona finance, @stella stakeholder of acme, @sasha security.
 A tour:
   /ops status · /demo down shop, then press Acknowledge on the alert · /demo up shop
-  /ops cost acme (the chart is written to a file) · /ops servers acme · /ops oncall
+  /ops cost acme (the chart is written to a file) · /ops servers acme · /ops oncall · /as @sasha, /ops shield acme
   /as @erin, then /ops change ` + demoIssueURL + ` (the form is filled from the issue)
   /as @sam: Start investigating, then Propose a change: zone ` + demoAcmeZone + `, record www.acme.example, type A,
     new value 192.0.2.20: the cost goes up, so @stella and @fiona must approve (erin and sam may not: four eyes)

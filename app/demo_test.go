@@ -13,7 +13,7 @@ import (
 // TestDemoScript pipes testdata/demo.script (the tour of the README) into
 // `opsbot demo`: status, a site taken down and its alert acknowledged
 // (PagerDuty as the person), cost with its chart, servers with one in
-// breach, a stakeholder kept to their client, and a change request from the
+// breach, Shield for the security role, a stakeholder kept to their client, and a change request from the
 // demo GitHub issue through four eyes and the approvals of the stakeholder
 // and finance (/as) to the cut-over and the rollback of its DNS record.
 func TestDemoScript(t *testing.T) {
@@ -39,6 +39,7 @@ func TestDemoScript(t *testing.T) {
 	steps := []string{
 		"opsbot DEMO: everything here is made up",
 		"#ops-support: 🔴 acme-web-2 (demo)", "is IN BREACH", // the first look at the servers
+		"#security: 🔴 Shield — ACME Ltd (demo)", // and at Shield
 		"ops> /ops status", "2 clients · 4 sites: 4 up, 0 down",
 		"ops> /demo down shop", "#acme-alerts: 🔴 shop", "is DOWN", "[1] Acknowledge  [2] Resolve  [3] Silence 1h",
 		"ops> [Acknowledge]", "PagerDuty incident #", "acknowledged as you@demo.example", "Acknowledged by @newcomer",
@@ -46,6 +47,7 @@ func TestDemoScript(t *testing.T) {
 		"ops> /ops cost acme", "(direct message) ACME Ltd (demo) — AWS cost", "Forecast to month end",
 		"ops> /ops servers acme", "🟠 CPU high acme-web-2 (demo)",
 		"ops> /ops oncall", "sam (sam@demo.example)",
+		"ops (as @sasha)> /ops shield acme", "1 unprotected, 1 protected",
 		"ops (as @stella)> /ops cost globex", `"globex" is not one of the clients you can see`,
 		"ops> /ops role grant @erin finance", "@erin is now finance",
 		"ops (as @erin)> /ops change " + demoIssueURL, "CR-1 is open: its message in #ops-support",

@@ -18,12 +18,14 @@ import (
 	"github.com/383project/opsbot/integrations/github/githubtest"
 	"github.com/383project/opsbot/integrations/pagerduty/pagerdutytest"
 	"github.com/383project/opsbot/integrations/route53/route53test"
+	"github.com/383project/opsbot/integrations/shield"
+	"github.com/383project/opsbot/integrations/shield/shieldtest"
 	"github.com/383project/opsbot/integrations/statuscake/statuscaketest"
 )
 
 // demoWorld is what `opsbot demo` runs against: the project's own
 // wire-format fakes of StatusCake, PagerDuty, Cost Explorer, EC2, RDS,
-// CloudWatch, GitHub and Route 53, started in this process and filled with
+// CloudWatch, Shield, GitHub and Route 53, started in this process and filled with
 // made-up data, and one local web site the newcomer can take down. The
 // fakes are the test-grade code of their packages; this only starts and
 // fills them. Nothing here reaches the network beyond 127.0.0.1.
@@ -35,6 +37,7 @@ type demoWorld struct {
 	cost   *awscosttest.Server
 	mon    *awsmontest.Server
 	r53    *route53test.Server
+	shield *shieldtest.Server
 	aws    *httptest.Server // one endpoint for every AWS service (awsRouter)
 	shop   *httptest.Server // the local demo site, acme/shop
 	shopUp atomic.Bool
@@ -52,6 +55,7 @@ const (
 	demoSCGlobAPI  = "7000003"
 	demoSchedule   = "PDEMO01"
 	demoRoutingKey = "demoroutingkey000000000000000000" // 32 characters, as PagerDuty requires
+	demoEC2Owner   = "123456789012"                     // the account the EC2 fake reports its instances in
 )
 
 // demoPerson is one made-up person of the demo, one per role.
@@ -72,8 +76,8 @@ var demoPeople = []demoPerson{
 func startDemoWorld(now time.Time) *demoWorld {
 	tb := &demoTB{}
 	w := &demoWorld{tb: tb, sc: statuscaketest.New(tb), pd: pagerdutytest.New(tb), gh: githubtest.New(tb),
-		cost: awscosttest.New(tb), mon: awsmontest.New(tb), r53: route53test.New(tb)}
-	w.aws = httptest.NewServer(awsRouter(w.cost.URL, w.mon.URL, w.r53.URL))
+		cost: awscosttest.New(tb), mon: awsmontest.New(tb), r53: route53test.New(tb), shield: shieldtest.New(tb)}
+	w.aws = httptest.NewServer(awsRouter(w.cost.URL, w.mon.URL, w.r53.URL, w.shield.URL))
 	tb.Cleanup(w.aws.Close)
 	w.shopUp.Store(true)
 	w.shop = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
@@ -156,6 +160,14 @@ func (w *demoWorld) fillAWS(now time.Time) {
 		awsmontest.Instance{ID: "i-0910be00000000003", Name: "globex-app (demo)", Type: "t3.medium", Region: demoRegion, LaunchedAt: launched},
 	)
 	w.mon.AddDBInstances(awsmontest.DBInstance{ID: "acme-demo-db", Class: "db.t3.medium", Engine: "mysql", Region: demoRegion, StorageGiB: 100})
+	// ACME pays for Shield Advanced: its first web server's Elastic IP is
+	// protected, the second's is not (a gap for the security channel).
+	w.mon.AddAddresses(
+		awsmontest.Address{AllocationID: "eipalloc-0acde0001", PublicIP: "192.0.2.11", Region: demoRegion, InstanceID: "i-0acde00000000001a"},
+		awsmontest.Address{AllocationID: "eipalloc-0acde0002", PublicIP: "192.0.2.12", Region: demoRegion, InstanceID: "i-0acde00000000002b"},
+	)
+	w.shield.SetSubscription(true)
+	w.shield.Protect("acme-web-1 (demo)", shield.EIPAllocationARN(demoRegion, demoEC2Owner, "eipalloc-0acde0001"))
 	// Five-minute points from three hours ago to a day ahead, so every
 	// check while the demo runs sees recent values.
 	start := now.Truncate(5 * time.Minute).Add(-3 * time.Hour)
@@ -191,20 +203,23 @@ func (w *demoWorld) fillChanges() {
 
 // awsRouter is one endpoint for every AWS service the demo fakes, as
 // integrations.aws.endpoint_url is one URL for all of them: Route 53 by its
-// path, Cost Explorer by its X-Amz-Target, the rest (EC2, RDS, CloudWatch)
-// to the server monitor's fake.
-func awsRouter(costURL, monURL, r53URL string) http.Handler {
+// path, Cost Explorer and Shield by their X-Amz-Target, the rest (EC2, RDS,
+// CloudWatch) to the server monitor's fake.
+func awsRouter(costURL, monURL, r53URL, shieldURL string) http.Handler {
 	proxy := func(raw string) *httputil.ReverseProxy {
 		u, _ := url.Parse(raw) // httptest URLs
 		return httputil.NewSingleHostReverseProxy(u)
 	}
-	cost, mon, r53 := proxy(costURL), proxy(monURL), proxy(r53URL)
+	cost, mon, r53, sh := proxy(costURL), proxy(monURL), proxy(r53URL), proxy(shieldURL)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		target := r.Header.Get("X-Amz-Target")
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
 			r53.ServeHTTP(rw, r)
-		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSInsightsIndexService."):
+		case strings.HasPrefix(target, "AWSInsightsIndexService."):
 			cost.ServeHTTP(rw, r)
+		case strings.HasPrefix(target, "AWSShield_20160616."):
+			sh.ServeHTTP(rw, r)
 		default:
 			mon.ServeHTTP(rw, r)
 		}
