@@ -194,6 +194,7 @@ func applyDefaults(cfg *Config) {
 	applyUptimeDefaults(cfg)
 	applyAWSDefaults(cfg)
 	applyChangeDefaults(cfg)
+	applyDetectifyDefaults(cfg)
 }
 
 func dedupe(ids []string) []string {
