@@ -2,6 +2,7 @@ package integrations
 
 import (
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -86,3 +87,21 @@ var ErrNotVerified = errors.New("the domain is not verified")
 // ErrBadRequest marks a request the vendor refused as malformed (e.g. an
 // unknown or invalid token): retrying will not help.
 var ErrBadRequest = errors.New("refused as invalid")
+
+// ScanRefusedError says why no profile of a client could be scanned, per
+// profile, in words. Nothing was recorded.
+type ScanRefusedError struct {
+	Client  string
+	Reasons map[string]string // profile token → why, in words
+	// NotVerified lists the profiles refused because their domain is not
+	// verified (ErrNotVerified).
+	NotVerified []string
+}
+
+func (e *ScanRefusedError) Error() string {
+	parts := make([]string, 0, len(e.Reasons))
+	for tok, why := range e.Reasons {
+		parts = append(parts, tok+": "+why)
+	}
+	return "scan of " + e.Client + " refused: " + strings.Join(parts, "; ")
+}

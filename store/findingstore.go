@@ -70,15 +70,18 @@ func decodeAcceptances(raw map[string]string) map[string]Acceptance {
 	return out
 }
 
-// SaveFindings writes the findings named by ids (from all) and the scan's
-// summary, in one transaction and one round trip.
-func (s *Store) SaveFindings(ctx context.Context, client string, all map[string]Finding, ids []string, sum FindingSummary) error {
-	summary, err := json.Marshal(sum)
-	if err != nil {
-		return fmt.Errorf("store: encode scan summary: %w", err)
+// SaveFindings writes the findings named by ids (from all) and, unless nil,
+// the scan's summary, in one transaction and one round trip.
+func (s *Store) SaveFindings(ctx context.Context, client string, all map[string]Finding, ids []string, sum *FindingSummary) error {
+	var summary []byte
+	if sum != nil {
+		var err error
+		if summary, err = json.Marshal(sum); err != nil {
+			return fmt.Errorf("store: encode scan summary: %w", err)
+		}
 	}
 	args := make([]any, 0, 2*min(len(ids), findingFields))
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, id := range ids {
 			f, ok := all[id]
 			if !ok {
@@ -97,7 +100,9 @@ func (s *Store) SaveFindings(ctx context.Context, client string, all map[string]
 		if len(args) > 0 {
 			p.HSet(ctx, s.findingsKey(client), args...)
 		}
-		p.Set(ctx, s.scanSummaryKey(client), summary, 0)
+		if summary != nil {
+			p.Set(ctx, s.scanSummaryKey(client), summary, 0)
+		}
 		return nil
 	})
 	return wrap("save findings of "+client, err)

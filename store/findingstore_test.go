@@ -22,7 +22,7 @@ func TestFindingsSaveReadAndFind(t *testing.T) {
 			}
 		}
 	})
-	if err := s.SaveFindings(ctx, "acme", r.All, ids, r.Summary); err != nil {
+	if err := s.SaveFindings(ctx, "acme", r.All, ids, &r.Summary); err != nil {
 		t.Fatal(err)
 	}
 	got, acc, err := s.ClientFindings(ctx, "acme")
@@ -51,7 +51,7 @@ func TestAcceptFindingAuditedAndExpires(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newStore(t)
 	r := scan(nil, t0, report("a", "high", "active"))
-	if err := s.SaveFindings(ctx, "acme", r.All, []string{"a"}, r.Summary); err != nil {
+	if err := s.SaveFindings(ctx, "acme", r.All, []string{"a"}, &r.Summary); err != nil {
 		t.Fatal(err)
 	}
 	acc := store.Acceptance{ID: "a", Client: "acme", Until: t0.Add(7 * 24 * time.Hour), Reason: "WAF rule in front", By: "USEC", At: t0}
@@ -99,7 +99,7 @@ func TestRenewedAcceptanceIsNotEnded(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newStore(t)
 	r := scan(nil, t0, report("a", "high", "active"))
-	_ = s.SaveFindings(ctx, "acme", r.All, []string{"a"}, r.Summary)
+	_ = s.SaveFindings(ctx, "acme", r.All, []string{"a"}, &r.Summary)
 	first := store.Acceptance{ID: "a", Client: "acme", Until: t0.Add(time.Hour), Reason: "r1", By: "U1", At: t0}
 	_ = s.AcceptFinding(ctx, first, "")
 	due, _ := s.DueAcceptances(ctx, t0.Add(time.Hour), 10)
@@ -174,7 +174,7 @@ func TestAcceptFindingRefusedWhenTheAuditCannotBeWritten(t *testing.T) {
 	ctx := context.Background()
 	s, rdb, _ := newStore(t)
 	r := scan(nil, t0, report("a", "high", "active"))
-	_ = s.SaveFindings(ctx, "acme", r.All, []string{"a"}, r.Summary)
+	_ = s.SaveFindings(ctx, "acme", r.All, []string{"a"}, &r.Summary)
 	rdb.Set(ctx, "opsbot:audit", "not a stream", 0)
 	err := s.AcceptFinding(ctx, store.Acceptance{ID: "a", Client: "acme", Until: t0.Add(time.Hour), Reason: "r", By: "U1", At: t0}, "")
 	if err == nil {

@@ -104,6 +104,7 @@ type latestScan struct {
 }
 
 type failure struct {
+	path   string // "" : any request
 	status int
 	header http.Header
 	body   string
@@ -225,7 +226,15 @@ func (s *Server) SetStatus(uuid, status string) {
 func (s *Server) FailNext(status int, header http.Header, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.fails = append(s.fails, failure{status, header, body})
+	s.fails = append(s.fails, failure{"", status, header, body})
+}
+
+// FailNextOn is FailNext for the next request to path (e.g.
+// "/rest/v2/vulnerabilities/") only; other requests pass.
+func (s *Server) FailNextOn(path string, status int, header http.Header, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails = append(s.fails, failure{path, status, header, body})
 }
 
 // Requests counts the requests that reached a handler (after the failure

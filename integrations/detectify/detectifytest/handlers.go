@@ -23,9 +23,13 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		var f *failure
-		if len(s.fails) > 0 {
-			f = &s.fails[0]
-			s.fails = s.fails[1:]
+		for i := range s.fails {
+			if s.fails[i].path == "" || s.fails[i].path == r.URL.Path {
+				cp := s.fails[i]
+				f = &cp
+				s.fails = append(s.fails[:i:i], s.fails[i+1:]...)
+				break
+			}
 		}
 		s.mu.Unlock()
 		if f != nil {
