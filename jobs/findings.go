@@ -16,7 +16,7 @@ const FindingMonitor = "finding"
 
 // FindingAlertKey is the alert key of one finding of one client; its
 // PagerDuty dedup key is "opsbot/" + it.
-func FindingAlertKey(client, id string) string { return FindingMonitor + "/" + client + "/" + id }
+func FindingAlertKey(client, id string) string { return store.FindingAlertKey(client, id) }
 
 // Finding routes (config's words).
 const (

@@ -26,6 +26,10 @@ const (
 	FindingReopened FindingState = "reopened"
 )
 
+// FindingAlertKey is the alert key of one finding of one client (its
+// PagerDuty dedup key is "opsbot/" + it).
+func FindingAlertKey(client, id string) string { return "finding/" + client + "/" + id }
+
 // Open reports whether the finding still needs fixing.
 func (s FindingState) Open() bool { return s == FindingNew || s == FindingOpen || s == FindingReopened }
 

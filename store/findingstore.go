@@ -149,6 +149,30 @@ func (s *Store) FindingsOf(ctx context.Context, clients []string) (FindingsOverv
 	return out, nil
 }
 
+// ScanSummaries returns the summaries of the clients' last completed scans
+// (clients never scanned are absent), in one round trip.
+func (s *Store) ScanSummaries(ctx context.Context, clients []string) (map[string]FindingSummary, error) {
+	out := map[string]FindingSummary{}
+	if len(clients) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(clients))
+	for i, c := range clients {
+		keys[i] = s.scanSummaryKey(c)
+	}
+	vals, err := s.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, wrap("read scan summaries", err)
+	}
+	for i, v := range vals {
+		var sum FindingSummary
+		if str, ok := v.(string); ok && json.Unmarshal([]byte(str), &sum) == nil {
+			out[clients[i]] = sum
+		}
+	}
+	return out, nil
+}
+
 // FindingsByPrefix finds the findings of clients whose ID starts with prefix
 // (lower-case letters, digits and "-" only; anything else matches nothing).
 func (s *Store) FindingsByPrefix(ctx context.Context, clients []string, prefix string) ([]Finding, error) {

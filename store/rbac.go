@@ -51,6 +51,7 @@ const (
 	PermChangelogExport Permission = "changelog.export"
 	PermScanRun         Permission = "scan.run"
 	PermFindingsView    Permission = "findings.view"
+	PermFindingsAccept  Permission = "findings.accept" // risk acceptance, false positives
 	PermChecklistView   Permission = "checklist.view"
 	PermChecklistTick   Permission = "checklist.tick"
 	PermChecklistSecure Permission = "checklist.security" // security items of checklists
@@ -68,8 +69,8 @@ var rolePermissions = map[Role][]Permission{
 		PermFindingsView, PermChecklistView, PermChecklistTick},
 	Engineer:    {PermChangeOpen, PermChecklistView},
 	Finance:     {PermCostView, PermChangeApprove, PermChangelogView, PermChangelogExport},
-	Stakeholder: {PermServersView, PermCostView, PermChangeApprove},
-	Security:    {PermScanRun, PermFindingsView, PermChecklistView, PermChecklistSecure},
+	Stakeholder: {PermServersView, PermCostView, PermChangeApprove, PermFindingsView},
+	Security:    {PermScanRun, PermFindingsView, PermFindingsAccept, PermChecklistView, PermChecklistSecure},
 }
 
 // Has reports whether role r carries permission p (ignoring client scope).
