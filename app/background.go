@@ -30,6 +30,7 @@ type background struct {
 	uptime  *uptimeMonitor
 	changes *changeWiring
 	aws     *awsMonitors
+	scans   *scanWiring
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -63,7 +64,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 		return nil, err
 	}
 	bg.changes = cw
-	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing}
+	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing, Kept: st}
 	cw.outboxOptions(&obo, st)
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
@@ -74,6 +75,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 	}
 	bg.uptime = um
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
+	if bg.scans, err = newScanWiring(cfg, st, bg, log); err != nil {
 		return nil, err
 	}
 	return bg, nil
@@ -87,6 +91,7 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.outbox.Nudge
 	bg.aws.wire(d)
+	bg.scans.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {

@@ -95,7 +95,9 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 			blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
 		}
 	}
-	fallback := fmt.Sprintf("%s is %s", p.Name, word)
+	// The fallback is a notification's text: vendor text in it is escaped
+	// too, so a finding's title cannot mention @channel.
+	fallback := fmt.Sprintf("%s is %s", chat.Escape(p.Name), word)
 	return chat.Message{Text: fallback, Blocks: blocks}
 }
 

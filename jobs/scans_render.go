@@ -62,7 +62,7 @@ func scanMessage(cl ScanClient, r store.ScanRun, now time.Time) (string, []slack
 	if r.Error != "" {
 		blocks = append(blocks, slack.NewContextBlock("", md(":warning: "+escape(truncate(r.Error, 500)))))
 	}
-	fallback := fmt.Sprintf("Detectify scan of %s: %s", cl.Name, r.Status)
+	fallback := fmt.Sprintf("Detectify scan of %s: %s", escape(cl.Name), r.Status)
 	if r.Summary != nil {
 		fallback += " — " + summaryText(*r.Summary)
 	}
