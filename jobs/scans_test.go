@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/383project/opsbot/integrations"
+	"github.com/383project/opsbot/integrations/detectify"
 	"github.com/383project/opsbot/integrations/detectify/detectifytest"
 	"github.com/383project/opsbot/jobs"
 	"github.com/383project/opsbot/store"
+	"github.com/383project/opsbot/store/redistest"
 )
 
 const xss = "e26b149d-a124-44a6-a6c0-7f1e2b3c4d5e"
@@ -228,5 +231,42 @@ func TestFindingsDigest(t *testing.T) {
 	if !strings.Contains(text, "Acme &lt;Ltd&gt;*: 1 new, 1 open") || !strings.Contains(text, "Missing CSP") ||
 		strings.Contains(text, "Reflected") || strings.Contains(text, "Server banner") {
 		t.Fatalf("digest text = %s; want the medium only (high is paged, information routed to none)", text)
+	}
+}
+
+// TestScheduledScanRunsOnceAcrossThreeReplicas: three opsbot replicas, each
+// with its scheduler and scan monitor on one Redis, fire a client's
+// schedule: one replica starts the scan at Detectify, once.
+func TestScheduledScanRunsOnceAcrossThreeReplicas(t *testing.T) {
+	r := newScanRigClock(t, true)
+	r.fake.ScriptScan(r.acme, detectifytest.Scan{Steps: make([]detectifytest.Step, 50)}) // still running when the test ends
+	srv := redistest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for range 3 {
+		st := store.New(srv.Client(t), "opsbot:")
+		src := detectify.New(detectify.Config{APIURL: r.fake.APIURL(), Key: detectifytest.Key}, r.fake.Client(), nil)
+		scans := jobs.NewScans([]jobs.ScanClient{{Key: "acme", Name: "Acme", Profiles: []string{r.acme}}}, src, st, jobs.NewAlerter(st, nil),
+			jobs.ScanOptions{Channel: securityChannel})
+		sched := jobs.NewScheduler(st, st, jobs.Options{})
+		if err := sched.Add("@every 1s", scans.Scheduled("acme")); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = sched.Run(ctx) }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for r.fake.Requests("POST /rest/v2/scans/{token}/") == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(2500 * time.Millisecond) // two more fires
+	if n := r.fake.Requests("POST /rest/v2/scans/{token}/"); n != 1 {
+		t.Fatalf("%d scan starts reached Detectify; want 1 (one replica, and later fires find it running)", n)
+	}
+	st := store.New(srv.Client(t), "opsbot:")
+	log, _ := st.RecentAudit(context.Background(), 10)
+	if len(log) != 1 || log[0].Action != "scan.start" || log[0].Actor != store.BotActor {
+		t.Fatalf("audit = %+v; want one scan.start by opsbot", log)
 	}
 }
