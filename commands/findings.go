@@ -36,12 +36,14 @@ func runFindings(ctx context.Context, c *Call) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	visible := c.findingClients(store.PermFindingsView)
-	clients := visible
+	clients := c.findingClients(store.PermFindingsView)
 	if q.client != "" {
-		client, err := c.pickClient(store.PermFindingsView, q.client, visible, "/ops findings")
+		client, err := c.pickClient(store.PermFindingsView, q.client, clientsFor[bool](c, store.PermFindingsView, nil), "/ops findings")
 		if err != nil {
 			return Reply{}, err
+		}
+		if !c.r.deps.Detectify[client] {
+			return Reply{}, userErrorf(findingsExample, "%s does not pay for Detectify scans (no `detectify:` block in opsbot.yaml), so it has no findings.", c.clientName(client))
 		}
 		clients = []string{client}
 	}

@@ -139,6 +139,7 @@ func TestFindingsFilters(t *testing.T) {
 		"findings acme beta":              "at most one client",
 		"findings --colour":               "I don't know the option",
 		"findings acme --severity":        "Say which severity",
+		"findings gamma":                  "does not pay for Detectify scans",
 	} {
 		if got := text(f.run(securityUser, cmd)); !strings.Contains(got, want) || !strings.Contains(got, "For example") {
 			t.Errorf("%s:\n%s", cmd, got)
