@@ -73,17 +73,26 @@ type Deps struct {
 	CostRefresh CostRefresher      // nil: `/ops cost --refresh` says it is not available
 	CostQuotes  map[string]float64 // client key → monthly hosting quote, for every client with AWS cost scope (0: no quote)
 
-	Changes         ChangeStore     // nil: change requests not wired (/ops change says so)
-	Issues          IssueSource     // nil: GitHub not configured (links refused, no pre-fill)
-	Smoke           SmokeRunner     // nil: smoke checks cannot run (an admin may waive them)
-	DNS             DNSCutter       // nil: no Route 53 (cut-over is done by hand, recorded here)
-	StepLeases      StepLeases      // one replica at a time carries a long step; nil: this process alone
-	CostEstimates   CostEstimate    // nil: current monthly cost typed by hand
-	ChangeSettings  ChangeSettings  // channels, approvers, approval lifetime
+	Changes        ChangeStore    // nil: change requests not wired (/ops change says so)
+	Issues         IssueSource    // nil: GitHub not configured (links refused, no pre-fill)
+	Smoke          SmokeRunner    // nil: smoke checks cannot run (an admin may waive them)
+	DNS            DNSCutter      // nil: no Route 53 (cut-over is done by hand, recorded here)
+	StepLeases     StepLeases     // one replica at a time carries a long step; nil: this process alone
+	CostEstimates  CostEstimate   // nil: current monthly cost typed by hand
+	ChangeSettings ChangeSettings // channels, approvers, approval lifetime
+
+	Shield        ShieldView        // nil: the Shield check is not configured (/ops shield says so)
+	ShieldRefresh ShieldRefresher   // nil: /ops shield answers from the last check only
+	ShieldLevels  map[string]string // client key → "advanced" or "standard", for every client with an aws block
+
+	Training         TrainingStore    // nil: training compliance not configured (/ops training says so)
+	TrainingSettings TrainingSettings // courses, roles, validity
+
 	Scans           ScanStarter     // nil: Detectify not configured (/ops scan says so)
 	Findings        FindingsStore   // nil: no findings kept (/ops findings says so)
 	Detectify       map[string]bool // clients with a detectify block (paid for); nil: status says nothing of scans
 	SecurityChannel string          // where scans and findings are posted
+
 	// Nudge wakes the outbox worker after a handler queued deliveries, so a
 	// message is updated at once instead of at the worker's next poll.
 	Nudge func()

@@ -110,6 +110,9 @@ func TestLoadFullFile(t *testing.T) {
 			WeeklyReport: WeeklyReport{Enabled: boolPtr(true), Day: "friday", Time: "16:00", TimeZone: "America/New_York"}},
 		Changes:   Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
 		Detectify: Detectify{PollInterval: Duration(30 * time.Second), Digest: "0 8 * * 5"},
+		Shield:    Shield{Schedule: DefaultShieldSchedule},
+		Training: Training{ValidFor: Duration(DefaultTrainingValid), DueSoon: Duration(DefaultTrainingDue), Remind: DefaultTrainingRemind,
+			Sync: DefaultTrainingSync, Who: []string{"engineer", "support", "security"}},
 		Integrations: Integrations{
 			PagerDuty: PagerDuty{APIURL: "https://api.eu.pagerduty.com", EventsURL: "https://events.eu.pagerduty.com",
 				Schedules: map[string]string{"primary": "PABC123", "db-team": "P0DB0001"}},

@@ -69,6 +69,8 @@ func readSecrets(cfg *Config, getenv func(string) string, c *collector) {
 		{"DETECTIFY_API_KEY", &s.DetectifyKey},
 		{"DETECTIFY_API_SECRET", &s.DetectifySecret},
 		{"OPSBOT_FREEZE_TOKEN", &s.FreezeToken},
+		{"UDEMY_CLIENT_ID", &s.UdemyClientID},
+		{"UDEMY_CLIENT_SECRET", &s.UdemyClientSecret},
 	} {
 		*v.dst = readSecret(v.name, getenv, c)
 	}

@@ -195,6 +195,7 @@ func applyDefaults(cfg *Config) {
 	applyAWSDefaults(cfg)
 	applyChangeDefaults(cfg)
 	applyDetectifyDefaults(cfg)
+	applySecurityDefaults(cfg)
 }
 
 func dedupe(ids []string) []string {
