@@ -184,6 +184,12 @@ func TestDetectifyScanFindingsAndAlertsEndToEnd(t *testing.T) {
 	if scan.Updated < 3 || !strings.Contains(string(scan.Blocks), "*New* 3") || !strings.Contains(string(scan.Blocks), "@"+e.security) {
 		t.Fatalf("scan message: updated %d times: %s", scan.Updated, scan.Blocks)
 	}
+	// The fake records a call just after applying it: wait for the last one.
+	if _, err := e.fake.WaitCall("chat.update", func(c slacktest.Call) bool {
+		return c.Form.Get("ts") == scan.TS && strings.Contains(c.Form.Get("blocks"), "finished")
+	}, wait); err != nil {
+		t.Fatal(err)
+	}
 	var phases []string
 	for _, c := range e.fake.Calls("chat.update") {
 		if c.Form.Get("ts") == scan.TS {
