@@ -30,6 +30,7 @@ type background struct {
 	uptime  *uptimeMonitor
 	changes *changeWiring
 	aws     *awsMonitors
+	scans   *scanWiring
 	shield  *shieldCheck
 	train   *trainingCheck
 	cfg     *config.Config
@@ -89,7 +90,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, w wo
 		return nil, err
 	}
 	bg.changes = cw
-	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing, Workers: w.outboxWorkers}
+	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing, Kept: st, Workers: w.outboxWorkers}
 	cw.outboxOptions(&obo, st)
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
@@ -100,6 +101,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, w wo
 	}
 	bg.uptime = um
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
+	if bg.scans, err = newScanWiring(cfg, st, bg, log); err != nil {
 		return nil, err
 	}
 	if bg.shield, err = newShieldCheck(cfg, awsBase, st, bg, log); err != nil {
@@ -119,6 +123,7 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.outbox.Nudge
 	bg.aws.wire(d)
+	bg.scans.wire(d)
 	bg.shield.wire(d)
 	bg.train.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {

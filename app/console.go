@@ -89,19 +89,21 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 // line, so what the line caused (a channel post, a DM, an updated message)
 // prints before the next line runs. Items wait in the outbox only until
 // delivered (or while a failing one is retried), never for a later time.
+// The steps are read before the backlog: a step ends in the transaction
+// that queues its last messages, so once it is seen ended they are counted.
 func settle(ctx context.Context, st *store.Store, limit time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
-		queues, _, err := st.OutboxBacklog(ctx)
+		open, err := st.OpenChanges(ctx)
 		if err != nil {
 			return
 		}
-		if queues == 0 {
-			open, err := st.OpenChanges(ctx)
-			if err != nil || !slices.ContainsFunc(open, func(cr store.ChangeRequest) bool { return cr.Step != nil }) {
+		if !slices.ContainsFunc(open, func(cr store.ChangeRequest) bool { return cr.Step != nil }) {
+			queues, _, err := st.OutboxBacklog(ctx)
+			if err != nil || queues == 0 {
 				return
 			}
 		}
