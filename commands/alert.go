@@ -39,7 +39,9 @@ const (
 	actionAlertSilence = "alert_silence_1h"
 )
 
-var alertKeyForm = regexp.MustCompile(`^[a-z]{1,20}/[a-z0-9][a-z0-9_-]{0,39}/[a-z0-9][a-z0-9._-]{0,62}$`)
+// alertKeyForm is "<monitor>/<client>/<subject>" with an optional fourth
+// part (server alerts: "server/acme/i-0abc/cpu"; SLA: "sla/acme/www/2026-11").
+var alertKeyForm = regexp.MustCompile(`^[a-z]{1,20}/[a-z0-9][a-z0-9_-]{0,39}(/[a-z0-9][a-z0-9._-]{0,62}){1,2}$`)
 
 // alertFromButton reads the alert a button names. The value comes from the
 // client and may be forged: it is validated, and the caller's permission is
@@ -131,8 +133,11 @@ func (c *Call) incidentAsPerson(ctx context.Context, al store.Alert, verb string
 		}
 		return "", c.pagerDutyError(err)
 	}
-	return fmt.Sprintf(" PagerDuty incident #%d %sd as %s.", inc.Number, strings.TrimSuffix(verb, "e"), Escape(email)), nil
+	return fmt.Sprintf(" PagerDuty incident #%d %s as %s.", inc.Number, pastTense[verb], Escape(email)), nil
 }
+
+// pastTense of the verbs people do to incidents.
+var pastTense = map[string]string{"acknowledge": "acknowledged", "resolve": "resolved"}
 
 func (c *Call) pagerDutyError(err error) error {
 	if ok, after := integrations.IsRetryable(err); ok {

@@ -25,7 +25,9 @@ type Subject struct {
 	Key        string // unique and stable: "uptime/acme/www"
 	Monitor    string // "uptime", "server", "cost", ...
 	Client     string
+	ClientName string // the client as people know it ("ACME Ltd"); "" = Client
 	Name       string // shown to people
+	Site       string // what a silence names besides the client (site, resource)
 	URL        string // optional link
 	Channel    string // the client's (or team's) alert channel
 	PagerRef   string // names the PagerDuty routing key (e.g. the client key); never the key itself
@@ -82,11 +84,11 @@ func NewAlerter(s AlertStore, nudge func()) *Alerter { return &Alerter{store: s,
 func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced bool) (store.Transition, error) {
 	var tr store.Transition
 	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
-		a.Monitor, a.Client, a.Subject, a.URL, a.PagerRef = subj.Monitor, subj.Client, subj.Name, subj.URL, subj.PagerRef
+		describe(a, subj)
 		// A muted alert whose silence has ended fires on its next failing
 		// observation: Observe sees it still failing and no silence.
 		tr = a.Observe(ok, errText, at, subj.Thresholds, silenced)
-		return announce(subj, a, tr, "", at)
+		return announce(a, tr, "", at)
 	})
 	if err != nil {
 		return store.NoChange, fmt.Errorf("jobs: observe %s: %w", subj.Key, err)
@@ -122,8 +124,7 @@ func (al *Alerter) byPerson(ctx context.Context, key, by string, at time.Time, o
 		// The Events v2 acknowledge/resolve joins the alert's PagerDuty queue,
 		// behind its trigger, so it can never overtake it (the person's REST
 		// call, made before, is for attribution and may find no incident yet).
-		subj := Subject{Key: a.Key, Monitor: a.Monitor, Client: a.Client, Name: a.Subject, URL: a.URL, Channel: a.Channel, PagerRef: a.PagerRef}
-		return announce(subj, a, tr, by, at)
+		return announce(a, tr, by, at)
 	})
 	if err != nil {
 		return store.Alert{}, err
@@ -134,21 +135,29 @@ func (al *Alerter) byPerson(ctx context.Context, key, by string, at time.Time, o
 	return a, nil
 }
 
+// describe copies what people are told about subj onto its alert, so
+// every later transition (a person's, a timer's) can announce it alone.
+func describe(a *store.Alert, subj Subject) {
+	a.Monitor, a.Client, a.ClientName, a.Subject = subj.Monitor, subj.Client, subj.ClientName, subj.Name
+	a.Site, a.URL, a.PagerRef, a.Home = subj.Site, subj.URL, subj.PagerRef, subj.Channel
+	a.Severity = string(cmp.Or(subj.Severity, integrations.SeverityCritical))
+}
+
 // announce lists the deliveries a transition needs.
-func announce(subj Subject, a *store.Alert, tr store.Transition, by string, at time.Time) ([]store.OutboxItem, error) {
+func announce(a *store.Alert, tr store.Transition, by string, at time.Time) ([]store.OutboxItem, error) {
 	if tr == store.NoChange {
 		return nil, nil
 	}
 	if tr == store.Fired {
-		a.Channel = subj.Channel
+		a.Channel = cmp.Or(a.Home, a.Channel)
 	}
 	var items []store.OutboxItem
 	add := func(kind string, payload any) error {
-		it, err := store.NewOutboxItem(kind, subj.Key, payload, at)
+		it, err := store.NewOutboxItem(kind, a.Key, payload, at)
 		items = append(items, it)
 		return err
 	}
-	p := alertPayload{Name: subj.Name, URL: subj.URL, Channel: subj.Channel, FiredAt: a.FiredAt}
+	p := alertPayload{Name: a.Subject, URL: a.URL, Channel: a.Channel, FiredAt: a.FiredAt}
 	snapshot := alertMessage(*a, p, at)
 	p.Text, p.Blocks = snapshot.Text, slack.Blocks{BlockSet: snapshot.Blocks}
 	if err := add(kindSlackAlert, p); err != nil {
@@ -161,15 +170,8 @@ func announce(subj Subject, a *store.Alert, tr store.Transition, by string, at t
 	}
 	action := map[store.Transition]string{store.Fired: "trigger", store.Recovered: "resolve",
 		store.Resolve: "resolve", store.Acknowledge: "acknowledge"}[tr]
-	if subj.PagerRef != "" && action != "" {
-		ev := integrations.Alert{DedupKey: a.DedupKey(), Action: action, At: at,
-			Summary: fmt.Sprintf("%s is down: %s", subj.Name, a.LastError), Source: cmp.Or(subj.URL, subj.Name),
-			Severity: cmp.Or(subj.Severity, integrations.SeverityCritical), Group: subj.Client, Class: subj.Monitor,
-			Component: subj.Name, Details: map[string]any{"error": a.LastError, "since": a.FailingSince}}
-		if subj.URL != "" {
-			ev.Links = []integrations.Link{{Href: subj.URL, Text: subj.Name}}
-		}
-		if err := add(kindPager, pagerPayload{Ref: subj.PagerRef, Event: ev}); err != nil {
+	if a.PagerRef != "" && action != "" {
+		if err := add(kindPager, pagerPayload{Ref: a.PagerRef, Event: pageEvent(a, action, at)}); err != nil {
 			return nil, err
 		}
 	}

@@ -26,8 +26,10 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	}
 	// Sites go down; other monitors (servers, cost) breach a threshold.
 	down, since, during := "DOWN", "*Down since*\n", "*Down for*\n"
+	again := "If the site is still down, it alerts again once its failure is confirmed."
 	if a.Monitor != "" && a.Monitor != "uptime" {
 		down, since, during = "IN BREACH", "*In breach since*\n", "*In breach for*\n"
+		again = "If it is still in breach, it alerts again once the breach is confirmed."
 	}
 	var head, word string
 	switch a.Status {
@@ -43,7 +45,7 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	}
 	text := fmt.Sprintf("%s *%s* is %s", head, name, word)
 	fields := []*slack.TextBlockObject{
-		md("*Client*\n" + chat.Escape(a.Client)),
+		md("*Client*\n" + chat.Escape(a.Who())),
 		md(since + date(a.FailingSince)),
 	}
 	if a.LastError != "" {
@@ -76,7 +78,7 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 		}
 		res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
 		res.Confirm = slack.NewConfirmationBlockObject(plain("Resolve this alert?"),
-			md("It closes the PagerDuty incident too. If the site is still down it will alert again."), plain("Resolve"), plain("Cancel"))
+			md("It closes the PagerDuty incident too. "+again), plain("Resolve"), plain("Cancel"))
 		btns = append(btns, res, slack.NewButtonBlockElement(ActionAlertSilence, a.Key, plain("Silence 1h")))
 		blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
 	}

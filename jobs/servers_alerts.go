@@ -152,8 +152,8 @@ func (rd *serverRound) check(ctx context.Context, r store.ServerResource, metric
 // subject describes one metric of one resource to the Alerter.
 func (rd *serverRound) subject(r store.ServerResource, metric string) Subject {
 	what := map[string]string{serverStatus: "status checks", serverCPU: "CPU", serverFreeStorage: "free storage"}[metric]
-	subj := Subject{Key: ServerAlertKey(rd.c.Key, r.ID, metric), Monitor: "server", Client: rd.c.Key,
-		Name: resourceLabel(r) + " " + what, URL: consoleURL(r), Channel: rd.c.Channel, PagerRef: rd.c.PagerRef,
+	subj := Subject{Key: ServerAlertKey(rd.c.Key, r.ID, metric), Monitor: "server", Client: rd.c.Key, ClientName: rd.c.Name,
+		Name: resourceLabel(r) + " " + what, Site: r.ID, URL: consoleURL(r), Channel: rd.c.Channel, PagerRef: rd.c.PagerRef,
 		Severity:   cmp.Or(rd.c.Severity, integrations.SeverityError),
 		Thresholds: store.Thresholds{FailAfter: max(rd.eff.Periods, 1), RecoverAfter: max(rd.eff.Periods, 1)}}
 	if metric == serverStatus {

@@ -46,6 +46,7 @@ type Uptime struct {
 	byStatusCake map[string]string // StatusCake test ID → site key
 	alerter      *Alerter
 	st           UptimeStore
+	reasons      reasons // why down StatusCake tests fail
 	log          *slog.Logger
 	now          func() time.Time
 }
@@ -58,6 +59,7 @@ func NewUptime(sites []UptimeSite, al *Alerter, st UptimeStore, log *slog.Logger
 		u.now = time.Now
 	}
 	for _, s := range sites {
+		s.Subject.Site = cmp.Or(s.Subject.Site, s.Site)
 		u.sites[s.Key] = s
 		if s.StatusCakeID != "" {
 			u.byStatusCake[s.StatusCakeID] = s.Key
@@ -155,6 +157,7 @@ func (u *Uptime) OnProbe(key string, res integrations.CheckResult, _ time.Time) 
 type StatusCakePoll struct {
 	U      *Uptime
 	Source StatusCakeSource
+	Detail StatusCakeDetail // optional: the status code or error of down tests
 }
 
 // Name implements Job.
@@ -185,6 +188,7 @@ func (p StatusCakePoll) Run(ctx context.Context) error {
 		if !ok {
 			continue
 		}
+		p.U.reasons.explain(ctx, p.Detail, &r, now)
 		if err := p.U.Observe(ctx, key, r); err != nil && firstErr == nil {
 			firstErr = err
 		}

@@ -53,10 +53,17 @@ type Alert struct {
 	Key     string `json:"key"` // unique: "uptime/acme/www"
 	Monitor string `json:"monitor"`
 	Client  string `json:"client"`
-	Subject string `json:"subject"`
-	URL     string `json:"url,omitempty"`
+	// ClientName is the client as people know it ("ACME Ltd"); "" = Client.
+	ClientName string `json:"client_name,omitempty"`
+	Subject    string `json:"subject"`
+	// Site is what a silence names besides the client: the site of an
+	// uptime alert, the resource of a server alert.
+	Site string `json:"site,omitempty"`
+	URL  string `json:"url,omitempty"`
 	// PagerRef names the incident tool routing of this alert (never the key).
 	PagerRef string      `json:"pager_ref,omitempty"`
+	Severity string      `json:"severity,omitempty"` // of its page; "" = critical
+	Home     string      `json:"home,omitempty"`     // the channel a new firing posts to
 	Status   AlertStatus `json:"status"`
 
 	Failures       int       `json:"failures"`  // consecutive failing observations
@@ -85,6 +92,17 @@ type Alert struct {
 
 // DedupKey is the stable incident key of the alert at PagerDuty.
 func (a *Alert) DedupKey() string { return "opsbot/" + a.Key }
+
+// Who is the client as people know it.
+func (a *Alert) Who() string {
+	if a.ClientName != "" {
+		return a.ClientName
+	}
+	return a.Client
+}
+
+// Failing reports whether the last observation failed.
+func (a *Alert) Failing() bool { return a.Failures > 0 }
 
 // Errors returned by the person-driven transitions.
 var (

@@ -180,6 +180,11 @@ func validate(ev Event) []string {
 				errs = append(errs, "'payload.timestamp' is invalid")
 			}
 		}
+		for i, l := range ev.Links {
+			if l.Href == "" {
+				errs = append(errs, fmt.Sprintf("'links[%d].href' is missing or blank", i))
+			}
+		}
 	case "acknowledge", "resolve":
 		if ev.DedupKey == "" {
 			errs = append(errs, "'dedup_key' is missing or blank")
