@@ -59,6 +59,7 @@ type Config struct {
 	Servers      Servers           `yaml:"servers"`
 	Cost         Cost              `yaml:"cost"`
 	Changes      Changes           `yaml:"changes"`
+	Alerts       Alerts            `yaml:"alerts"`
 	Log          Log               `yaml:"log"`
 
 	// Location is TimeZone loaded; filled by Load.
@@ -113,6 +114,10 @@ type Client struct {
 	// DNSZones are the client's Route 53 hosted zone IDs: a change
 	// request's DNS plan may only name one of them.
 	DNSZones []string `yaml:"dns_zones"`
+	// Escalation replaces alerts.escalation for this client ([] = none).
+	Escalation *[]EscalationStep `yaml:"escalation"`
+	// UnusualPages replaces alerts.unusual_pages for this client.
+	UnusualPages *[]string `yaml:"unusual_pages"`
 }
 
 // Site is one uptime check of a client: watched by StatusCake (statuscake_id)

@@ -107,6 +107,8 @@ func TestLoadFullFile(t *testing.T) {
 		Cost: Cost{Currency: "EUR", RefreshAt: "05:30", MaxAge: Duration(12 * time.Hour), AnomalyFactor: 2, AnomalyMinimum: 25, QuoteStep: 5,
 			WeeklyReport: WeeklyReport{Enabled: boolPtr(true), Day: "friday", Time: "16:00", TimeZone: "America/New_York"}},
 		Changes: Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
+		Alerts: Alerts{Escalation: []EscalationStep{{After: Duration(2 * time.Hour)}, {After: Duration(4 * time.Hour), Channel: "#ops-escalation", Severity: "critical"}},
+			GroupWindow: durationPtr(5 * time.Minute), UnusualPages: []string{"vanished", "appeared"}},
 		Integrations: Integrations{
 			PagerDuty: PagerDuty{APIURL: "https://api.eu.pagerduty.com", EventsURL: "https://events.eu.pagerduty.com",
 				Schedules: map[string]string{"primary": "PABC123", "db-team": "P0DB0001"}},

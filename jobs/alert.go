@@ -175,6 +175,13 @@ func announce(a *store.Alert, tr store.Transition, by string, at time.Time) ([]s
 			return nil, err
 		}
 	}
+	if action == "resolve" {
+		for _, p := range resolveEscalations(a, at) {
+			if err := add(kindPager, p); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return items, nil
 }
 

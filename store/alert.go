@@ -80,6 +80,11 @@ type Alert struct {
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	ResolvedBy string    `json:"resolved_by,omitempty"` // empty when it recovered by itself
 
+	// Escalated counts the escalation steps taken in this firing, and
+	// EscalationPages are the dedup keys they paged (resolved with it).
+	Escalated       int      `json:"escalated,omitempty"`
+	EscalationPages []string `json:"escalation_pages,omitempty"`
+
 	Channel   string `json:"channel,omitempty"`    // where its one message lives
 	MessageTS string `json:"message_ts,omitempty"` // that message, once posted
 	// The previous firing's message, so deliveries still queued for it
@@ -117,6 +122,9 @@ func (th Thresholds) norm() Thresholds {
 // active reports whether the alert is announced and open.
 func (a *Alert) active() bool { return a.Status == AlertFiring || a.Status == AlertAcknowledged }
 
+// Active reports whether the alert is announced and open (firing or acknowledged).
+func (a *Alert) Active() bool { return a.active() }
+
 // Observe applies one check: ok or failing with errText, at time at.
 // silenced says whether a silence matches the subject now.
 func (a *Alert) Observe(ok bool, errText string, at time.Time, th Thresholds, silenced bool) Transition {
@@ -140,13 +148,7 @@ func (a *Alert) Observe(ok bool, errText string, at time.Time, th Thresholds, si
 			a.Muted = true
 			return NoChange
 		}
-		a.Muted = false
-		if !a.FiredAt.IsZero() {
-			a.PrevFiredAt, a.PrevChannel, a.PrevMessageTS = a.FiredAt, a.Channel, a.MessageTS
-		}
-		a.Status, a.FiredAt = AlertFiring, at
-		a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
-		a.MessageTS, a.Channel = "", "" // a new firing gets a new message
+		a.fire(at)
 		return Fired
 	}
 	if a.Successes == 0 {
@@ -163,6 +165,29 @@ func (a *Alert) Observe(ok bool, errText string, at time.Time, th Thresholds, si
 	}
 	a.Status, a.ResolvedAt, a.ResolvedBy = AlertResolved, at, ""
 	return Recovered
+}
+
+// fire opens a new firing at at: a new message, a new page.
+func (a *Alert) fire(at time.Time) {
+	a.Muted = false
+	if !a.FiredAt.IsZero() {
+		a.PrevFiredAt, a.PrevChannel, a.PrevMessageTS = a.FiredAt, a.Channel, a.MessageTS
+	}
+	a.Status, a.FiredAt = AlertFiring, at
+	a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
+	a.Escalated, a.EscalationPages = 0, nil
+	a.MessageTS, a.Channel = "", "" // a new firing gets a new message
+}
+
+// Unmute fires an alert that crossed its threshold while silenced and is
+// still failing, once nothing silences it any more (the silence or change
+// window ended): at once, not at the next check.
+func (a *Alert) Unmute(at time.Time) Transition {
+	if !a.Muted || a.active() || a.Failures == 0 {
+		return NoChange
+	}
+	a.fire(at)
+	return Fired
 }
 
 // Downtime is how long the last failing run lasted: from the first failing
