@@ -3,7 +3,7 @@ GO          ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 20s
 
-# Tests of the root package that start their own Redis topology: run once,
+# Tests of the app package that start their own Redis topology: run once,
 # in the single-server pass, not again under each OPSBOT_TEST_REDIS.
 OWN_TOPOLOGY := ClusterMasterKilled|SentinelRecorded|ConfigCheckSays|EmbeddedStore|RedisAddrsWithout|RedisDBApplies
 
@@ -26,9 +26,9 @@ lint: ## gofmt, go vet, staticcheck; the dependency rule is TestDependencyRule
 race:
 	$(GO) test -race -count=1 ./...
 
-test-topologies: ## the end-to-end suite (root package) again on a Redis Cluster and on Sentinel
-	OPSBOT_TEST_REDIS=cluster $(GO) test -race -count=1 -skip '$(OWN_TOPOLOGY)' .
-	OPSBOT_TEST_REDIS=sentinel $(GO) test -race -count=1 -skip '$(OWN_TOPOLOGY)' .
+test-topologies: ## the end-to-end suite (app/) again on a Redis Cluster and on Sentinel
+	OPSBOT_TEST_REDIS=cluster $(GO) test -race -count=1 -skip '$(OWN_TOPOLOGY)' ./app/
+	OPSBOT_TEST_REDIS=sentinel $(GO) test -race -count=1 -skip '$(OWN_TOPOLOGY)' ./app/
 
 test-ahead: ## the suite with the clock 400 days ahead (AHEAD_DAYS=n to change)
 	scripts/test-ahead ./...

@@ -6,8 +6,10 @@ package main
 import (
 	"context"
 	"os"
+
+	"github.com/383project/opsbot/app"
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(app.Run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }

@@ -57,14 +57,17 @@ type SmokeRunner interface {
 // DNSCutter switches a DNS record for a cut-over and puts it back. ZoneName
 // names a hosted zone ("acme.example."), to check a plan's record lies in
 // it; Keep reads the records as they are (opaque bytes to store with the
-// request); Apply sets the plan's values and waits until the change is
-// live; Restore puts the kept records back exactly and waits until that is
-// live. Errors may carry a message fit for people (PlainError).
+// request); Apply sends the plan's values (an upsert: sending it again is
+// harmless) and Restore what puts the kept records back exactly ("" when
+// they already are), each returning the provider's change ID without
+// waiting; Wait returns once that change is live (INSYNC), or ctx's error.
+// Errors may carry a message fit for people (PlainError).
 type DNSCutter interface {
 	ZoneName(ctx context.Context, zoneID string) (string, error)
 	Keep(ctx context.Context, plan store.DNSPlan) ([]byte, error)
 	Apply(ctx context.Context, plan store.DNSPlan, kept []byte, comment string) (changeID string, err error)
-	Restore(ctx context.Context, plan store.DNSPlan, kept []byte, comment string) error
+	Restore(ctx context.Context, plan store.DNSPlan, kept []byte, comment string) (changeID string, err error)
+	Wait(ctx context.Context, changeID string) error
 }
 
 // CostEstimate gives opsbot's own figure of a client's current monthly

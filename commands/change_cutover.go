@@ -4,17 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/383project/opsbot/store"
 	"github.com/slack-go/slack"
-)
-
-// Long steps (smoke checks, DNS changes waiting for INSYNC) run after the
-// click was acknowledged; these bound them.
-const (
-	smokeBudget = 2 * time.Minute
-	dnsBudget   = 5 * time.Minute
 )
 
 // runChangeSmoke opens the smoke checks form.
@@ -70,7 +62,9 @@ func submitChangeSmoke(ctx context.Context, c *Call, s Submission) (SubmitResult
 	return notice(Reply{Text: fmt.Sprintf("🧪 %d smoke check(s) saved on *%s*. Press *Run smoke checks* on its message.", len(cr.SmokeChecks), cr.ID)}), nil
 }
 
-// runChangeSmokeRun runs the checks now and records the results.
+// runChangeSmokeRun starts the smoke checks as a background step (they
+// may take longer than a click may): the message shows them running and
+// then their results.
 func runChangeSmokeRun(ctx context.Context, c *Call, a Action) (Reply, error) {
 	cr, err := c.loadChange(ctx, a.Value)
 	if err != nil {
@@ -85,20 +79,10 @@ func runChangeSmokeRun(ctx context.Context, c *Call, a Action) (Reply, error) {
 	if err := c.r.deps.Smoke.VetSmoke(cr, cr.SmokeChecks); err != nil { // saved before the rules, or smoke_allow narrowed since
 		return Reply{}, &UserError{Msg: err.Error() + ". Press *Edit smoke checks* on the request's message to fix it."}
 	}
-	sctx, cancel := context.WithTimeout(ctx, smokeBudget)
-	results := c.r.deps.Smoke.RunSmoke(sctx, cr.SmokeChecks)
-	cancel()
-	at := c.r.deps.Now()
-	cr, err = c.transition(ctx, cr.ID, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		return nil, cr.RecordSmoke(results, c.User.ID, at)
-	})
-	if err != nil {
+	if cr, err = c.beginStep(ctx, cr.ID, store.StepSmoke, smokeBudget); err != nil {
 		return Reply{}, err
 	}
-	if cr.SmokePassed() {
-		return Reply{Text: fmt.Sprintf("✅ Every smoke check of *%s* passed: it can be cut over.", cr.ID)}, nil
-	}
-	return Reply{Text: fmt.Sprintf("❌ Some smoke checks of *%s* failed; its message lists them. Fix and run them again, or an admin waives them with a reason.", cr.ID)}, nil
+	return Reply{Text: fmt.Sprintf("🧪 Running the %d smoke check(s) of *%s*… its message shows the results when they are in.", len(cr.SmokeChecks), cr.ID)}, nil
 }
 
 // runChangeWaive (admin) and runChangeCancel (the requester, or support)
@@ -176,12 +160,11 @@ func submitChangeReason(ctx context.Context, c *Call, s Submission) (SubmitResul
 }
 
 // runChangeCutOver switches DNS: check again that the plan's zone is the
-// client's and its record inside it, keep the current records with the
-// request (saved, with the audit entry of the attempt, before any change is
-// sent), apply the plan, wait for INSYNC, and record the result. A failure
-// leaves the request in smoke testing with the kept records, so the
-// cut-over can be retried or DNS restored. Without a DNS plan it records a
-// cut-over made by hand.
+// client's and its record inside it, then start the cut-over as a
+// background step (change_step.go): keep the current records with the
+// request (saved and audited before any change is sent), apply the plan,
+// wait for INSYNC and record the result, whatever happens to the clicker's
+// connection. Without a DNS plan it records a cut-over made by hand.
 func runChangeCutOver(ctx context.Context, c *Call, a Action) (Reply, error) {
 	cr, err := c.loadChange(ctx, a.Value)
 	if err != nil {
@@ -213,56 +196,15 @@ func runChangeCutOver(ctx context.Context, c *Call, a Action) (Reply, error) {
 		c.r.log.Warn("cut-over refused: DNS plan outside the client's zones", "change_id", cr.ID, "client", cr.Client, "zone", plan.ZoneID, "err", err)
 		return Reply{}, &UserError{Msg: "I won't cut over " + cr.ID + ": " + Escape(err.Error()) + ". Nothing was changed in Route 53; edit the proposal's DNS plan."}
 	}
-	dctx, cancel := context.WithTimeout(ctx, dnsBudget)
-	defer cancel()
-	kept := []byte(nil)
-	if cr.DNS != nil {
-		kept = cr.DNS.Kept
-	}
-	if len(kept) == 0 {
-		if kept, err = c.r.deps.DNS.Keep(dctx, *plan); err != nil {
-			return c.cutOverFailed(ctx, cr.ID, "reading the current records failed", err)
-		}
-	}
-	if _, err = c.transition(ctx, cr.ID, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		return nil, cr.KeepDNS(kept, c.User.ID, c.r.deps.Now())
-	}); err != nil {
+	if cr, err = c.beginStep(ctx, cr.ID, store.StepCutOver, dnsBudget); err != nil {
 		return Reply{}, err
 	}
-	changeID, err := c.r.deps.DNS.Apply(dctx, *plan, kept, "opsbot "+cr.ID+" cut-over by "+c.User.ID)
-	if err != nil {
-		return c.cutOverFailed(ctx, cr.ID, "switching the record failed", err)
-	}
-	cr, err = c.transition(ctx, cr.ID, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		return nil, cr.CutOverDone(changeID, c.User.ID, c.r.deps.Now())
-	})
-	if err != nil {
-		return Reply{}, err
-	}
-	return Reply{Text: fmt.Sprintf("🔀 *%s*: DNS switched and in sync. *Roll back DNS* on its message restores the kept records.", cr.ID)}, nil
-}
-
-// cutOverFailed records a failed attempt (on a fresh context: the step's
-// own may be spent) and tells the person in plain words; the error itself,
-// with the SDK's detail, goes to the log under a ref.
-func (c *Call) cutOverFailed(ctx context.Context, id, what string, cause error) (Reply, error) {
-	ref := newRef()
-	c.r.log.Error("cut-over failed", "ref", ref, "change_id", id, "step", what, "err", cause)
-	why := fmt.Sprintf("%s: %s (ref %s)", what, dnsProblem(cause), ref)
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := c.transition(rctx, id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		cr.CutOverFailed(c.User.ID, why, c.r.deps.Now())
-		return nil, nil
-	}); err != nil {
-		c.r.log.Error("cut-over failure not recorded", "change_id", id, "err", err)
-	}
-	return Reply{Text: fmt.Sprintf(":x: The cut-over of *%s* failed: %s\nThe records from before are kept with the request: *Restore DNS* puts them back, or retry the cut-over.", id, Escape(why))}, nil
+	return Reply{Text: fmt.Sprintf("🔀 Switching DNS for *%s*… Route 53 often takes a minute to have it in sync. The request's message shows the progress, and its thread the outcome; *Roll back DNS* will restore the kept records.", cr.ID)}, nil
 }
 
 // runChangeRollback restores the kept records exactly and ends the request
 // as rolled back. runChangeRestore does the same after a failed cut-over
-// without ending it.
+// without ending it. With DNS records kept, both run as background steps.
 func runChangeRollback(ctx context.Context, c *Call, a Action) (Reply, error) {
 	return c.restoreDNS(ctx, a.Value, true)
 }
@@ -283,56 +225,30 @@ func (c *Call) restoreDNS(ctx context.Context, id string, rollback bool) (Reply,
 	if !okState {
 		return staleClick(cr), nil
 	}
-	hasDNS := cr.Proposal != nil && cr.Proposal.DNS != nil
-	if hasDNS {
-		if cr.DNS == nil || len(cr.DNS.Kept) == 0 {
+	if cr.Proposal == nil || cr.Proposal.DNS == nil {
+		if !rollback {
 			return Reply{}, changeError(store.ErrNothingKept)
 		}
-		if c.r.deps.DNS == nil {
-			return Reply{}, &UserError{Msg: "Route 53 is not set up on this opsbot, so I can't restore DNS."}
-		}
-		// The attempt is audited before DNS is touched (fail closed).
-		if _, err := c.transition(ctx, id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-			return nil, cr.BeginRestore(rollback, c.User.ID, c.r.deps.Now())
-		}); err != nil {
-			return Reply{}, err
-		}
-		dctx, cancel := context.WithTimeout(ctx, dnsBudget)
-		err := c.r.deps.DNS.Restore(dctx, *cr.Proposal.DNS, cr.DNS.Kept, "opsbot "+cr.ID+" rollback by "+c.User.ID)
-		cancel()
+		cr, err = c.transition(ctx, id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
+			return nil, cr.RollBack(c.User.ID, "rolled back from Slack", c.Now)
+		})
 		if err != nil {
-			ref := newRef()
-			c.r.log.Error("DNS restore failed", "ref", ref, "change_id", id, "err", err)
-			why := dnsProblem(err) + " (ref " + ref + ")"
-			if _, terr := c.transition(context.WithoutCancel(ctx), id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-				cr.RestoreFailed(c.User.ID, why, c.r.deps.Now())
-				return nil, nil
-			}); terr != nil {
-				c.r.log.Error("failed restore not recorded", "change_id", id, "err", terr)
-			}
-			return Reply{Text: fmt.Sprintf(":x: Restoring DNS for *%s* failed: %s\nThe kept records are intact; try again.", cr.ID, Escape(why))}, nil
-		}
-	}
-	cr, err = c.transition(context.WithoutCancel(ctx), id, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		at := c.r.deps.Now()
-		if hasDNS {
-			cr.DNSRestored(c.User.ID, at)
-		}
-		if rollback {
-			return nil, cr.RollBack(c.User.ID, "rolled back from Slack", at)
-		}
-		return nil, nil
-	})
-	if err != nil {
-		if !hasDNS {
 			return Reply{}, err
 		}
-		ref := newRef()
-		c.r.log.Error("DNS restored but not recorded", "ref", ref, "change_id", id, "err", err)
-		return Reply{Text: fmt.Sprintf(":warning: DNS of *%s* is back to the kept records, but I could not record it (ref %s): its message may still show the cut-over. Tell the support team.", cr.ID, ref)}, nil
+		return Reply{Text: fmt.Sprintf("↩️ *%s* is rolled back (no DNS plan: switch the traffic back by hand).", cr.ID)}, nil
 	}
+	if cr.DNS == nil || len(cr.DNS.Kept) == 0 {
+		return Reply{}, changeError(store.ErrNothingKept)
+	}
+	if c.r.deps.DNS == nil {
+		return Reply{}, &UserError{Msg: "Route 53 is not set up on this opsbot, so I can't restore DNS."}
+	}
+	kind := store.StepRestore
 	if rollback {
-		return Reply{Text: fmt.Sprintf("↩️ *%s* is rolled back: DNS is as it was before the cut-over.", cr.ID)}, nil
+		kind = store.StepRollBack
 	}
-	return Reply{Text: fmt.Sprintf("↩️ DNS of *%s* is restored to the kept records.", cr.ID)}, nil
+	if cr, err = c.beginStep(ctx, id, kind, dnsBudget); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Text: fmt.Sprintf("↩️ %s for *%s*… the request's message shows the progress, and its thread the outcome.", upperFirst(kind.Label()), cr.ID)}, nil
 }

@@ -64,7 +64,10 @@ func (c *Call) transition(ctx context.Context, id string, step changeStep) (stor
 // changeError turns refusals of the state machine into user errors.
 func changeError(err error) error {
 	var se *store.StateError
+	var busy *store.StepBusyError
 	switch {
+	case errors.As(err, &busy):
+		return &UserError{Msg: upperFirst(err.Error()) + ". Nothing was changed."}
 	case errors.As(err, &se):
 		return &UserError{Msg: "That can't be done now: " + err.Error() + ". The request's message shows what can be done next.", Example: "/ops changes"}
 	case errors.Is(err, store.ErrChangeNotFound):

@@ -67,6 +67,9 @@ func (r *Router) changeMessage(cr store.ChangeRequest, now time.Time) (string, [
 	if d := dnsText(cr); d != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(d), nil, nil))
 	}
+	if st := stepText(cr); st != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(st), nil, nil))
+	}
 	if cr.State.Terminal() {
 		end := "Ended: *" + cr.Outcome() + "*"
 		if why := cr.Reason(); why != "" {
@@ -225,9 +228,36 @@ func dnsText(cr store.ChangeRequest) string {
 	return strings.Join(lines, "\n")
 }
 
+// stepText is the progress of a long step in progress.
+func stepText(cr store.ChangeRequest) string {
+	st := cr.Step
+	if st == nil {
+		return ""
+	}
+	line := "⏳ *" + upperFirst(st.Kind.Label()) + "…* since " + slackDate(st.Started) + ", for " + mention(st.By)
+	switch {
+	case st.Kind == store.StepSmoke:
+		line += fmt.Sprintf(": %d check(s)", len(cr.SmokeChecks))
+	case st.ChangeID != "":
+		line += ": Route 53 change `" + Escape(st.ChangeID) + "` sent, waiting until it is in sync"
+	case st.Kind == store.StepCutOver:
+		line += ": keeping the current records, then sending the change"
+	default:
+		line += ": sending the kept records back"
+	}
+	line += "; gives up " + slackDate(st.Deadline) + "."
+	if st.Runs > 1 {
+		line += " Resumed after the opsbot replica carrying it stopped."
+	}
+	return line
+}
+
 // changeButtons are the next steps of the request's state. Every click is
 // authorised again on the server; showing a button grants nothing.
 func (r *Router) changeButtons(cr store.ChangeRequest) []slack.BlockElement {
+	if cr.Step != nil {
+		return nil // one long step at a time; the message shows its progress
+	}
 	step := func(label, name string) slack.BlockElement {
 		return slack.NewButtonBlockElement(actionChangeStep, cr.ID+"|"+string(cr.State)+"|"+name, plain(label))
 	}

@@ -77,6 +77,7 @@ type Deps struct {
 	Issues         IssueSource    // nil: GitHub not configured (links refused, no pre-fill)
 	Smoke          SmokeRunner    // nil: smoke checks cannot run (an admin may waive them)
 	DNS            DNSCutter      // nil: no Route 53 (cut-over is done by hand, recorded here)
+	StepLeases     StepLeases     // one replica at a time carries a long step; nil: this process alone
 	CostEstimates  CostEstimate   // nil: current monthly cost typed by hand
 	ChangeSettings ChangeSettings // channels, approvers, approval lifetime
 	// Nudge wakes the outbox worker after a handler queued deliveries, so a
@@ -95,6 +96,7 @@ type Router struct {
 	order   []*Route
 	actions map[string]*ActionRoute
 	modals  map[string]*ModalRoute
+	steps   *stepRunner // change requests' long steps (change_step.go)
 }
 
 // New builds the router from the route table; duplicate verbs, action IDs or
@@ -110,7 +112,7 @@ func New(d Deps) (*Router, error) {
 		return nil, errors.New("commands: signing key must be at least 16 bytes")
 	}
 	r := &Router{deps: d, log: d.Logger, verbs: map[string]*Route{},
-		actions: map[string]*ActionRoute{}, modals: map[string]*ModalRoute{}}
+		actions: map[string]*ActionRoute{}, modals: map[string]*ModalRoute{}, steps: newStepRunner()}
 	t := routes()
 	for i := range t.verbs {
 		rt := &t.verbs[i]

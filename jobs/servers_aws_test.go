@@ -17,7 +17,7 @@ import (
 	"github.com/383project/opsbot/store"
 )
 
-// awsmonSource is the adapter package main writes: the client's AWS
+// awsmonSource is the adapter package app writes: the client's AWS
 // account by key, and the window in awsmon's terms.
 type awsmonSource struct {
 	c     *awsmon.Client

@@ -123,11 +123,12 @@ type ChangeRequest struct {
 	SmokeWaiver  *Waiver       `json:"smoke_waiver,omitempty"`
 	// DNS is the cut-over's record keeping: the records before the
 	// cut-over, kept to restore them exactly.
-	DNS       *DNSState `json:"dns,omitempty"`
-	Channel   string    `json:"channel,omitempty"`    // where its one message lives
-	MessageTS string    `json:"message_ts,omitempty"` // that message, once posted
-	Version   int64     `json:"version"`              // bumped on every save
-	CreatedAt time.Time `json:"created_at"`
+	DNS       *DNSState    `json:"dns,omitempty"`
+	Step      *RunningStep `json:"step,omitempty"`       // a long step in progress (change_step.go)
+	Channel   string       `json:"channel,omitempty"`    // where its one message lives
+	MessageTS string       `json:"message_ts,omitempty"` // that message, once posted
+	Version   int64        `json:"version"`              // bumped on every save
+	CreatedAt time.Time    `json:"created_at"`
 }
 
 // Errors of the change request machine. Messages are fit to show to people.
@@ -232,6 +233,9 @@ type changeStep struct {
 func (c *ChangeRequest) move(st changeStep, by string, at time.Time, note, reason string) error {
 	if !slices.Contains(st.from, c.State) {
 		return &StateError{Action: st.verb, State: c.State}
+	}
+	if err := c.idle(); err != nil {
+		return err
 	}
 	if strings.TrimSpace(by) == "" {
 		return invalid("who is acting is required")

@@ -62,6 +62,9 @@ func (c *ChangeRequest) SetSmokeChecks(checks []SmokeCheck, by string, at time.T
 	if c.State != ChangeProvisioning && c.State != ChangeSmokeTesting {
 		return &StateError{Action: "set smoke checks for", State: c.State}
 	}
+	if err := c.idle(); err != nil {
+		return err
+	}
 	if len(checks) == 0 || len(checks) > MaxSmokeChecks {
 		return invalid("list between 1 and %d smoke checks", MaxSmokeChecks)
 	}
@@ -125,6 +128,9 @@ func (c *ChangeRequest) SmokePassed() bool {
 func (c *ChangeRequest) Waive(by, reason string, at time.Time) error {
 	if c.State != ChangeSmokeTesting {
 		return &StateError{Action: "waive the smoke checks of", State: c.State}
+	}
+	if err := c.idle(); err != nil {
+		return err
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {

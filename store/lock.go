@@ -69,6 +69,26 @@ func (s *Store) Lead(ctx context.Context, name string, ttl time.Duration, work f
 	}
 }
 
+// Hold runs work once if it can take the lock name: renewed every ttl/3
+// while work runs, work's ctx cancelled as soon as the lock is lost, and
+// released when work returns. held is false (and work not run) when
+// another holder has the lock. A holder that dies stops renewing, so the
+// lock frees itself within ttl for another replica to carry the work on.
+func (s *Store) Hold(ctx context.Context, name string, ttl time.Duration, work func(ctx context.Context) error) (held bool, err error) {
+	l, err := redislock.New(s.rdb).Obtain(ctx, s.key("lock", name), ttl, nil)
+	switch {
+	case errors.Is(err, redislock.ErrNotObtained):
+		return false, nil
+	case err != nil:
+		return false, wrap("lock "+name, err)
+	}
+	err = s.leadWith(ctx, l, ttl, work)
+	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	_ = l.Release(relCtx)
+	cancel()
+	return true, err
+}
+
 func (s *Store) leadWith(ctx context.Context, l *redislock.Lock, ttl time.Duration, work func(context.Context) error) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()

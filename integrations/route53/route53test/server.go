@@ -5,7 +5,8 @@
 // name/type/maxitems paging),
 // ChangeResourceRecordSets (POST .../rrset, CREATE/UPSERT/DELETE applied
 // atomically) and GetChange (GET /2013-04-01/change/{id}, PENDING for
-// PendingPolls polls, then INSYNC). Zones live in memory.
+// PendingPolls polls and for PendingFor of wall time, then INSYNC). Zones
+// live in memory.
 package route53test
 
 import (
@@ -35,7 +36,8 @@ type zone struct {
 
 type pendingChange struct {
 	info  changeInfo
-	polls int // PENDING answers left
+	polls int       // PENDING answers left
+	until time.Time // PENDING before this, whatever the polls
 }
 
 // Server is the fake. All methods are safe for concurrent use.
@@ -47,6 +49,7 @@ type Server struct {
 	changes  map[string]*pendingChange
 	nextID   int
 	pending  int
+	holdFor  time.Duration
 	failNext []apiErr
 	requests []Request
 }
@@ -120,6 +123,22 @@ func (s *Server) PendingPolls(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending = n
+}
+
+// PendingFor keeps changes submitted from now on PENDING for d of wall
+// time after their submission, as Route 53 does (commonly 30–60 s, and
+// minutes at worst), whatever the number of polls.
+func (s *Server) PendingFor(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdFor = d
+}
+
+// Changes returns how many change batches were accepted so far.
+func (s *Server) Changes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.changes)
 }
 
 // Requests returns the requests received so far.
@@ -217,7 +236,7 @@ func (s *Server) change(w http.ResponseWriter, r *http.Request) {
 	s.nextID++
 	id := fmt.Sprintf("C%012dFAKE", s.nextID)
 	info := changeInfo{ID: "/change/" + id, Status: "PENDING", SubmittedAt: time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), Comment: req.Comment}
-	s.changes[id] = &pendingChange{info: info, polls: s.pending}
+	s.changes[id] = &pendingChange{info: info, polls: s.pending, until: time.Now().Add(s.holdFor)}
 	writeXML(w, 200, changeResponse{XMLName: xml.Name{Local: "ChangeResourceRecordSetsResponse"}, Xmlns: xmlns, Info: info})
 }
 
@@ -229,9 +248,11 @@ func (s *Server) getChange(w http.ResponseWriter, r *http.Request) {
 		writeError(w, 404, "NoSuchChange", "A change with the specified change ID does not exist: "+r.PathValue("id"))
 		return
 	}
-	if c.polls > 0 {
+	switch {
+	case c.polls > 0:
 		c.polls--
-	} else {
+	case time.Now().Before(c.until):
+	default:
 		c.info.Status = "INSYNC"
 	}
 	writeXML(w, 200, changeResponse{XMLName: xml.Name{Local: "GetChangeResponse"}, Xmlns: xmlns, Info: c.info})

@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/383project/opsbot/chat"
+	"github.com/383project/opsbot/commands"
+	"github.com/383project/opsbot/config"
+	"github.com/383project/opsbot/integrations/pagerduty"
+	"github.com/383project/opsbot/jobs"
+	"github.com/383project/opsbot/metrics"
+	"github.com/383project/opsbot/store"
+	"golang.org/x/sync/errgroup"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+)
+
+// background is the work opsbot does on its own: the outbox worker (on every
+// replica: leases keep each delivery with one worker), the scheduler (each
+// fire runs once across replicas) and the alerter the monitors report to.
+type background struct {
+	outbox  *jobs.Outbox
+	sched   *jobs.Scheduler
+	alerter *jobs.Alerter
+	pager   *pagerduty.Client // nil without PAGERDUTY_TOKEN and routing keys
+	uptime  *uptimeMonitor
+	changes *changeWiring
+	aws     *awsMonitors
+	cfg     *config.Config
+	st      *store.Store
+	log     *slog.Logger
+}
+
+// newBackground builds the background machinery around poster (Slack or console).
+func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log *slog.Logger) (*background, error) {
+	bg := &background{cfg: cfg, st: st, log: log}
+	hc := &http.Client{Timeout: 20 * time.Second}
+	pdCfg := pagerduty.Config{APIURL: cfg.Integrations.PagerDuty.APIURL, EventsURL: cfg.Integrations.PagerDuty.EventsURL,
+		Token: cfg.Secrets.PagerDutyToken.Reveal()}
+	routing := func(ref string) (string, bool) {
+		key, ok := cfg.RoutingKey(ref)
+		return key.Reveal(), ok
+	}
+	var pager jobs.Pager
+	if _, def := cfg.RoutingKey(""); def || cfg.Secrets.PagerDutyToken != "" || len(cfg.Secrets.RoutingKeys) > 0 {
+		bg.pager = pagerduty.New(pdCfg, hc, log.With("component", "pagerduty"))
+		pager = bg.pager
+	}
+	// The default AWS configuration: credentials from the usual chain
+	// (environment, shared files, IAM role), resolved lazily, so a machine
+	// without AWS credentials fails at the first AWS call with a message
+	// naming the cause, not at start-up.
+	awsBase, err := awsconfig.LoadDefaultConfig(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	cw, err := newChangeWiring(cfg, awsBase, log)
+	if err != nil {
+		return nil, err
+	}
+	bg.changes = cw
+	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing}
+	cw.outboxOptions(&obo, st)
+	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
+	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
+	bg.alerter = jobs.NewAlerter(st, bg.outbox.Nudge)
+	um, err := newUptimeMonitor(cfg, st, bg, log)
+	if err != nil {
+		return nil, err
+	}
+	bg.uptime = um
+	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
+	return bg, nil
+}
+
+// wire hands the command router what it needs of the background.
+func (bg *background) wire(d *commands.Deps) {
+	d.Alerts = bg.alerter
+	d.Sites, d.SLATargets = bg.st, slaTargets(bg.cfg)
+	d.Schedules = bg.cfg.Integrations.PagerDuty.Schedules
+	bg.changes.wire(d, bg.st)
+	d.Nudge = bg.outbox.Nudge
+	bg.aws.wire(d)
+	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
+		d.OnCall = bg.pager
+		if d.Emails != nil {
+			d.Incidents = bg.pager // acting as a person needs their email
+		}
+	}
+}
+
+// instrument exports the background's state to Prometheus, read at scrape
+// time: the outbox backlog and dead letters, and the probe engine's counters.
+func (bg *background) instrument(m *metrics.Metrics) {
+	backlog := func(dead bool) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			queues, deadLetters, err := bg.st.OutboxBacklog(ctx)
+			if err != nil {
+				return -1 // Redis did not answer; /readyz says so too
+			}
+			if dead {
+				return float64(deadLetters)
+			}
+			return float64(queues)
+		}
+	}
+	m.GaugeFunc("opsbot_outbox_queues", "Outbox queues with undelivered Slack posts or PagerDuty events (-1: Redis unavailable).", backlog(false))
+	m.GaugeFunc("opsbot_outbox_dead_letters", "Deliveries given up on (kept for inspection, capped at 1000; -1: Redis unavailable).", backlog(true))
+	if e := bg.uptime.engine; e != nil {
+		m.CounterFunc("opsbot_probe_checks_total", "Own HTTP probe checks run on this replica.", func() float64 { return float64(e.Stats().Checks) })
+		m.CounterFunc("opsbot_probe_late_total", "Probe checks started more than 1 s after they were due.", func() float64 { return float64(e.Stats().Late) })
+		m.CounterFunc("opsbot_probe_skipped_total", "Probe slots skipped because the engine was behind or the previous check was still running.", func() float64 { return float64(e.Stats().Skipped) })
+		m.GaugeFunc("opsbot_probe_jitter_p99_seconds", "p99 of probe start minus due time over recent checks.", func() float64 { return e.Stats().JitterP99.Seconds() })
+	}
+}
+
+// start runs the outbox worker and the scheduler until ctx ends.
+func (bg *background) start(ctx context.Context, g *errgroup.Group) {
+	g.Go(func() error { return bg.outbox.Run(ctx) })
+	g.Go(func() error { return bg.sched.Run(ctx) })
+	bg.uptime.start(ctx, g, bg.log)
+}

@@ -1,0 +1,583 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/383project/opsbot/bot/slacktest"
+	"github.com/383project/opsbot/store"
+	"github.com/383project/opsbot/store/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+const (
+	botToken = "xoxb-1111-2222-SECRETBOTTOKENVALUE"
+	appToken = "xapp-1-A123-3333-SECRETAPPTOKENVALUE"
+	admin    = "UADMIN0001"
+	wait     = 5 * time.Second
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// opsbot is one running program under test.
+type opsbot struct {
+	fake     *slacktest.Server
+	redis    redistest.Deployment
+	rdb      redis.UniversalClient
+	prefix   string // of every key: "opsbot:", "{opsbot}:" on a Cluster
+	httpAddr string
+	logs     *syncBuffer
+	stop     context.CancelFunc
+	exit     chan int
+}
+
+func freeAddr(t testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// start runs the whole program against a fresh fake Slack and Redis of the
+// topology OPSBOT_TEST_REDIS names (single, cluster, sentinel).
+func start(t testing.TB, env map[string]string) *opsbot {
+	t.Helper()
+	return startOn(t, env, redistest.Deploy(t, false))
+}
+
+// startOn is start on a given Redis (e.g. a persistent one for restart
+// tests). env wins over the variables that point opsbot at it.
+func startOn(t testing.TB, env map[string]string, rs redistest.Deployment) *opsbot {
+	t.Helper()
+	o := &opsbot{fake: slacktest.New(t), redis: rs, logs: &syncBuffer{}, exit: make(chan int, 1), httpAddr: freeAddr(t)}
+	o.rdb = o.redis.Connect(t)
+	o.prefix = store.New(o.rdb, "opsbot:").Prefix()
+	o.fake.AddUser(slacktest.User{ID: "UALICE0001", Name: "alice", Email: "alice@example.com"})
+	o.fake.AddUser(slacktest.User{ID: "UBOB000001", Name: "bob", Email: "bob@example.com"})
+	// The end-to-end configs name channels (#ops-support), as operators
+	// write them; Slack refuses names except in chat.postMessage, so every
+	// later call must use these IDs.
+	for id, name := range map[string]string{"C0SUPPORT": "ops-support", "C0FINANCE": "finance", "C0ACMEALRT": "acme-alerts",
+		"C0ACMEGEN": "acme", "C0OPS0001": "ops", "C0DEV0001": "dev"} {
+		o.fake.AddChannel(id, name)
+	}
+	vars := map[string]string{
+		"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken, "SLACK_API_URL": o.fake.APIURL(),
+		"OPSBOT_ADMINS": admin, "OPSBOT_HTTP_ADDR": o.httpAddr,
+		"OPSBOT_LOG_LEVEL": "debug", "OPSBOT_CONFIG": "",
+	}
+	maps.Copy(vars, rs.Env())
+	for k, v := range env {
+		vars[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o.stop = cancel
+	go func() {
+		o.exit <- Run(ctx, []string{"opsbot"}, func(k string) string { return vars[k] }, strings.NewReader(""), o.logs, o.logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-o.exit:
+		case <-time.After(10 * time.Second):
+			t.Error("opsbot did not stop within 10s of cancellation")
+		}
+	})
+	if err := o.fake.WaitConnected(wait); err != nil {
+		t.Fatalf("opsbot never connected: %v\nlogs:\n%s", err, o.logs)
+	}
+	// The HTTP endpoint starts alongside the socket, not before it.
+	for deadline := time.Now().Add(wait); ; time.Sleep(10 * time.Millisecond) {
+		c, err := net.Dial("tcp", o.httpAddr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("HTTP endpoint %s never listened: %v\nlogs:\n%s", o.httpAddr, err, o.logs)
+		}
+	}
+	return o
+}
+
+// key is the Redis key of the store's parts ("roles:U1").
+func (o *opsbot) key(parts string) string { return o.prefix + parts }
+
+// command sends /ops text and returns the reply posted to its response_url.
+func (o *opsbot) command(t testing.TB, user, text string) string {
+	t.Helper()
+	return o.replyTo(t, func() string { return o.fake.SlashCommand(user, "C0OPS0001", text) })
+}
+
+// replyTo sends an envelope and returns the reply posted to a response_url
+// after it (tests send one envelope at a time).
+func (o *opsbot) replyTo(t testing.TB, send func() string) string {
+	t.Helper()
+	sent := time.Now()
+	env := send()
+	if _, err := o.fake.WaitAck(env, wait); err != nil {
+		t.Fatalf("no ack for %s: %v", env, err)
+	}
+	call, err := o.fake.WaitCall("response_url", func(c slacktest.Call) bool { return !c.At.Before(sent) }, wait)
+	if err != nil {
+		t.Fatalf("no reply to %s: %v\nlogs:\n%s", env, err, o.logs)
+	}
+	return flatten(call.JSON)
+}
+
+// flatten joins the text and every text field of the blocks of a message.
+func flatten(v any) string {
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if s, ok := x["text"].(string); ok {
+				b.WriteString(s + "\n")
+			}
+			for k, e := range x {
+				if k != "text" || !isString(e) {
+					walk(e)
+				}
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return b.String()
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+func (o *opsbot) get(t testing.TB, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + o.httpAddr + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestSlackCommandsEndToEnd(t *testing.T) {
+	o := start(t, nil)
+
+	var env string
+	got := o.replyTo(t, func() string { env = o.fake.SlashCommand(admin, "C0OPS0001", "help"); return env })
+	if ack, _ := o.fake.WaitAck(env, wait); len(ack.Payload) != 0 {
+		t.Fatalf("slash command ack carried a payload %s; replies must go by response_url", ack.Payload)
+	}
+	if !strings.Contains(got, "What you can run") || !strings.Contains(got, "/ops role grant") {
+		t.Fatalf("help reply:\n%s", got)
+	}
+
+	// @name resolved through users.list; the grant lands in Redis with its audit entry.
+	if got := o.command(t, admin, "role grant @alice finance"); !strings.Contains(got, "<@UALICE0001> is now *finance*") {
+		t.Fatalf("grant reply:\n%s", got)
+	}
+	if roles := o.rdb.SMembers(context.Background(), o.key("roles:UALICE0001")).Val(); len(roles) != 1 || roles[0] != "finance" {
+		t.Fatalf("roles in Redis = %v", roles)
+	}
+	if n := o.rdb.XLen(context.Background(), o.key("audit")).Val(); n != 1 {
+		t.Fatalf("audit entries = %d, want 1", n)
+	}
+	if got := o.command(t, "UALICE0001", "whoami"); !strings.Contains(got, "*finance*") {
+		t.Fatalf("whoami:\n%s", got)
+	}
+	if got := o.command(t, "UALICE0001", "role list"); !strings.Contains(got, ":no_entry:") {
+		t.Fatalf("finance ran role list:\n%s", got)
+	}
+
+	code, body := o.get(t, "/metrics")
+	if code != 200 || !strings.Contains(body, `opsbot_commands_total{outcome="ok",verb="role"} 1`) || !strings.Contains(body, `opsbot_commands_total{outcome="denied",verb="role"} 1`) {
+		t.Fatalf("/metrics = %d:\n%s", code, grep(body, "opsbot_"))
+	}
+	if code, _ := o.get(t, "/readyz"); code != 200 {
+		t.Fatalf("/readyz = %d", code)
+	}
+	var out bytes.Buffer
+	if code := Run(context.Background(), []string{"opsbot", "healthcheck", "http://" + o.httpAddr + "/healthz"}, func(string) string { return "" }, nil, &out, &out); code != exitOK {
+		t.Fatalf("healthcheck subcommand: exit %d %s", code, out.String())
+	}
+	if code := Run(context.Background(), []string{"opsbot", "healthcheck", "http://" + o.httpAddr + "/nope"}, func(string) string { return "" }, nil, &out, &out); code != exitFailure {
+		t.Fatalf("healthcheck of a 404: exit %d", code)
+	}
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestDuplicateEnvelopeRunsOnce(t *testing.T) {
+	o := start(t, nil)
+	grant := func() string {
+		o.fake.SlashCommandWithID("env-dup-1", admin, "C0OPS0001", "role grant @bob support")
+		return "env-dup-1"
+	}
+	if got := o.replyTo(t, grant); !strings.Contains(got, "is now *support*") {
+		t.Fatalf("grant reply:\n%s", got)
+	}
+	// The same envelope again, as Slack redelivers it: acked, not run.
+	grant()
+	if _, err := o.fake.WaitAck("env-dup-1", wait); err != nil {
+		t.Fatal(err)
+	}
+	o.command(t, admin, "whoami")
+	// Once the drop is counted the redelivery is finished: no reply of its own.
+	o.waitMetric(t, "opsbot_slack_duplicate_envelopes_total 1")
+	if n := len(o.fake.Calls("response_url")); n != 2 {
+		t.Fatalf("%d replies, want 2 (grant once + whoami)", n)
+	}
+	if n := o.rdb.XLen(context.Background(), o.key("audit")).Val(); n != 1 {
+		t.Fatalf("audit entries = %d, want 1", n)
+	}
+	// An Events API event redelivered under a new envelope with retry_attempt
+	// is recognised by its event_id.
+	event := map[string]any{"type": "app_home_opened", "user": admin, "channel": "D0HOME0001", "tab": "home", "event_ts": "1763633000.000100"}
+	_, eventID := o.fake.EventCallback(event, 0)
+	redelivery := o.fake.SendEnvelope("events_api", map[string]any{"token": "x", "team_id": "T123", "api_app_id": "A123",
+		"type": "event_callback", "event_id": eventID, "event_time": 1763633000, "event": event}, false, 1)
+	if _, err := o.fake.WaitAck(redelivery, wait); err != nil {
+		t.Fatal(err)
+	}
+	o.waitMetric(t, "opsbot_slack_duplicate_envelopes_total 2")
+	if ttl := o.rdb.PTTL(context.Background(), o.key("seen:event:")+eventID).Val(); ttl < 9*time.Minute {
+		t.Fatalf("event dedup key TTL = %v", ttl)
+	}
+	if ttl := o.rdb.PTTL(context.Background(), o.key("seen:envelope:env-dup-1")).Val(); ttl < 9*time.Minute {
+		t.Fatalf("dedup key TTL = %v, want ≥ 10m", ttl)
+	}
+}
+
+// waitMetric polls /metrics until it shows line (work finishes asynchronously
+// after the ack), failing after the usual wait.
+func (o *opsbot) waitMetric(t *testing.T, line string) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		_, body := o.get(t, "/metrics")
+		if strings.Contains(body, line) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed %q:\n%s", line, grep(body, "opsbot_"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestReconnectAfterDisconnectAndDrop(t *testing.T) {
+	o := start(t, nil)
+	o.fake.Disconnect("refresh_requested")
+	if err := o.fake.WaitConnections(2, wait); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.command(t, admin, "whoami"); !strings.Contains(got, "You are <@UADMIN0001>") {
+		t.Fatalf("after disconnect:\n%s", got)
+	}
+	o.fake.DropSocket()
+	if err := o.fake.WaitConnections(3, wait); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.command(t, admin, "whoami"); !strings.Contains(got, "You are <@UADMIN0001>") {
+		t.Fatalf("after drop:\n%s", got)
+	}
+	_, body := o.get(t, "/metrics")
+	if !strings.Contains(body, "opsbot_slack_reconnects_total 2") {
+		t.Fatalf("reconnects not counted:\n%s", grep(body, "reconnects"))
+	}
+}
+
+func TestRedisStoppedMidRun(t *testing.T) {
+	o := start(t, nil)
+	o.redis.Stop()
+	began := time.Now()
+	got := o.command(t, admin, "whoami")
+	if !strings.Contains(got, "state store (Redis) is not answering") {
+		t.Fatalf("reply with Redis down:\n%s", got)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Fatalf("reply took %v with Redis down", d)
+	}
+	if code, body := o.get(t, "/readyz"); code != 503 || !strings.Contains(body, "redis") {
+		t.Fatalf("/readyz with Redis down = %d %s", code, body)
+	}
+	if err := o.redis.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	// go-redis holds dials shut for up to a second after a run of failed
+	// ones (its circuit breaker), so the first command may still be refused.
+	restarted := time.Now()
+	got = o.command(t, admin, "role grant @bob engineer")
+	for strings.Contains(got, "is not answering") && time.Since(restarted) < 5*time.Second {
+		time.Sleep(200 * time.Millisecond)
+		got = o.command(t, admin, "role grant @bob engineer")
+	}
+	if !strings.Contains(got, "is now *engineer*") {
+		t.Fatalf("after Redis restart:\n%s", got)
+	}
+	t.Logf("commands work again %v after Redis restarted", time.Since(restarted).Round(10*time.Millisecond))
+	if code, _ := o.get(t, "/readyz"); code != 200 {
+		t.Fatalf("/readyz after restart = %d", code)
+	}
+}
+
+func TestForgedButtonAndModalRefused(t *testing.T) {
+	o := start(t, nil)
+	ctx := context.Background()
+	o.command(t, admin, "role grant @bob engineer")
+	o.command(t, admin, "role grant @alice support")
+
+	// An engineer forges the admin-only Undo button for alice's grant.
+	forge := func() string {
+		return o.fake.BlockAction("UBOB000001", slacktest.BlockAction{ActionID: "role_undo", BlockID: "role_actions", Value: "UALICE0001|support|", ChannelID: "C0OPS0001", MessageTS: "1700000000.000100"})
+	}
+	if got := o.replyTo(t, forge); !strings.Contains(got, ":no_entry:") {
+		t.Fatalf("forged button reply:\n%s", got)
+	}
+	if roles := o.rdb.SMembers(ctx, o.key("roles:UALICE0001")).Val(); len(roles) != 1 {
+		t.Fatalf("forged button changed roles: %v", roles)
+	}
+
+	// A view_submission for a modal nobody opened: refused, nothing stored.
+	values := map[string]map[string]any{
+		"role_user": {"value": map[string]any{"type": "users_select", "selected_user": "UBOB000001"}},
+		"role_role": {"value": map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "admin"}}},
+	}
+	env := o.fake.ViewSubmission("UBOB000001", slacktest.ViewSubmission{CallbackID: "role_grant", ViewID: "V999", PrivateMetadata: "", Values: values})
+	if _, err := o.fake.WaitAck(env, wait); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.fake.WaitCall("chat.postMessage", func(c slacktest.Call) bool {
+		return c.Form.Get("channel") == "UBOB000001" && strings.Contains(c.Form.Get("text"), "not opened for you")
+	}, wait); err != nil {
+		t.Fatalf("no refusal notice: %v", err)
+	}
+	if roles := o.rdb.SMembers(ctx, o.key("roles:UBOB000001")).Val(); len(roles) != 1 || roles[0] != "engineer" {
+		t.Fatalf("forged modal changed roles: %v", roles)
+	}
+
+	// The genuine flow: the admin opens the form, a bad answer stays in the
+	// form as a field error, a good one grants.
+	o.fake.SlashCommand(admin, "C0OPS0001", "role grant")
+	open, err := o.fake.WaitCall("views.open", nil, wait)
+	if err != nil {
+		t.Fatalf("modal not opened: %v", err)
+	}
+	view, _ := open.JSON["view"].(map[string]any)
+	meta, _ := view["private_metadata"].(string)
+	if view["callback_id"] != "role_grant" || meta == "" {
+		t.Fatalf("opened view = %v", view)
+	}
+	values["role_role"]["value"] = map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "stakeholder"}}
+	env = o.fake.ViewSubmission(admin, slacktest.ViewSubmission{CallbackID: "role_grant", ViewID: "V1", PrivateMetadata: meta, Values: values})
+	ack, err := o.fake.WaitAck(env, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp struct {
+		ResponseAction string            `json:"response_action"`
+		Errors         map[string]string `json:"errors"`
+	}
+	_ = json.Unmarshal(ack.Payload, &resp)
+	if resp.ResponseAction != "errors" || resp.Errors["role_client"] == "" {
+		t.Fatalf("ack for stakeholder without client = %s", ack.Payload)
+	}
+	values["role_role"]["value"] = map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "security"}}
+	env = o.fake.ViewSubmission(admin, slacktest.ViewSubmission{CallbackID: "role_grant", ViewID: "V1", PrivateMetadata: meta, Values: values})
+	if ack, err := o.fake.WaitAck(env, wait); err != nil || len(ack.Payload) != 0 {
+		t.Fatalf("valid submission ack = %s, %v", ack.Payload, err)
+	}
+	if _, err := o.fake.WaitCall("chat.postMessage", func(c slacktest.Call) bool {
+		return c.Form.Get("channel") == admin && strings.Contains(c.Form.Get("text"), "is now *security*")
+	}, wait); err != nil {
+		t.Fatalf("no grant notice: %v", err)
+	}
+}
+
+func TestNoTokenInLogsOrErrors(t *testing.T) {
+	o := start(t, nil)
+	o.command(t, admin, "role grant @alice support")
+	o.command(t, admin, "role grant @nobody support")
+	o.fake.FailNext("chat.postMessage", 500, `{"ok":false,"error":"internal_error"}`, nil)
+	o.fake.Disconnect("warning")
+	_ = o.fake.WaitConnections(2, wait)
+	o.stop()
+	<-o.exit
+	o.exit <- 0 // for the cleanup
+	// A second run whose tokens Slack rejects: its error path must not echo them.
+	fake := slacktest.New(t)
+	fake.SetTokens("xoxb-other", "xapp-other")
+	var out syncBuffer
+	vars := map[string]string{"SLACK_BOT_TOKEN": botToken, "SLACK_APP_TOKEN": appToken, "SLACK_API_URL": fake.APIURL(),
+		"OPSBOT_HTTP_ADDR": freeAddr(t), "OPSBOT_LOG_LEVEL": "debug"}
+	maps.Copy(vars, o.redis.Env())
+	code := Run(context.Background(), []string{"opsbot"}, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &out)
+	if code != exitFailure || !strings.Contains(out.String(), "invalid_auth") {
+		t.Fatalf("bad token run: exit %d, output:\n%s", code, out.String())
+	}
+	for _, secret := range []string{botToken, appToken, "SECRETBOTTOKENVALUE", "SECRETAPPTOKENVALUE"} {
+		for name, text := range map[string]string{"run logs": o.logs.String(), "bad-token run": out.String()} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contain the token %q", name, secret)
+			}
+		}
+	}
+	if !strings.Contains(o.logs.String(), `"level":"DEBUG"`) {
+		t.Fatal("debug logging was not on, so the scan proves little")
+	}
+}
+
+func TestStartupErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"one token only", map[string]string{"SLACK_BOT_TOKEN": botToken}, nil, exitUsage, "SLACK_APP_TOKEN"},
+		{"unknown flag", nil, []string{"--frobnicate"}, exitUsage, "usage: opsbot"},
+		{"missing config file", map[string]string{"OPSBOT_CONFIG": "/nonexistent/opsbot.yaml"}, nil, exitUsage, "/nonexistent/opsbot.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code := Run(context.Background(), append([]string{"opsbot"}, tt.args...), func(k string) string { return tt.env[k] }, strings.NewReader(""), &out, &out)
+			if code != tt.code || !strings.Contains(out.String(), tt.want) {
+				t.Fatalf("exit %d (want %d), output:\n%s", code, tt.code, out.String())
+			}
+			if strings.Contains(out.String(), botToken) {
+				t.Fatal("token printed")
+			}
+		})
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("admins: [\"not-an-id\"]\nclients:\n  \"Bad Key\":\n    name: x\nchannels:\n  support: \"no spaces allowed\"\n"), 0o600)
+	var out bytes.Buffer
+	code := Run(context.Background(), []string{"opsbot", "config", "check", bad}, func(string) string { return "" }, nil, &out, &out)
+	if code != exitUsage {
+		t.Fatalf("exit %d, output:\n%s", code, out.String())
+	}
+	for _, want := range []string{"bad.yaml:1:", "bad.yaml:3:", "bad.yaml:6:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if code := Run(context.Background(), []string{"opsbot", "config", "check", "../deploy/opsbot.example.yaml"}, exampleEnv, nil, &out, &out); code != exitOK {
+		t.Fatalf("example config: exit %d\n%s", code, out.String())
+	}
+}
+
+// exampleEnv is a bare environment: the example config needs no variables.
+func exampleEnv(string) string { return "" }
+
+func TestConsolePipedInput(t *testing.T) {
+	var out, errOut syncBuffer
+	in := strings.NewReader("/ops help\n/ops whoami\nops role grant @bob support\nrole list\n/ops rol\n")
+	code := Run(context.Background(), []string{"opsbot"}, func(string) string { return "" }, in, &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{"WHAT YOU CAN RUN", "You are @", "admin", "✅", "is now support", "[1] Undo", "support: @UBOB", "Did you mean"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("console output lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestSIGTERMFinishesInFlightWork(t *testing.T) {
+	o := start(t, nil)
+	// Hold Redis busy for a second so the command below is still in flight
+	// (acked, waiting on its dedup and RBAC look-ups) when SIGTERM arrives.
+	primary, err := o.redis.PrimaryFor(o.key("roles"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocker := primary.Client(t)
+	sleeping := make(chan struct{})
+	slept := make(chan error, 1)
+	go func() {
+		close(sleeping)
+		slept <- blocker.Do(context.Background(), "DEBUG", "SLEEP", "1").Err()
+	}()
+	<-sleeping
+	time.Sleep(50 * time.Millisecond) // let DEBUG SLEEP reach the server first
+	sent := time.Now()
+	env := o.fake.SlashCommand(admin, "C0OPS0001", "whoami")
+	ack, err := o.fake.WaitAck(env, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Acked at once although the work behind it is stuck on Redis.
+	if d := ack.At.Sub(ack.SentAt); d > 200*time.Millisecond {
+		t.Fatalf("ack took %v while Redis was busy: the ack waited for the work", d)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-o.exit:
+		o.exit <- code // for the cleanup
+		if code != exitOK {
+			t.Fatalf("exit code %d after SIGTERM, want 0\n%s", code, o.logs)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("opsbot did not exit within 10s of SIGTERM")
+	}
+	if err := <-slept; err != nil {
+		t.Fatalf("DEBUG SLEEP failed, so nothing was in flight: %v", err)
+	}
+	calls := o.fake.Calls("response_url")
+	if len(calls) != 1 || calls[0].At.Before(sent.Add(500*time.Millisecond)) || !strings.Contains(flatten(calls[0].JSON), "You are <@UADMIN0001>") {
+		t.Fatalf("the in-flight command was not answered before exit: %d replies\n%s", len(calls), o.logs)
+	}
+	if !strings.Contains(o.logs.String(), "opsbot stopped cleanly") {
+		t.Fatalf("no clean-stop log line:\n%s", o.logs)
+	}
+}
