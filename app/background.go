@@ -73,6 +73,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 		return nil, err
 	}
 	bg.uptime = um
+	if err := addAlertTimers(cfg, st, bg, log); err != nil {
+		return nil, err
+	}
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
