@@ -67,7 +67,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 	cw.outboxOptions(&obo, st)
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
-	bg.alerter = jobs.NewAlerter(st, bg.outbox.Nudge)
+	bg.alerter = jobs.NewAlerter(st, bg.outbox.Nudge).GroupWithin(cfg.Alerts.GroupWindowOrDefault())
 	um, err := newUptimeMonitor(cfg, st, bg, log)
 	if err != nil {
 		return nil, err

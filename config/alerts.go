@@ -120,3 +120,11 @@ func validateUnusual(c *collector, p string, events []string) {
 		}
 	}
 }
+
+// GroupWindowOrDefault is alerts.group_window (the default when unset).
+func (a Alerts) GroupWindowOrDefault() time.Duration {
+	if a.GroupWindow == nil {
+		return DefaultGroupWindow
+	}
+	return a.GroupWindow.Std()
+}

@@ -17,7 +17,10 @@ import (
 // AlertStore is the part of the store alerts need.
 type AlertStore interface {
 	UpdateAlert(ctx context.Context, key string, now time.Time, fn func(a *store.Alert) ([]store.OutboxItem, error)) (store.Alert, error)
+	UpdateAlerts(ctx context.Context, keys []string, now time.Time, fn func(as []*store.Alert) ([]store.OutboxItem, error)) ([]store.Alert, error)
 	GetAlert(ctx context.Context, key string) (store.Alert, bool, error)
+	Alerts(ctx context.Context) ([]store.Alert, error)
+	AlertGroup(ctx context.Context, client string) (string, error)
 }
 
 // Subject is one monitored thing and where its alerts go.
@@ -33,6 +36,10 @@ type Subject struct {
 	PagerRef   string // names the PagerDuty routing key (e.g. the client key); never the key itself
 	Severity   integrations.Severity
 	Thresholds store.Thresholds
+	// Gathers: while this alert is open, its client's site alerts that fail
+	// within the group window gather under it (an EC2 instance's status
+	// checks: the sites on it go down with it).
+	Gathers bool
 }
 
 // Outbox kinds.
@@ -72,24 +79,50 @@ type pagerPayload struct {
 // Alerter turns observations and people's actions into alert transitions and
 // the deliveries that announce them (queued in the same transaction).
 type Alerter struct {
-	store AlertStore
-	nudge func() // wakes the outbox worker; may be nil
+	store  AlertStore
+	nudge  func()        // wakes the outbox worker; may be nil
+	window time.Duration // site alerts within this of a gathering alert gather under it; 0: never
 }
 
 // NewAlerter returns an Alerter; nudge (optional) is called after each
 // transition so delivery starts at once instead of at the next poll.
 func NewAlerter(s AlertStore, nudge func()) *Alerter { return &Alerter{store: s, nudge: nudge} }
 
+// GroupWithin makes a client's site alerts that fire within window of one
+// of its gathering alerts (Subject.Gathers) gather under it; 0 turns
+// grouping off (the default). Call it before the Alerter is used.
+func (al *Alerter) GroupWithin(window time.Duration) *Alerter {
+	al.window = window
+	return al
+}
+
 // Observe records one check of subj. It returns the transition it caused.
 func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced bool) (store.Transition, error) {
-	var tr store.Transition
-	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
+	obs := func(a *store.Alert) store.Transition {
 		describe(a, subj)
 		// A muted alert whose silence has ended fires on its next failing
 		// observation: Observe sees it still failing and no silence.
-		tr = a.Observe(ok, errText, at, subj.Thresholds, silenced)
-		return announce(a, tr, "", at)
-	})
+		return a.Observe(ok, errText, at, subj.Thresholds, silenced)
+	}
+	var (
+		tr  store.Transition
+		cur store.Alert
+		err error
+	)
+	switch {
+	case al.window > 0 && subj.Gathers && !ok:
+		tr, err = al.observeGathering(ctx, subj, at, obs)
+	case al.window > 0 && subj.Monitor == "uptime" && !ok:
+		tr, err = al.observeUnderGroup(ctx, subj, at, obs)
+	default:
+		cur, err = al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
+			tr = obs(a)
+			return announce(a, tr, "", at)
+		})
+		if err == nil {
+			err = al.afterTransition(ctx, cur, tr, at)
+		}
+	}
 	if err != nil {
 		return store.NoChange, fmt.Errorf("jobs: observe %s: %w", subj.Key, err)
 	}
@@ -116,8 +149,10 @@ func (al *Alerter) Alert(ctx context.Context, key string) (store.Alert, bool, er
 }
 
 func (al *Alerter) byPerson(ctx context.Context, key, by string, at time.Time, op func(*store.Alert) (store.Transition, error)) (store.Alert, error) {
+	var tr store.Transition
 	a, err := al.store.UpdateAlert(ctx, key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
-		tr, err := op(a)
+		var err error
+		tr, err = op(a)
 		if err != nil {
 			return nil, err
 		}
@@ -128,6 +163,9 @@ func (al *Alerter) byPerson(ctx context.Context, key, by string, at time.Time, o
 	})
 	if err != nil {
 		return store.Alert{}, err
+	}
+	if err := al.afterTransition(ctx, a, tr, at); err != nil {
+		return a, err
 	}
 	if al.nudge != nil {
 		al.nudge()
@@ -143,9 +181,11 @@ func describe(a *store.Alert, subj Subject) {
 	a.Severity = string(cmp.Or(subj.Severity, integrations.SeverityCritical))
 }
 
-// announce lists the deliveries a transition needs.
+// announce lists the deliveries a transition needs. A suppressed alert
+// (gathered under its parent when it fired) has no message or page of its
+// own: its parent's message tells of it.
 func announce(a *store.Alert, tr store.Transition, by string, at time.Time) ([]store.OutboxItem, error) {
-	if tr == store.NoChange {
+	if tr == store.NoChange || a.Suppressed {
 		return nil, nil
 	}
 	if tr == store.Fired {
@@ -157,10 +197,7 @@ func announce(a *store.Alert, tr store.Transition, by string, at time.Time) ([]s
 		items = append(items, it)
 		return err
 	}
-	p := alertPayload{Name: a.Subject, URL: a.URL, Channel: a.Channel, FiredAt: a.FiredAt}
-	snapshot := alertMessage(*a, p, at)
-	p.Text, p.Blocks = snapshot.Text, slack.Blocks{BlockSet: snapshot.Blocks}
-	if err := add(kindSlackAlert, p); err != nil {
+	if err := add(kindSlackAlert, messagePayload(a, at)); err != nil {
 		return nil, err
 	}
 	if line := threadLine(a, tr, by, at); line != "" {
@@ -183,6 +220,14 @@ func announce(a *store.Alert, tr store.Transition, by string, at time.Time) ([]s
 		}
 	}
 	return items, nil
+}
+
+// messagePayload is a's message as it is now, for its slack.alert delivery.
+func messagePayload(a *store.Alert, at time.Time) alertPayload {
+	p := alertPayload{Name: a.Subject, URL: a.URL, Channel: a.Channel, FiredAt: a.FiredAt}
+	snapshot := alertMessage(*a, p, at)
+	p.Text, p.Blocks = snapshot.Text, slack.Blocks{BlockSet: snapshot.Blocks}
+	return p
 }
 
 // threadLine is the history line posted under the alert message.

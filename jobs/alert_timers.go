@@ -15,6 +15,7 @@ import (
 // AlertTimerStore is what the alert timers read; *store.Store satisfies it.
 type AlertTimerStore interface {
 	Alerts(ctx context.Context) ([]store.Alert, error)
+	GetAlert(ctx context.Context, key string) (store.Alert, bool, error)
 	// Mutes are the silences and change windows in force at now.
 	Mutes(ctx context.Context, now time.Time) ([]store.Silence, error)
 }
@@ -60,6 +61,12 @@ func (t AlertTimers) Run(ctx context.Context) error {
 	var errs []error
 	for _, a := range alerts {
 		switch {
+		case a.Active() && a.Suppressed:
+			// Its parent escalates; it stands alone once the parent closed
+			// (normally at once; here after a crash in between).
+			if p, ok, err := t.Store.GetAlert(ctx, a.Parent); err != nil || !ok || !p.Active() {
+				errs = append(errs, err, t.Alerter.release(ctx, a.Key, a.Parent, now))
+			}
 		case a.Active():
 			var ladder []EscalationStep
 			if t.Ladder != nil {

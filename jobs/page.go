@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/383project/opsbot/chat"
@@ -35,6 +36,13 @@ func pageSummary(a *store.Alert) string {
 	}
 	if a.LastError != "" {
 		s += ": " + a.LastError
+	}
+	if len(a.Children) > 0 {
+		names := make([]string, 0, len(a.Children))
+		for _, c := range a.Children {
+			names = append(names, c.Name)
+		}
+		s += "; sites affected: " + strings.Join(names, ", ")
 	}
 	return s
 }

@@ -57,6 +57,10 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 		fields = append(fields, md(during+human(a.Downtime(now))+" so far"))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(md(text), fields, nil)}
+	if len(a.Children) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(md(childLines(a.Children)), nil, nil),
+			slack.NewContextBlock("", md("The client's sites that failed in the same minutes are gathered here: one page for all, each still resolves on its own.")))
+	}
 	var notes []string
 	if a.AckedBy != "" {
 		notes = append(notes, fmt.Sprintf("Acknowledged by <@%s> %s", a.AckedBy, date(a.AckedAt)))

@@ -160,6 +160,7 @@ func (rd *serverRound) subject(r store.ServerResource, metric string) Subject {
 		// EC2 already waits minutes before calling a check impaired: an
 		// outage pages at once, and one passing round resolves it.
 		subj.Severity, subj.Thresholds = integrations.SeverityCritical, store.Thresholds{FailAfter: 1, RecoverAfter: 1}
+		subj.Gathers = true // the client's sites on it fail with it
 	}
 	return subj
 }

@@ -85,6 +85,15 @@ type Alert struct {
 	Escalated       int      `json:"escalated,omitempty"`
 	EscalationPages []string `json:"escalation_pages,omitempty"`
 
+	// Grouping: a gathering alert (an instance failing its status checks)
+	// lists the client's site alerts that failed with it; those name it as
+	// Parent, and were Suppressed when they fired under it (no message or
+	// page of their own). Only creation is suppressed: they resolve as usual.
+	Gathering  bool         `json:"gathering,omitempty"`
+	Children   []ChildAlert `json:"children,omitempty"`
+	Parent     string       `json:"parent,omitempty"`
+	Suppressed bool         `json:"suppressed,omitempty"`
+
 	Channel   string `json:"channel,omitempty"`    // where its one message lives
 	MessageTS string `json:"message_ts,omitempty"` // that message, once posted
 	// The previous firing's message, so deliveries still queued for it
@@ -164,6 +173,7 @@ func (a *Alert) Observe(ok bool, errText string, at time.Time, th Thresholds, si
 		return NoChange
 	}
 	a.Status, a.ResolvedAt, a.ResolvedBy = AlertResolved, at, ""
+	a.Gathering = false
 	return Recovered
 }
 
@@ -176,6 +186,7 @@ func (a *Alert) fire(at time.Time) {
 	a.Status, a.FiredAt = AlertFiring, at
 	a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
 	a.Escalated, a.EscalationPages = 0, nil
+	a.Gathering, a.Children, a.Parent, a.Suppressed = false, nil, "", false
 	a.MessageTS, a.Channel = "", "" // a new firing gets a new message
 }
 
@@ -222,6 +233,7 @@ func (a *Alert) ResolveBy(by string, at time.Time) (Transition, error) {
 		return NoChange, ErrAlertNotFiring
 	}
 	a.Status, a.ResolvedBy, a.ResolvedAt = AlertResolved, by, at
+	a.Gathering = false
 	a.Failures = 0
 	return Resolve, nil
 }
