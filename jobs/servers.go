@@ -34,7 +34,7 @@ type ServerStore interface {
 	SaveServers(ctx context.Context, rec store.ServerRecord) error
 	SetServersFetchError(ctx context.Context, client, reason string, at time.Time) error
 	Thresholds(ctx context.Context, client string) (store.ServerThresholds, error)
-	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
+	Mutes(ctx context.Context, now time.Time) ([]store.Silence, error) // silences and change windows
 	EnqueueOnce(ctx context.Context, marker string, ttl time.Duration, now time.Time, items ...store.OutboxItem) (bool, error)
 }
 

@@ -135,7 +135,7 @@ func (rd *serverRound) check(ctx context.Context, r store.ServerResource, metric
 	silenced := false
 	if !ok {
 		if !rd.loaded {
-			sils, err := rd.s.st.Silences(ctx, at)
+			sils, err := rd.s.st.Mutes(ctx, at)
 			if err != nil {
 				return fmt.Errorf("jobs: servers %s: silences: %w", rd.c.Key, err)
 			}

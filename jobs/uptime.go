@@ -15,7 +15,8 @@ import (
 // UptimeStore is what the uptime monitor records into.
 type UptimeStore interface {
 	RecordCheck(ctx context.Context, st store.SiteStatus) (changed bool, since time.Time, err error)
-	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
+	// Mutes are the silences and change windows in force at now.
+	Mutes(ctx context.Context, now time.Time) ([]store.Silence, error)
 	SetSourceStatus(ctx context.Context, st store.SourceStatus) error
 	SyncSites(ctx context.Context, sites []store.SiteStatus, now time.Time) error
 	EnqueueOnce(ctx context.Context, marker string, ttl time.Duration, now time.Time, items ...store.OutboxItem) (bool, error)
@@ -132,7 +133,7 @@ func (u *Uptime) Observe(ctx context.Context, key string, res integrations.Check
 	up := res.State == integrations.StateUp
 	silenced := false
 	if !up { // a silence only matters to a failing check: healthy ones skip the read
-		silences, err := u.st.Silences(ctx, at)
+		silences, err := u.st.Mutes(ctx, at)
 		if err != nil {
 			return fmt.Errorf("jobs: uptime: silences: %w", err)
 		}
