@@ -46,7 +46,7 @@ func newUptimeMonitor(cfg *config.Config, st *store.Store, bg *background, log *
 			return nil, err
 		}
 	}
-	sla := jobs.SLA{U: u, Store: st, Periods: periods, Location: cfg.Location, Nudge: bg.outbox.Nudge, Log: log.With("component", "sla")}
+	sla := jobs.SLA{U: u, Store: st, Periods: periods, Location: cfg.Location, Log: log.With("component", "sla")}
 	if err := bg.sched.Add("*/5 * * * *", sla); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/store"
 	"github.com/slack-go/slack"
@@ -138,6 +139,12 @@ func (al *Alerter) Acknowledge(ctx context.Context, key, by string, at time.Time
 	return al.byPerson(ctx, key, by, at, func(a *store.Alert) (store.Transition, error) { return a.Ack(by, at) })
 }
 
+// Silence records that person by silenced the alert until until from its
+// message (acknowledging it if nobody had) and updates the message.
+func (al *Alerter) Silence(ctx context.Context, key, by string, until, at time.Time) (store.Alert, error) {
+	return al.byPerson(ctx, key, by, at, func(a *store.Alert) (store.Transition, error) { return a.SilenceBy(by, until, at) })
+}
+
 // Resolve closes the alert by hand and updates its message.
 func (al *Alerter) Resolve(ctx context.Context, key, by string, at time.Time) (store.Alert, error) {
 	return al.byPerson(ctx, key, by, at, func(a *store.Alert) (store.Transition, error) { return a.ResolveBy(by, at) })
@@ -206,7 +213,7 @@ func announce(a *store.Alert, tr store.Transition, by string, at time.Time) ([]s
 		}
 	}
 	action := map[store.Transition]string{store.Fired: "trigger", store.Recovered: "resolve",
-		store.Resolve: "resolve", store.Acknowledge: "acknowledge"}[tr]
+		store.Resolve: "resolve", store.Acknowledge: "acknowledge", store.Silenced: "acknowledge"}[tr]
 	if a.PagerRef != "" && action != "" {
 		if err := add(kindPager, pagerPayload{Ref: a.PagerRef, Event: pageEvent(a, action, at)}); err != nil {
 			return nil, err
@@ -238,7 +245,12 @@ func threadLine(a *store.Alert, tr store.Transition, by string, at time.Time) st
 	case store.Acknowledge:
 		return fmt.Sprintf(":large_orange_circle: Acknowledged by <@%s>.", by)
 	case store.Resolve:
+		if a.ResolvedFailing {
+			return fmt.Sprintf(":large_green_circle: Resolved by <@%s> while it was still failing (%s). It alerts again if it still fails once its failure is confirmed anew.", by, chat.Escape(truncate(a.LastError, 200)))
+		}
 		return fmt.Sprintf(":large_green_circle: Resolved by <@%s>.", by)
+	case store.Silenced:
+		return fmt.Sprintf(":double_vertical_bar: Silenced by <@%s> until %s.", by, date(a.SilencedUntil))
 	}
 	return ""
 }

@@ -29,7 +29,7 @@ func pageEvent(a *store.Alert, action string, at time.Time) integrations.Alert {
 
 // pageSummary is "ACME Ltd — api down: HTTP 503".
 func pageSummary(a *store.Alert) string {
-	state := map[string]string{"uptime": "down", "server": "in breach"}[a.Monitor]
+	state := map[string]string{"uptime": "down", "server": "in breach", "sla": "SLA breached"}[a.Monitor]
 	s := a.Who() + " — " + a.Subject
 	if state != "" {
 		s += " " + state

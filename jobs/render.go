@@ -20,6 +20,9 @@ const (
 // status always comes as an emoji and a word (UX.md), times in the viewer's
 // zone, vendor and user text escaped.
 func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
+	if a.Monitor == "sla" {
+		return slaMessage(a)
+	}
 	name := chat.Escape(p.Name)
 	if u := chat.SafeURL(p.URL); u != "" {
 		name = "<" + u + "|" + name + ">"
@@ -64,6 +67,9 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	var notes []string
 	if a.AckedBy != "" {
 		notes = append(notes, fmt.Sprintf("Acknowledged by <@%s> %s", a.AckedBy, date(a.AckedAt)))
+	}
+	if a.SilencedBy != "" && a.Status != store.AlertResolved {
+		notes = append(notes, fmt.Sprintf(":double_vertical_bar: Silenced by <@%s> until %s", a.SilencedBy, date(a.SilencedUntil)))
 	}
 	if a.ResolvedBy != "" {
 		notes = append(notes, fmt.Sprintf("Resolved by <@%s> %s", a.ResolvedBy, date(a.ResolvedAt)))

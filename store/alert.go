@@ -37,6 +37,7 @@ const (
 	Recovered   Transition = "recovered"    // the subject is healthy again
 	Acknowledge Transition = "acknowledged" // by a person
 	Resolve     Transition = "resolved"     // by a person while still failing, or before recovery
+	Silenced    Transition = "silenced"     // by a person from the alert: acknowledged and muted for a while
 )
 
 // Thresholds hold an alert back until a failure or a recovery is confirmed,
@@ -79,6 +80,11 @@ type Alert struct {
 	AckedBy    string    `json:"acked_by,omitempty"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	ResolvedBy string    `json:"resolved_by,omitempty"` // empty when it recovered by itself
+	// ResolvedFailing: resolved by hand while its checks were still failing.
+	ResolvedFailing bool `json:"resolved_failing,omitempty"`
+	// SilencedBy silenced the alert from its message until SilencedUntil.
+	SilencedBy    string    `json:"silenced_by,omitempty"`
+	SilencedUntil time.Time `json:"silenced_until,omitzero"`
 
 	// Escalated counts the escalation steps taken in this firing, and
 	// EscalationPages are the dedup keys they paged (resolved with it).
@@ -186,8 +192,20 @@ func (a *Alert) fire(at time.Time) {
 	a.Status, a.FiredAt = AlertFiring, at
 	a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
 	a.Escalated, a.EscalationPages = 0, nil
+	a.SilencedBy, a.SilencedUntil, a.ResolvedFailing = "", time.Time{}, false
 	a.Gathering, a.Children, a.Parent, a.Suppressed = false, nil, "", false
 	a.MessageTS, a.Channel = "", "" // a new firing gets a new message
+}
+
+// Raise fires a one-off alert (an SLA breach) with why: once per key, as
+// it never recovers by itself; only a person resolves it.
+func (a *Alert) Raise(why string, at time.Time) Transition {
+	if !a.FiredAt.IsZero() || a.active() {
+		return NoChange
+	}
+	a.LastError, a.FailingSince, a.LastChecked = why, at, at
+	a.fire(at)
+	return Fired
 }
 
 // Unmute fires an alert that crossed its threshold while silenced and is
@@ -226,6 +244,20 @@ func (a *Alert) Ack(by string, at time.Time) (Transition, error) {
 	return NoChange, ErrAlertNotFiring
 }
 
+// SilenceBy records that a person silenced the open alert until until
+// from its message; a firing alert is acknowledged by them too (someone
+// has it). The silence itself is a Silence in the store.
+func (a *Alert) SilenceBy(by string, until, at time.Time) (Transition, error) {
+	if !a.active() {
+		return NoChange, ErrAlertNotFiring
+	}
+	if a.Status == AlertFiring {
+		a.Status, a.AckedBy, a.AckedAt = AlertAcknowledged, by, at
+	}
+	a.SilencedBy, a.SilencedUntil = by, until
+	return Silenced, nil
+}
+
 // ResolveBy closes the alert by hand. If the subject is still failing it
 // must cross the failure threshold again to fire anew.
 func (a *Alert) ResolveBy(by string, at time.Time) (Transition, error) {
@@ -234,6 +266,7 @@ func (a *Alert) ResolveBy(by string, at time.Time) (Transition, error) {
 	}
 	a.Status, a.ResolvedBy, a.ResolvedAt = AlertResolved, by, at
 	a.Gathering = false
+	a.ResolvedFailing = a.Failures > 0
 	a.Failures = 0
 	return Resolve, nil
 }

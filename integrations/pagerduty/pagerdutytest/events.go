@@ -39,16 +39,18 @@ type Link struct {
 
 // Incident is the fake's view of one incident.
 type Incident struct {
-	ID        string
-	Number    int
-	Title     string
-	Status    string // triggered, acknowledged, resolved
-	Urgency   string
-	DedupKey  string // incident_key
-	Alerts    int    // triggers deduplicated onto it, including the first
-	From      string // From header of the last REST change ("" if none)
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       string
+	Number   int
+	Title    string
+	Status   string // triggered, acknowledged, resolved
+	Urgency  string
+	DedupKey string // incident_key
+	Alerts   int    // triggers deduplicated onto it, including the first
+	From     string // From header of the last REST change ("" if none)
+	// SnoozedUntil is when a snoozed incident re-alerts (zero: not snoozed).
+	SnoozedUntil time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // FailEnqueue queues canned responses for the next enqueues, e.g.

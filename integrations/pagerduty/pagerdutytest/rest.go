@@ -201,3 +201,40 @@ func parseOr(s string, def time.Time) time.Time {
 	}
 	return def
 }
+
+// snooze is POST /incidents/{id}/snooze {"duration": seconds}, with a From
+// header naming a known user. Only an acknowledged incident can be snoozed.
+func (s *Server) snooze(w http.ResponseWriter, r *http.Request) {
+	from := r.Header.Get("From")
+	if from == "" {
+		restError(w, http.StatusBadRequest,
+			`You must specify a user's email address in the "From" header to perform this action`, 2016)
+		return
+	}
+	var body struct {
+		Duration *int `json:"duration"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Duration == nil || *body.Duration <= 0 {
+		restError(w, http.StatusBadRequest, "Invalid Input Provided", 2001, "Duration must be a positive number of seconds")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.userByEmail(from); !ok {
+		restError(w, http.StatusBadRequest, "Invalid Input Provided", 2001, "Requester User Not Found")
+		return
+	}
+	i := slices.IndexFunc(s.incidents, func(in *Incident) bool { return in.ID == r.PathValue("id") })
+	if i < 0 {
+		restError(w, http.StatusNotFound, "Not Found", 2100)
+		return
+	}
+	in := s.incidents[i]
+	if in.Status != "acknowledged" {
+		restError(w, http.StatusBadRequest, "Invalid Input Provided", 2001, "Incident is not acknowledged")
+		return
+	}
+	now := s.now().UTC()
+	in.From, in.UpdatedAt, in.SnoozedUntil = from, now, now.Add(time.Duration(*body.Duration)*time.Second)
+	writeJSON(w, http.StatusCreated, map[string]any{"incident": incidentJSON(in)})
+}
