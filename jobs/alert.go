@@ -213,7 +213,7 @@ func announce(a *store.Alert, tr store.Transition, by string, at time.Time) ([]s
 		}
 	}
 	action := map[store.Transition]string{store.Fired: "trigger", store.Recovered: "resolve",
-		store.Resolve: "resolve", store.Acknowledge: "acknowledge", store.Silenced: "acknowledge"}[tr]
+		store.Resolve: "resolve", store.Acknowledge: "acknowledge", store.Silenced: "acknowledge", store.Stale: "resolve"}[tr]
 	if a.PagerRef != "" && action != "" {
 		if err := add(kindPager, pagerPayload{Ref: a.PagerRef, Event: pageEvent(a, action, at)}); err != nil {
 			return nil, err
@@ -249,6 +249,8 @@ func threadLine(a *store.Alert, tr store.Transition, by string, at time.Time) st
 			return fmt.Sprintf(":large_green_circle: Resolved by <@%s> while it was still failing (%s). It alerts again if it still fails once its failure is confirmed anew.", by, chat.Escape(truncate(a.LastError, 200)))
 		}
 		return fmt.Sprintf(":large_green_circle: Resolved by <@%s>.", by)
+	case store.Stale:
+		return ":white_circle: No data: CloudWatch stopped sending this metric, so the breach can't be judged any more. Closed; the resource's *no data* alert tells when data is back."
 	case store.Silenced:
 		return fmt.Sprintf(":double_vertical_bar: Silenced by <@%s> until %s.", by, date(a.SilencedUntil))
 	}

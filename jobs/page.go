@@ -29,11 +29,7 @@ func pageEvent(a *store.Alert, action string, at time.Time) integrations.Alert {
 
 // pageSummary is "ACME Ltd — api down: HTTP 503".
 func pageSummary(a *store.Alert) string {
-	state := map[string]string{"uptime": "down", "server": "in breach", "sla": "SLA breached"}[a.Monitor]
-	s := a.Who() + " — " + a.Subject
-	if state != "" {
-		s += " " + state
-	}
+	s := a.Who() + " — " + a.Subject + " " + wordsOf(a.Monitor).still
 	if a.LastError != "" {
 		s += ": " + a.LastError
 	}

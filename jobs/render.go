@@ -27,19 +27,16 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	if u := chat.SafeURL(p.URL); u != "" {
 		name = "<" + u + "|" + name + ">"
 	}
-	// Sites go down; other monitors (servers, cost) breach a threshold.
-	down, since, during := "DOWN", "*Down since*\n", "*Down for*\n"
-	again := "If the site is still down, it alerts again once its failure is confirmed."
-	if a.Monitor != "" && a.Monitor != "uptime" {
-		down, since, during = "IN BREACH", "*In breach since*\n", "*In breach for*\n"
-		again = "If it is still in breach, it alerts again once the breach is confirmed."
-	}
+	w := wordsOf(a.Monitor)
+	down, since, during, again := w.bad, w.since, w.during, w.again
 	var head, word string
-	switch a.Status {
-	case store.AlertFiring:
+	switch {
+	case a.Status == store.AlertFiring:
 		head, word = ":red_circle:", down
-	case store.AlertAcknowledged:
+	case a.Status == store.AlertAcknowledged:
 		head, word = ":large_orange_circle:", down+", acknowledged"
+	case a.Stale:
+		head, word = ":white_circle:", "CLOSED: NO DATA"
 	default:
 		head, word = ":large_green_circle:", "RECOVERED"
 		if a.ResolvedBy != "" {

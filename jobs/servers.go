@@ -51,6 +51,9 @@ type ServerClient struct {
 	Thresholds   store.ServerThresholds
 	StatusChecks bool                  // alert (critical) on failed EC2 status checks
 	Severity     integrations.Severity // of CPU and storage alerts; "" = error
+	// PageOn lists the unusual activity that also pages (vanished,
+	// appeared, type_changed, spike); it is always posted.
+	PageOn []string
 }
 
 // ServersOptions tune the monitor; zero values get defaults.

@@ -38,6 +38,7 @@ const (
 	Acknowledge Transition = "acknowledged" // by a person
 	Resolve     Transition = "resolved"     // by a person while still failing, or before recovery
 	Silenced    Transition = "silenced"     // by a person from the alert: acknowledged and muted for a while
+	Stale       Transition = "stale"        // closed for want of data: the breach can't be judged any more
 )
 
 // Thresholds hold an alert back until a failure or a recovery is confirmed,
@@ -82,6 +83,8 @@ type Alert struct {
 	ResolvedBy string    `json:"resolved_by,omitempty"` // empty when it recovered by itself
 	// ResolvedFailing: resolved by hand while its checks were still failing.
 	ResolvedFailing bool `json:"resolved_failing,omitempty"`
+	// Stale: closed because its source stopped sending data (see GoStale).
+	Stale bool `json:"stale,omitempty"`
 	// SilencedBy silenced the alert from its message until SilencedUntil.
 	SilencedBy    string    `json:"silenced_by,omitempty"`
 	SilencedUntil time.Time `json:"silenced_until,omitzero"`
@@ -192,9 +195,21 @@ func (a *Alert) fire(at time.Time) {
 	a.Status, a.FiredAt = AlertFiring, at
 	a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
 	a.Escalated, a.EscalationPages = 0, nil
-	a.SilencedBy, a.SilencedUntil, a.ResolvedFailing = "", time.Time{}, false
+	a.SilencedBy, a.SilencedUntil, a.ResolvedFailing, a.Stale = "", time.Time{}, false, false
 	a.Gathering, a.Children, a.Parent, a.Suppressed = false, nil, "", false
 	a.MessageTS, a.Channel = "", "" // a new firing gets a new message
+}
+
+// GoStale closes an open alert whose source has stopped sending data (a
+// metric CloudWatch no longer reports): it can't be said to be in breach
+// any more, nor to have recovered. A failing run in progress is forgotten.
+func (a *Alert) GoStale(at time.Time) Transition {
+	a.Failures, a.Successes = 0, 0
+	if !a.active() {
+		return NoChange
+	}
+	a.Status, a.ResolvedAt, a.ResolvedBy, a.Stale = AlertResolved, at, "", true
+	return Stale
 }
 
 // Raise fires a one-off alert (an SLA breach) with why: once per key, as
