@@ -99,7 +99,7 @@ func TestServerAlertButtonsWork(t *testing.T) {
 }
 
 // queuedItems lists every outbox item queued so far, queue by queue.
-func (f *alertFixture) queuedItems(t *testing.T) []store.OutboxItem {
+func (f *fixture) queuedItems(t *testing.T) []store.OutboxItem {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := f.rdb.Keys(ctx, "opsbot:outbox:q:*").Result()
