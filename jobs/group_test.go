@@ -114,8 +114,7 @@ func TestInstanceDownGathersItsSites(t *testing.T) {
 		return len(top) == 1 && strings.Count(string(top[0].Blocks), "— recovered") == 3
 	})
 	g.instance(t, tick(5), false)
-	evs, err := g.pd.WaitEvents(2, 5*time.Second)
-	if err != nil {
+	if _, err := g.pd.WaitEvents(2, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the parent to close", func() bool {
@@ -123,7 +122,8 @@ func TestInstanceDownGathersItsSites(t *testing.T) {
 		return len(top) == 1 && strings.Contains(top[0].Text, "RECOVERED")
 	})
 	time.Sleep(200 * time.Millisecond) // anything else queued would be delivered by now
-	if evs = g.pd.Events(); len(evs) != 2 || evs[0].DedupKey != "opsbot/"+parent || evs[1].EventAction != "resolve" {
+	evs := g.pd.Events()
+	if len(evs) != 2 || evs[0].DedupKey != "opsbot/"+parent || evs[1].EventAction != "resolve" {
 		t.Fatalf("pages = %+v; want one trigger and its resolve, for the instance", evs)
 	}
 	if !strings.Contains(evs[0].Payload.Summary, "web-i-1 (i-1) status checks in breach") {
