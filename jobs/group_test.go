@@ -49,7 +49,8 @@ func (g *groupRig) instance(t *testing.T, at time.Time, impaired bool) {
 		i.InstanceStatus = "impaired"
 	}
 	g.now = at
-	g.src.set("acme", integrations.ServerSnapshot{Instances: []integrations.Instance{i}}, nil)
+	g.src.set("acme", integrations.ServerSnapshot{Instances: []integrations.Instance{i},
+		Metrics: []integrations.MetricSeries{series(at, "i-1", integrations.MetricCPU, 10)}}, nil)
 	if err := g.servers.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +122,8 @@ func TestInstanceDownGathersItsSites(t *testing.T) {
 		top := topLevel(g.slack.Messages(supportChannel))
 		return len(top) == 1 && strings.Contains(top[0].Text, "RECOVERED")
 	})
+	// parent; 3 "down too", 3 "recovered" and the recovery line in its thread
+	waitFor(t, "the thread lines", func() bool { return len(g.slack.Messages(supportChannel)) >= 1+3+3+1 })
 	time.Sleep(200 * time.Millisecond) // anything else queued would be delivered by now
 	evs := g.pd.Events()
 	if len(evs) != 2 || evs[0].DedupKey != "opsbot/"+parent || evs[1].EventAction != "resolve" {
@@ -132,7 +135,7 @@ func TestInstanceDownGathersItsSites(t *testing.T) {
 	if msgs := g.slack.Messages("C0ACMEALRT"); len(msgs) != 0 {
 		t.Fatalf("site alerts posted on their own: %+v", msgs)
 	}
-	if all := g.slack.Messages(supportChannel); len(all) != 1+3+3+1 { // parent; 3 down, 3 recovered, 1 recovery lines
+	if all := g.slack.Messages(supportChannel); len(all) != 1+3+3+1 {
 		for _, m := range all {
 			t.Logf("%s %q", m.ThreadTS, m.Text)
 		}

@@ -76,21 +76,29 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	for _, n := range notes {
 		blocks = append(blocks, slack.NewContextBlock("", md(n)))
 	}
-	if a.Status == store.AlertFiring || a.Status == store.AlertAcknowledged {
-		var btns []slack.BlockElement
-		if a.Status == store.AlertFiring {
-			ack := slack.NewButtonBlockElement(ActionAlertAck, a.Key, plain("Acknowledge"))
-			ack.Style = slack.StylePrimary
-			btns = append(btns, ack)
-		}
-		res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
-		res.Confirm = slack.NewConfirmationBlockObject(plain("Resolve this alert?"),
-			md("It closes the PagerDuty incident too. "+again), plain("Resolve"), plain("Cancel"))
-		btns = append(btns, res, slack.NewButtonBlockElement(ActionAlertSilence, a.Key, plain("Silence 1h")))
-		blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
+	if a.Active() {
+		blocks = append(blocks, alertButtons(a, "Resolve this alert?", "It closes the PagerDuty incident too. "+again, true))
 	}
 	fallback := fmt.Sprintf("%s is %s", p.Name, word)
 	return chat.Message{Text: fallback, Blocks: blocks}
+}
+
+// alertButtons are an open alert's Acknowledge (while nobody has),
+// Resolve (confirmed with confirm) and, with silence, Silence 1h.
+func alertButtons(a store.Alert, title, confirm string, silence bool) slack.Block {
+	var btns []slack.BlockElement
+	if a.Status == store.AlertFiring {
+		ack := slack.NewButtonBlockElement(ActionAlertAck, a.Key, plain("Acknowledge"))
+		ack.Style = slack.StylePrimary
+		btns = append(btns, ack)
+	}
+	res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
+	res.Confirm = slack.NewConfirmationBlockObject(plain(title), md(confirm), plain("Resolve"), plain("Cancel"))
+	btns = append(btns, res)
+	if silence {
+		btns = append(btns, slack.NewButtonBlockElement(ActionAlertSilence, a.Key, plain("Silence 1h")))
+	}
+	return slack.NewActionBlock("alert_actions", btns...)
 }
 
 func md(s string) *slack.TextBlockObject {

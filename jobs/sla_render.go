@@ -38,16 +38,7 @@ func slaMessage(a store.Alert) chat.Message {
 		blocks = append(blocks, slack.NewContextBlock("", md(n)))
 	}
 	if a.Active() {
-		var btns []slack.BlockElement
-		if a.Status == store.AlertFiring {
-			ack := slack.NewButtonBlockElement(ActionAlertAck, a.Key, plain("Acknowledge"))
-			ack.Style = slack.StylePrimary
-			btns = append(btns, ack)
-		}
-		res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
-		res.Confirm = slack.NewConfirmationBlockObject(plain("Resolve this SLA incident?"),
-			md("It closes the PagerDuty incident too. It is not raised again this month."), plain("Resolve"), plain("Cancel"))
-		blocks = append(blocks, slack.NewActionBlock("alert_actions", append(btns, res)...))
+		blocks = append(blocks, alertButtons(a, "Resolve this SLA incident?", "It closes the PagerDuty incident too. It is not raised again this month.", false))
 	}
 	fallback := fmt.Sprintf("%s for %s (%s) in %s: %s", word, a.Subject, a.Who(), month, a.LastError)
 	return chat.Message{Text: fallback, Blocks: blocks}
