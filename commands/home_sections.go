@@ -55,7 +55,7 @@ func waitsFor(cr store.ChangeRequest) string {
 				missing = append(missing, role)
 			}
 		}
-		return "⏳ waits for the approval of " + joinRoles(missing)
+		return "waits for the approval of " + joinRoles(missing)
 	case store.ChangeRequested:
 		return "waits for support to investigate"
 	case store.ChangeInvestigating:
@@ -86,6 +86,9 @@ func alertLine(a store.Alert) string {
 	why := ""
 	if a.LastError != "" {
 		why = ": " + Escape(truncate(a.LastError, 120))
+	}
+	if a.Monitor == "sla" {
+		why = ": SLA breached, " + strings.TrimPrefix(why, ": ")
 	}
 	return fmt.Sprintf("%s *%s — %s*%s · since %s%s", emoji, Escape(a.Who()), Escape(a.Subject), why, slackDate(a.FiredAt), state)
 }
@@ -135,7 +138,7 @@ func (c *Call) homeInFlight(d homeData) homeSection {
 func (c *Call) homeMutes(d homeData) homeSection {
 	var lines []string
 	for _, m := range d.mutes {
-		what := "silence `" + Escape(m.ID) + "` of " + Escape(m.Target())
+		what := Escape(m.Target()) + " silenced by " + mention(m.CreatedBy)
 		if m.Change != "" {
 			what = "change window of *" + Escape(m.Change) + "* for " + c.r.clientName(m.Client)
 		}
