@@ -15,8 +15,6 @@ import (
 	"github.com/383project/opsbot/metrics"
 	"github.com/383project/opsbot/store"
 	"golang.org/x/sync/errgroup"
-
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // background is the work opsbot does on its own: the outbox worker (on every
@@ -30,6 +28,8 @@ type background struct {
 	uptime  *uptimeMonitor
 	changes *changeWiring
 	aws     *awsMonitors
+	shield  *shieldCheck
+	train   *trainingCheck
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -39,7 +39,7 @@ type background struct {
 }
 
 // newBackground builds the background machinery around poster (Slack or console).
-func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log *slog.Logger) (*background, error) {
+func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, getenv func(string) string, log *slog.Logger) (*background, error) {
 	bg := &background{cfg: cfg, st: st, log: log}
 	hc := &http.Client{Timeout: 20 * time.Second}
 	pdCfg := pagerduty.Config{APIURL: cfg.Integrations.PagerDuty.APIURL, EventsURL: cfg.Integrations.PagerDuty.EventsURL,
@@ -53,11 +53,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 		bg.pager = pagerduty.New(pdCfg, hc, log.With("component", "pagerduty"))
 		pager = bg.pager
 	}
-	// The default AWS configuration: credentials from the usual chain
-	// (environment, shared files, IAM role), resolved lazily, so a machine
-	// without AWS credentials fails at the first AWS call with a message
-	// naming the cause, not at start-up.
-	awsBase, err := awsconfig.LoadDefaultConfig(context.Background())
+	awsBase, err := awsConfig(context.Background(), getenv)
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration: %w", err)
 	}
@@ -82,6 +78,12 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, log 
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
+	if bg.shield, err = newShieldCheck(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
+	if bg.train, err = newTrainingCheck(cfg, st, poster, bg, log); err != nil {
+		return nil, err
+	}
 	return bg, nil
 }
 
@@ -102,6 +104,8 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.changed
 	bg.aws.wire(d)
+	bg.shield.wire(d)
+	bg.train.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {

@@ -106,7 +106,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	missing := resolveChannels(ctx, cfg, b, log)
 	deps.Channels = channelsOf(cfg) // now IDs: --here compares them with the command's channel ID
 	home := newHome(b, st, &deps, log)
-	bg, router, err := newRouter(cfg, st, deps, b, m, log)
+	bg, router, err := newRouter(cfg, st, deps, b, m, getenv, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFailure
@@ -146,7 +146,7 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 		User: commands.User{ID: consoleUserID, Name: name}, FileDir: filepath.Join(os.TempDir(), "opsbot")})
 	deps.Directory, deps.Files = con, con
 	deps.Admins = append(deps.Admins, consoleUserID)
-	bg, router, err := newRouter(cfg, st, deps, con, m, log)
+	bg, router, err := newRouter(cfg, st, deps, con, m, getenv, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFailure
@@ -181,8 +181,8 @@ func runConsole(ctx context.Context, cfg *config.Config, deps commands.Deps, st 
 // newRouter builds the background machinery around poster (the Slack bot or
 // the console) and the command router that uses it; both transports share it.
 func newRouter(cfg *config.Config, st *store.Store, deps commands.Deps, poster chat.Poster, m *metrics.Metrics,
-	log *slog.Logger) (*background, *commands.Router, error) {
-	bg, err := newBackground(cfg, st, poster, log)
+	getenv func(string) string, log *slog.Logger) (*background, *commands.Router, error) {
+	bg, err := newBackground(cfg, st, poster, getenv, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("set up the monitors: %w", err)
 	}

@@ -48,10 +48,6 @@ func startChanges(t testing.TB, rs redistest.Deployment) *changeEnv {
 // endpoint (to put a faulty proxy in front of the fake).
 func startChangesWith(t testing.TB, rs redistest.Deployment, extra string, route53URL func(string) string) *changeEnv {
 	t.Helper()
-	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret-test",
-		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1"} {
-		t.Setenv(k, v)
-	}
 	e := &changeEnv{gh: githubtest.New(t), r53: route53test.New(t)}
 	e.gh.AddIssue(githubtest.Issue{Owner: "acme", Repo: "web", Number: 42, Title: "Checkout times out at peak", Body: "Since Monday, checkout takes 30 s at 9pm."})
 	e.r53.AddZone(zone, "acme.example.")
@@ -106,7 +102,11 @@ integrations:
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.opsbot = startOn(t, map[string]string{"OPSBOT_CONFIG": cfg, "GITHUB_TOKEN": githubtest.Token}, rs)
+	// AWS settings reach opsbot through Run's environment only, so these
+	// tests may run in parallel.
+	e.opsbot = startOn(t, map[string]string{"OPSBOT_CONFIG": cfg, "GITHUB_TOKEN": githubtest.Token,
+		"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret-test", "AWS_CONFIG_FILE": os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": "us-east-1"}, rs)
 	for _, u := range []slacktest.User{{ID: carol, Name: "carol"}, {ID: dave, Name: "dave"}, {ID: erin, Name: "erin"}} {
 		e.fake.AddUser(u)
 	}
@@ -209,7 +209,12 @@ func (e *changeEnv) waitDM(t testing.TB, user, want string) {
 // waitMessage waits until a message of channel satisfies ok and returns it.
 func (e *changeEnv) waitMessage(t testing.TB, channel string, ok func(slacktest.Message) bool) slacktest.Message {
 	t.Helper()
-	deadline := time.Now().Add(wait)
+	return e.waitMessageWithin(t, channel, wait, ok)
+}
+
+func (e *changeEnv) waitMessageWithin(t testing.TB, channel string, within time.Duration, ok func(slacktest.Message) bool) slacktest.Message {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for {
 		for _, m := range e.fake.Messages(channel) {
 			if ok(m) {

@@ -56,7 +56,7 @@ func wireAWS(t *testing.T, yaml string, env map[string]string) *background {
 		t.Fatal(err)
 	}
 	st := store.New(redistest.Start(t).Client(t), "opsbot:")
-	bg, err := newBackground(cfg, st, nopPoster{}, slog.New(slog.DiscardHandler))
+	bg, err := newBackground(cfg, st, nopPoster{}, os.Getenv, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

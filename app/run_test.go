@@ -54,6 +54,7 @@ type opsbot struct {
 	prefix   string // of every key: "opsbot:", "{opsbot}:" on a Cluster
 	httpAddr string
 	logs     *syncBuffer
+	vars     map[string]string // the environment it runs with
 	stop     context.CancelFunc
 	exit     chan int
 }
@@ -78,7 +79,17 @@ func start(t testing.TB, env map[string]string) *opsbot {
 // tests). env wins over the variables that point opsbot at it.
 func startOn(t testing.TB, env map[string]string, rs redistest.Deployment) *opsbot {
 	t.Helper()
+	return startOnWith(t, env, rs, nil)
+}
+
+// startOnWith is startOn with setup applied to the fake Slack before
+// opsbot starts (people it must find from its first run on).
+func startOnWith(t testing.TB, env map[string]string, rs redistest.Deployment, setup func(*slacktest.Server)) *opsbot {
+	t.Helper()
 	o := &opsbot{fake: slacktest.New(t), redis: rs, logs: &syncBuffer{}, exit: make(chan int, 1), httpAddr: freeAddr(t)}
+	if setup != nil {
+		setup(o.fake)
+	}
 	o.rdb = o.redis.Connect(t)
 	o.prefix = store.New(o.rdb, "opsbot:").Prefix()
 	o.fake.AddUser(slacktest.User{ID: "UALICE0001", Name: "alice", Email: "alice@example.com"})
@@ -87,7 +98,7 @@ func startOn(t testing.TB, env map[string]string, rs redistest.Deployment) *opsb
 	// write them; Slack refuses names except in chat.postMessage, so every
 	// later call must use these IDs.
 	for id, name := range map[string]string{"C0SUPPORT": "ops-support", "C0FINANCE": "finance", "C0ACMEALRT": "acme-alerts",
-		"C0ACMEGEN": "acme", "C0OPS0001": "ops", "C0DEV0001": "dev"} {
+		"C0ACMEGEN": "acme", "C0OPS0001": "ops", "C0DEV0001": "dev", "C0SECURTY": "security"} {
 		o.fake.AddChannel(id, name)
 	}
 	vars := map[string]string{
@@ -99,6 +110,7 @@ func startOn(t testing.TB, env map[string]string, rs redistest.Deployment) *opsb
 	for k, v := range env {
 		vars[k] = v
 	}
+	o.vars = vars
 	ctx, cancel := context.WithCancel(context.Background())
 	o.stop = cancel
 	go func() {

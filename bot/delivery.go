@@ -36,10 +36,25 @@ func (b *Bot) threadReplies(ctx context.Context, chID, threadTS string) ([]slack
 	return all, nil
 }
 
+// recentPosts reads the thread threadTS of chID, or the channel's latest
+// messages when threadTS is "".
+func (b *Bot) recentPosts(ctx context.Context, chID, threadTS string) ([]slack.Message, error) {
+	if threadTS != "" {
+		return b.threadReplies(ctx, chID, threadTS)
+	}
+	h, err := b.outboxAPI.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: chID, Limit: deliveryScan, IncludeAllMetadata: true})
+	if err != nil {
+		return nil, err
+	}
+	return h.Messages, nil
+}
+
 // FindPost looks for a message posted earlier with DeliveryID id: in the
 // thread threadTS when set (conversations.replies), else among the channel's
 // newest messages (conversations.history). It returns the channel ID and
-// the message ts, and found=false when no such message exists.
+// the message ts, and found=false when no such message exists. A public channel opsbot
+// posts to without being a member is joined to be read.
 func (b *Bot) FindPost(ctx context.Context, channel, threadTS, id string) (channelID, ts string, found bool, err error) {
 	if reUserID.MatchString(channel) { // a post to a user landed in their DM: history needs its ID
 		dm, _, _, oerr := b.outboxAPI.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{channel}})
@@ -49,22 +64,22 @@ func (b *Bot) FindPost(ctx context.Context, channel, threadTS, id string) (chann
 		channel = dm.ID
 	}
 	err = b.withChannel(ctx, channel, func(chID string) error {
-		var msgs []slack.Message
-		var lerr error
-		if threadTS != "" {
-			msgs, lerr = b.threadReplies(ctx, chID, threadTS)
-		} else {
-			var h *slack.GetConversationHistoryResponse
-			h, lerr = b.outboxAPI.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-				ChannelID: chID, Limit: deliveryScan, IncludeAllMetadata: true})
-			if h != nil {
-				msgs = h.Messages
+		msgs, lerr := b.recentPosts(ctx, chID, threadTS)
+		if lerr != nil && isSlackError(lerr, "not_in_channel") {
+			// opsbot posts to public channels it has not joined
+			// (chat:write.public) but may not read them: join (the
+			// channel is one it posts to anyway) and look again.
+			if _, _, _, jerr := b.outboxAPI.JoinConversationContext(ctx, chID); jerr == nil {
+				b.log.Info("joined a channel opsbot posts to, to check for an earlier post", "channel", chID)
+				msgs, lerr = b.recentPosts(ctx, chID, threadTS)
+			} else {
+				b.log.Warn("cannot join the channel", "channel", chID, "err", jerr)
 			}
 		}
 		if lerr != nil && (isSlackError(lerr, "not_in_channel") || isSlackError(lerr, "missing_scope")) {
-			// opsbot posts to public channels it has not joined
-			// (chat:write.public) but cannot read them: post, and accept
-			// that a lost reply there may show twice.
+			// Still unreadable (a private channel opsbot was removed
+			// from, a scope withheld): post, and accept that a lost reply
+			// there may show twice.
 			b.log.Warn("cannot read the channel to check for an earlier post; posting again",
 				"channel", chID, "delivery_id", id, "err", lerr)
 			channelID = chID

@@ -61,6 +61,7 @@ var methodScopes = map[string][]string{
 	// channels and DMs alike.
 	"GetConversationHistoryContext": {"channels:history", "groups:history", "im:history"},
 	"GetConversationRepliesContext": {"channels:history", "groups:history", "im:history"},
+	"JoinConversationContext":       {"channels:join"}, // to read a public channel it posts to without being in it
 	"UploadFileContext":             {"files:write"},
 	"UnfurlMessageContext":          {"links:write"},
 	"UnfurlMessageByIDContext":      {"links:write"},

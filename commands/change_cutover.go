@@ -18,6 +18,9 @@ func runChangeSmoke(ctx context.Context, c *Call, a Action) (Reply, error) {
 	if cr.State != store.ChangeProvisioning && cr.State != store.ChangeSmokeTesting {
 		return staleClick(cr), nil
 	}
+	if err := stepBusy(cr); err != nil {
+		return Reply{}, err
+	}
 	lines := make([]string, len(cr.SmokeChecks))
 	for i, ch := range cr.SmokeChecks {
 		lines[i] = smokeLine(ch)
@@ -73,6 +76,9 @@ func runChangeSmokeRun(ctx context.Context, c *Call, a Action) (Reply, error) {
 	if cr.State != store.ChangeSmokeTesting {
 		return staleClick(cr), nil
 	}
+	if err := stepBusy(cr); err != nil {
+		return Reply{}, err
+	}
 	if c.r.deps.Smoke == nil {
 		return Reply{}, &UserError{Msg: "Smoke checks can't run on this opsbot (no HTTP checker is wired). An admin may waive them with a reason."}
 	}
@@ -106,6 +112,9 @@ func (c *Call) reasonModal(ctx context.Context, id, kind, title, label, placehol
 		return Reply{}, err
 	}
 	if err := c.mayCancel(cr, kind); err != nil {
+		return Reply{}, err
+	}
+	if err := stepBusy(cr); err != nil {
 		return Reply{}, err
 	}
 	return Reply{Modal: modal(callbackChangeReason, title, "Confirm", cr.ID+"|"+kind,
@@ -172,6 +181,9 @@ func runChangeCutOver(ctx context.Context, c *Call, a Action) (Reply, error) {
 	}
 	if cr.State != store.ChangeSmokeTesting {
 		return staleClick(cr), nil
+	}
+	if err := stepBusy(cr); err != nil {
+		return Reply{}, err
 	}
 	if err := cr.CutOverAllowed(); err != nil {
 		return Reply{}, changeError(err)

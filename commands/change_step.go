@@ -33,7 +33,7 @@ const (
 	stepScan = 5 * time.Second
 	// stepGrace lets a step taken up after its budget ran out read the
 	// provider once (was the change applied meanwhile?) before it fails.
-	stepGrace = 15 * time.Second
+	stepGrace = 10 * time.Second
 )
 
 // stepRunner carries the long steps on this replica.
@@ -142,4 +142,13 @@ func (c *Call) beginStep(ctx context.Context, id string, kind store.StepKind, bu
 	}
 	c.r.steps.kick()
 	return cr, err
+}
+
+// stepBusy refuses to open a form while a long step of cr runs: its
+// submission would be refused anyway.
+func stepBusy(cr store.ChangeRequest) error {
+	if cr.Step != nil {
+		return changeError(&store.StepBusyError{Step: *cr.Step})
+	}
+	return nil
 }

@@ -80,6 +80,14 @@ type Deps struct {
 	StepLeases     StepLeases     // one replica at a time carries a long step; nil: this process alone
 	CostEstimates  CostEstimate   // nil: current monthly cost typed by hand
 	ChangeSettings ChangeSettings // channels, approvers, approval lifetime
+
+	Shield        ShieldView        // nil: the Shield check is not configured (/ops shield says so)
+	ShieldRefresh ShieldRefresher   // nil: /ops shield answers from the last check only
+	ShieldLevels  map[string]string // client key → "advanced" or "standard", for every client with an aws block
+
+	Training         TrainingStore    // nil: training compliance not configured (/ops training says so)
+	TrainingSettings TrainingSettings // courses, roles, validity
+
 	// Nudge wakes the outbox worker after a handler queued deliveries, so a
 	// message is updated at once instead of at the worker's next poll.
 	Nudge func()

@@ -20,6 +20,10 @@ type ClientAWS struct {
 	Instances   []string `yaml:"instances"`
 	Databases   []string `yaml:"databases"`
 	ResourceTag *Tag     `yaml:"resource_tag"`
+	// Shield is what the client pays for: advanced (every instance's
+	// Elastic IP must be protected, checked daily) or standard (default:
+	// automatic and not verifiable).
+	Shield string `yaml:"shield"`
 }
 
 // Tag is an AWS tag key and value.

@@ -60,6 +60,8 @@ type Config struct {
 	Cost         Cost              `yaml:"cost"`
 	Changes      Changes           `yaml:"changes"`
 	Alerts       Alerts            `yaml:"alerts"`
+	Shield       Shield            `yaml:"shield"`
+	Training     Training          `yaml:"training"`
 	Log          Log               `yaml:"log"`
 
 	// Location is TimeZone loaded; filled by Load.
@@ -176,6 +178,7 @@ type Integrations struct {
 	Detectify  Endpoint  `yaml:"detectify"`
 	LoaderIO   Endpoint  `yaml:"loaderio"`
 	AWS        AWS       `yaml:"aws"`
+	Udemy      Udemy     `yaml:"udemy"`
 }
 
 // GitHub is the GitHub API (api_url for GitHub Enterprise, e.g.
@@ -242,6 +245,9 @@ type Secrets struct {
 	// FreezeToken, when set, is the bearer token CI must send to
 	// GET /v1/freeze (OPSBOT_FREEZE_TOKEN).
 	FreezeToken Secret
+	// UdemyClientID and UdemyClientSecret are the Udemy Business API
+	// credentials (Basic auth; UDEMY_CLIENT_ID, UDEMY_CLIENT_SECRET).
+	UdemyClientID, UdemyClientSecret Secret
 	// RoutingKeys are PagerDuty Events v2 routing keys by client key: the
 	// default (PAGERDUTY_ROUTING_KEY) under "", each client's own under its
 	// key (PAGERDUTY_ROUTING_KEY_<CLIENT>). Only set keys are present; nil if

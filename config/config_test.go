@@ -109,6 +109,9 @@ func TestLoadFullFile(t *testing.T) {
 		Changes: Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
 		Alerts: Alerts{Escalation: []EscalationStep{{After: Duration(2 * time.Hour)}, {After: Duration(4 * time.Hour), Channel: "#ops-escalation", Severity: "critical"}},
 			GroupWindow: durationPtr(5 * time.Minute), UnusualPages: []string{"vanished", "appeared"}},
+		Shield: Shield{Schedule: DefaultShieldSchedule},
+		Training: Training{ValidFor: Duration(DefaultTrainingValid), DueSoon: Duration(DefaultTrainingDue), Remind: DefaultTrainingRemind,
+			Sync: DefaultTrainingSync, Who: []string{"engineer", "support", "security"}},
 		Integrations: Integrations{
 			PagerDuty: PagerDuty{APIURL: "https://api.eu.pagerduty.com", EventsURL: "https://events.eu.pagerduty.com",
 				Schedules: map[string]string{"primary": "PABC123", "db-team": "P0DB0001"}},

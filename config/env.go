@@ -67,6 +67,8 @@ func readSecrets(cfg *Config, getenv func(string) string, c *collector) {
 		{"STATUSCAKE_TOKEN", &s.StatusCakeToken},
 		{"GITHUB_TOKEN", &s.GitHubToken},
 		{"OPSBOT_FREEZE_TOKEN", &s.FreezeToken},
+		{"UDEMY_CLIENT_ID", &s.UdemyClientID},
+		{"UDEMY_CLIENT_SECRET", &s.UdemyClientSecret},
 	} {
 		*v.dst = readSecret(v.name, getenv, c)
 	}

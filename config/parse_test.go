@@ -33,7 +33,7 @@ func TestUnknownKeys(t *testing.T) {
 		{"in a probe", "clients:\n  acme:\n    sites:\n      - {name: www, url: https://acme.example/}\n      - name: api\n        url: https://api.acme.example/\n        probe: {intervall: 1m}\n",
 			`opsbot.yaml:7: clients.acme.sites[1].probe.intervall: unknown key "intervall" (did you mean "interval"?)`},
 		{"Location is not a key", "location: UTC\n",
-			`opsbot.yaml:1: location: unknown key "location" (known keys here: admins, alerts, changes, channels, clients, cost, http, integrations, log, redis, servers, slack, timezone, uptime)`},
+			`opsbot.yaml:1: location: unknown key "location" (known keys here: admins, alerts, changes, channels, clients, cost, http, integrations, log, redis, servers, shield, slack, timezone, training, uptime)`},
 		{"through a merge key", "clients:\n  acme:\n    channels:\n      <<: {alerts: C0AAA, topic: x}\n",
 			`opsbot.yaml:4: clients.acme.channels.topic: unknown key "topic" (known keys here: alerts, general)`},
 	}

@@ -100,7 +100,7 @@ func validateClientAWS(c *collector, p string, a *ClientAWS, hasDefaultRegion bo
 	}
 	checkTag(c, ap+".cost_tag", a.CostTag)
 	checkTag(c, ap+".resource_tag", a.ResourceTag)
-	if !a.SelectsCosts() && !a.WatchesServers() {
+	if !a.SelectsCosts() && !a.WatchesServers() && a.Shield == "" {
 		c.add(ap, "costs cannot be selected without account_id or cost_tag (e.g. account_id: \"123456789012\" or "+
 			"cost_tag: {key: client, value: acme}), and no instances, databases or resource_tag are listed to watch instead")
 	}

@@ -166,3 +166,16 @@ func MissingPermission(err error) (action string, ok bool) {
 	}
 	return "", false
 }
+
+// CourseActivity is one person's progress in one course, as a learning
+// platform (Udemy Business) reports it.
+type CourseActivity struct {
+	Email, Name string
+	CourseID    string
+	CourseTitle string
+	// FirstCompleted is when the person first completed the course (zero:
+	// never). Unlike a completion ratio it does not drop when the course
+	// gains lectures.
+	FirstCompleted time.Time
+	Deactivated    bool // the person's account is deactivated
+}

@@ -57,6 +57,27 @@ func TestLostPostReplyMakesOneMessage(t *testing.T) {
 	}
 }
 
+// The same in a public channel opsbot posts to without being a member
+// (chat:write.public): Slack refuses to let it read the channel until it
+// joins, so the retry joins and then finds the post.
+func TestLostPostReplyInAChannelNotJoinedMakesOneMessage(t *testing.T) {
+	fake, pd := slacktest.New(t), pagerdutytest.New(t)
+	r := newRig(t, redistest.Start(t), fake, pd)
+	fake.SetMember("C0ACMEALRT", false)
+	fake.FailAfter("chat.postMessage", http.StatusInternalServerError)
+	for i := range 3 {
+		r.observe(t, false, tick(i))
+	}
+	if _, err := fake.WaitCall("conversations.join", func(c slacktest.Call) bool { return c.Form.Get("channel") == "C0ACMEALRT" }, 10*time.Second); err != nil {
+		t.Fatalf("the retry never joined the channel to read it: %v", err)
+	}
+	r.observe(t, true, tick(3))
+	r.observe(t, true, tick(4))
+	if top := waitRecovered(t, fake); len(top) != 1 || top[0].Updated == 0 {
+		t.Fatalf("top-level messages = %d, want one, updated to RECOVERED", len(top))
+	}
+}
+
 // stallAfterPost posts for real, then never returns: the replica dies right
 // after Slack accepted the post, before it could record the message.
 type stallAfterPost struct {

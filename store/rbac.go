@@ -55,21 +55,24 @@ const (
 	PermChecklistTick   Permission = "checklist.tick"
 	PermChecklistSecure Permission = "checklist.security" // security items of checklists
 	PermLaunchSignoff   Permission = "launch.signoff"
+	PermShieldView      Permission = "shield.view"   // Shield coverage verdicts
+	PermTrainingOwn     Permission = "training.own"  // one's own security-training status
+	PermTrainingTeam    Permission = "training.team" // everyone's status; record training done elsewhere
 )
 
 // allRoles is what every role (but not "no role") may do: UX.md "all roles".
-var allRoles = []Permission{PermStatusView, PermOncallView, PermChangesView, PermFreezeView}
+var allRoles = []Permission{PermStatusView, PermOncallView, PermChangesView, PermFreezeView, PermTrainingOwn}
 
 // rolePermissions is the RBAC matrix, from PRODUCT.md and UX.md. Admin holds
 // every permission and is not listed.
 var rolePermissions = map[Role][]Permission{
 	Support: {PermSilenceManage, PermIncidentManage, PermServersView, PermCostView, PermCostRefresh,
 		PermThresholdList, PermChangeOpen, PermChangeRun, PermChangelogView, PermScanRun,
-		PermFindingsView, PermChecklistView, PermChecklistTick},
+		PermFindingsView, PermChecklistView, PermChecklistTick, PermShieldView},
 	Engineer:    {PermChangeOpen, PermChecklistView},
 	Finance:     {PermCostView, PermChangeApprove, PermChangelogView, PermChangelogExport},
 	Stakeholder: {PermServersView, PermCostView, PermChangeApprove},
-	Security:    {PermScanRun, PermFindingsView, PermChecklistView, PermChecklistSecure},
+	Security:    {PermScanRun, PermFindingsView, PermChecklistView, PermChecklistSecure, PermShieldView, PermTrainingTeam},
 }
 
 // Has reports whether role r carries permission p (ignoring client scope).

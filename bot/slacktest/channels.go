@@ -94,11 +94,51 @@ func (s *Server) conversationsList(c Call) map[string]any {
 	out := make([]any, 0, end-off)
 	for _, id := range ids[off:end] {
 		out = append(out, map[string]any{"id": id, "name": s.channels[id], "is_channel": id[0] == 'C',
-			"is_private": id[0] == 'G', "is_archived": s.archived[id], "is_member": true})
+			"is_private": id[0] == 'G', "is_archived": s.archived[id], "is_member": !s.notJoined[id]})
 	}
 	next := ""
 	if end < len(ids) {
 		next = base64.StdEncoding.EncodeToString([]byte("chan:" + strconv.Itoa(end)))
 	}
 	return map[string]any{"ok": true, "channels": out, "response_metadata": map[string]any{"next_cursor": next}}
+}
+
+// SetMember makes the bot a member of public channel id or not (by default
+// it is a member of every channel). opsbot may post to a public channel it
+// has not joined (chat:write.public), but Slack refuses to let it read one:
+// conversations.history and .replies answer not_in_channel until
+// conversations.join.
+func (s *Server) SetMember(id string, member bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if member {
+		delete(s.notJoined, id)
+	} else {
+		s.notJoined[id] = true
+	}
+}
+
+// readable refuses to read a channel the bot is not in. s.mu held.
+func (s *Server) readable(ch string) map[string]any {
+	if s.notJoined[ch] {
+		return apiErr("not_in_channel")
+	}
+	return nil
+}
+
+// conversationsJoin joins a public channel by ID (channels:join). Private
+// channels need an invitation: method_not_supported_for_channel_type.
+func (s *Server) conversationsJoin(c Call) map[string]any {
+	ch := s.idTarget(param(c, "channel")) // any ID-shaped channel exists, as for history
+	name := s.channels[ch]
+	switch {
+	case ch == "":
+		return apiErr("channel_not_found")
+	case ch[0] != 'C':
+		return apiErr("method_not_supported_for_channel_type")
+	case s.archived[ch]:
+		return apiErr("is_archived")
+	}
+	delete(s.notJoined, ch)
+	return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "name": name, "is_channel": true, "is_member": true}}
 }

@@ -42,6 +42,9 @@ func (s *Server) conversationsHistory(c Call) map[string]any {
 	if ch == "" {
 		return apiErr("channel_not_found")
 	}
+	if refused := s.readable(ch); refused != nil {
+		return refused
+	}
 	limit, ok := historyLimit(c)
 	if !ok {
 		return apiErr("invalid_limit")
@@ -63,6 +66,9 @@ func (s *Server) conversationsReplies(c Call) map[string]any {
 	ch := s.idTarget(param(c, "channel"))
 	if ch == "" {
 		return apiErr("channel_not_found")
+	}
+	if refused := s.readable(ch); refused != nil {
+		return refused
 	}
 	parent := s.msgByTS[param(c, "ts")]
 	if parent == nil || parent.Channel != ch {

@@ -152,6 +152,7 @@ type Server struct {
 	channels     map[string]string // id -> name
 	channelByNam map[string]string // name -> id
 	archived     map[string]bool
+	notJoined    map[string]bool // public channels the bot is not a member of (SetMember)
 
 	// recordings
 	calls     []Call
@@ -198,6 +199,7 @@ func New(t testing.TB) *Server {
 		channels:     map[string]string{},
 		channelByNam: map[string]string{},
 		archived:     map[string]bool{},
+		notJoined:    map[string]bool{},
 		byMethod:     map[string][]int{},
 		envs:         map[string]*envState{},
 		msgByTS:      map[string]*Message{},

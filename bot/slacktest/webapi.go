@@ -32,6 +32,7 @@ func init() {
 		"conversations.open":           (*Server).conversationsOpen,
 		"conversations.list":           (*Server).conversationsList,
 		"conversations.history":        (*Server).conversationsHistory,
+		"conversations.join":           (*Server).conversationsJoin,
 		"conversations.replies":        (*Server).conversationsReplies,
 		"users.info":                   (*Server).usersInfo,
 		"users.list":                   (*Server).usersList,

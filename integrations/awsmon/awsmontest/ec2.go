@@ -32,6 +32,8 @@ type xmlInstance struct {
 	Type       string   `xml:"instanceType"`
 	LaunchTime string   `xml:"launchTime,omitempty"`
 	AZ         string   `xml:"placement>availabilityZone"`
+	PrivateIP  string   `xml:"privateIpAddress,omitempty"`
+	PublicIP   string   `xml:"ipAddress,omitempty"`
 	Tags       []xmlTag `xml:"tagSet>item"`
 }
 
@@ -150,7 +152,8 @@ func (s *Server) describeInstances(w http.ResponseWriter, region string, form ur
 	}
 	resp := describeInstancesResponse{Xmlns: ec2Xmlns, RequestID: "fake-request", NextToken: next, Reservations: []xmlReservation{}}
 	for _, i := range found[from:to] {
-		x := xmlInstance{ID: i.ID, State: xmlState{stateCodes[i.State], i.State}, Type: i.Type, AZ: i.Region + "a"}
+		x := xmlInstance{ID: i.ID, State: xmlState{stateCodes[i.State], i.State}, Type: i.Type, AZ: i.Region + "a",
+			PrivateIP: i.PrivateIP, PublicIP: s.publicIP(i)}
 		if !i.LaunchedAt.IsZero() {
 			x.LaunchTime = i.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000Z")
 		}

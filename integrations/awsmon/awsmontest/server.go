@@ -1,6 +1,7 @@
 // Package awsmontest is an in-process fake of the three AWS APIs opsbot's
 // server monitor reads, speaking the wire formats the aws-sdk-go-v2 clients
-// use: EC2 DescribeInstances and DescribeInstanceStatus (ec2query: form POST
+// use: EC2 DescribeInstances, DescribeInstanceStatus and (for the Shield
+// check) DescribeAddresses (ec2query: form POST
 // /, XML reply), RDS DescribeDBInstances (awsquery: form POST /, XML with a
 // <DescribeDBInstancesResult> wrapper) and CloudWatch GetMetricData (Smithy
 // RPC v2 CBOR: POST /service/GraniteServiceVersion20100801/operation/
@@ -32,6 +33,7 @@ const (
 	OpDescribeInstanceStatus = "DescribeInstanceStatus"
 	OpDescribeDBInstances    = "DescribeDBInstances"
 	OpGetMetricData          = "GetMetricData"
+	OpDescribeAddresses      = "DescribeAddresses"
 )
 
 // DefaultRegion is the region of resources added without one.
@@ -49,6 +51,11 @@ type Instance struct {
 	// SystemStatus and InstanceStatus are the status checks DescribeInstanceStatus
 	// reports; empty means "ok" when running, "not-applicable" otherwise.
 	SystemStatus, InstanceStatus string
+	// PrivateIP is the primary private address; PublicIP an auto-assigned
+	// public address ("" for none). An Elastic IP associated with the
+	// instance (AddAddresses) replaces it, as in EC2, and only a running
+	// instance shows a public address.
+	PrivateIP, PublicIP string
 }
 
 // DBInstance is an RDS DB instance the fake knows.
@@ -96,6 +103,7 @@ type Server struct {
 	mu        sync.Mutex
 	instances []Instance
 	dbs       []DBInstance
+	addresses []Address
 	points    map[metricKey][]Point
 	pageSize  map[string]int
 	fail      map[string]*failure
@@ -210,6 +218,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		handle = s.describeInstanceStatus
 	case OpDescribeDBInstances:
 		handle, writeErr = s.describeDBInstances, writeRDSError
+	case OpDescribeAddresses:
+		handle = s.describeAddresses
 	default:
 		writeEC2Error(w, http.StatusBadRequest, "InvalidAction", "The action "+op+" is not valid for this web service.")
 		return

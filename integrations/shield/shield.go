@@ -1,0 +1,204 @@
+// Package shield answers "is every EC2 server of this account covered by
+// AWS Shield?" on the real aws-sdk-go-v2 clients: Shield's
+// GetSubscriptionState and ListProtections (one endpoint, us-east-1, for
+// every region) and, per region, EC2 DescribeInstances and
+// DescribeAddresses. Shield Advanced protects an instance only through its
+// Elastic IP allocation (arn:aws:ec2:<region>:<account>:eip-allocation/
+// eipalloc-...), so each running instance gets a verdict: protected,
+// unprotected (an Elastic IP nobody protects), unprotectable (a public
+// address that is not an Elastic IP) or private.
+//
+// https://docs.aws.amazon.com/waf/latest/DDOSAPIReference/API_GetSubscriptionState.html
+// https://docs.aws.amazon.com/waf/latest/DDOSAPIReference/API_ListProtections.html
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAddresses.html
+package shield
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	awsshield "github.com/aws/aws-sdk-go-v2/service/shield"
+	"github.com/aws/aws-sdk-go-v2/service/shield/types"
+
+	"github.com/383project/opsbot/integrations"
+	"github.com/383project/opsbot/integrations/awsapi"
+)
+
+// Region is where Shield's API lives, whatever the resources' regions.
+const Region = "us-east-1"
+
+// Client reads Shield and EC2 for any number of accounts. It is safe for
+// concurrent use.
+type Client struct {
+	base aws.Config
+	hc   *http.Client
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu     sync.Mutex
+	shield map[awsapi.Config]*awsshield.Client // by account (Region cleared)
+	ec2    map[awsapi.Config]*ec2.Client       // by account and region
+}
+
+// New returns a client deriving every account's config from base (from
+// config.LoadDefaultConfig; the zero aws.Config in tests). hc and log may be nil.
+func New(base aws.Config, hc *http.Client, log *slog.Logger) *Client {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{base: base, hc: hc, log: log, now: time.Now,
+		shield: map[awsapi.Config]*awsshield.Client{}, ec2: map[awsapi.Config]*ec2.Client{}}
+}
+
+// shieldClient is the account's Shield client, signed for us-east-1.
+func (c *Client) shieldClient(acct awsapi.Config) *awsshield.Client {
+	acct.Region = Region
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sc := c.shield[acct]; sc != nil {
+		return sc
+	}
+	cfg := awsapi.AWSConfig(c.base, acct, c.hc)
+	sc := awsshield.NewFromConfig(cfg, func(o *awsshield.Options) {
+		o.Region = Region
+		awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL)
+	})
+	c.shield[acct] = sc
+	return sc
+}
+
+func (c *Client) ec2Client(acct awsapi.Config, region string) *ec2.Client {
+	acct.Region = region
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ec := c.ec2[acct]; ec != nil {
+		return ec
+	}
+	cfg := awsapi.AWSConfig(c.base, acct, c.hc)
+	ec := ec2.NewFromConfig(cfg, func(o *ec2.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL) })
+	c.ec2[acct] = ec
+	return ec
+}
+
+// Coverage reads one client's account (acct: role, endpoint, default
+// region) and judges every running EC2 instance scope selects in
+// scope.Regions (acct.Region when empty); a scope naming no instances and
+// no tag selects every running instance of the account. With advanced
+// false only EC2 is read (Shield Standard is invisible to the API) and the
+// verdicts say only whether an instance is public (ShieldUnprotectable is
+// then not a gap: nothing can be verified). Errors are classified by
+// awsapi.Classify and name the IAM action that was refused.
+func (c *Client) Coverage(ctx context.Context, acct awsapi.Config, scope integrations.ServerScope, advanced bool) (integrations.ShieldReport, error) {
+	rep := integrations.ShieldReport{TakenAt: c.now(), Advanced: advanced}
+	protected := map[string]bool{} // "region/eipalloc-..." of protected Elastic IPs
+	if advanced {
+		sc := c.shieldClient(acct)
+		st, err := sc.GetSubscriptionState(ctx, &awsshield.GetSubscriptionStateInput{})
+		if err != nil {
+			return rep, awsapi.Classify("shield: get subscription state", "shield:GetSubscriptionState", err)
+		}
+		rep.Subscription = string(st.SubscriptionState)
+		if st.SubscriptionState == types.SubscriptionStateActive {
+			n, err := listProtections(ctx, sc, protected)
+			if err != nil {
+				return rep, err
+			}
+			rep.Protections = n
+		}
+	}
+	regions := scope.Regions
+	if len(regions) == 0 {
+		regions = []string{acct.Region}
+	}
+	for _, region := range slices.Compact(slices.Sorted(slices.Values(regions))) {
+		if region == "" {
+			region = awsapi.DefaultRegion
+		}
+		api := c.ec2Client(acct, region)
+		instances, err := runningInstances(ctx, api, region, scope)
+		if err != nil {
+			return rep, err
+		}
+		if len(instances) == 0 {
+			continue
+		}
+		eips, err := addresses(ctx, api, region)
+		if err != nil {
+			return rep, err
+		}
+		for _, in := range instances {
+			in.Allocations = eips[in.ID]
+			in.Verdict = Verdict(in, func(alloc string) bool { return protected[region+"/"+alloc] })
+			rep.Instances = append(rep.Instances, in)
+		}
+	}
+	c.log.Debug("shield coverage", "advanced", advanced, "subscription", rep.Subscription,
+		"protections", rep.Protections, "instances", len(rep.Instances))
+	return rep, nil
+}
+
+// listProtections adds the Elastic IP allocations that protections cover to
+// protected and returns how many protections there are. An account whose
+// subscription lapsed between the two calls answers ResourceNotFoundException:
+// no protections.
+func listProtections(ctx context.Context, sc *awsshield.Client, protected map[string]bool) (int, error) {
+	n := 0
+	p := awsshield.NewListProtectionsPaginator(sc, &awsshield.ListProtectionsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		var nf *types.ResourceNotFoundException
+		if errors.As(err, &nf) {
+			return n, nil
+		}
+		if err != nil {
+			return n, awsapi.Classify("shield: list protections", "shield:ListProtections", err)
+		}
+		for _, pr := range page.Protections {
+			n++
+			if region, alloc, ok := EIPAllocation(aws.ToString(pr.ResourceArn)); ok {
+				protected[region+"/"+alloc] = true
+			}
+		}
+	}
+	return n, nil
+}
+
+// EIPAllocation splits an Elastic IP allocation ARN
+// (arn:aws:ec2:<region>:<account>:eip-allocation/eipalloc-...) into its
+// region and allocation ID; ok is false for any other ARN.
+func EIPAllocation(arn string) (region, alloc string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "ec2" {
+		return "", "", false
+	}
+	alloc, ok = strings.CutPrefix(parts[5], "eip-allocation/")
+	return parts[3], alloc, ok && alloc != ""
+}
+
+// EIPAllocationARN is the ARN Shield protects an Elastic IP allocation by.
+func EIPAllocationARN(region, account, alloc string) string {
+	return "arn:aws:ec2:" + region + ":" + account + ":eip-allocation/" + alloc
+}
+
+// Verdict judges one instance: every Elastic IP protected → protected; an
+// Elastic IP not protected → unprotected; a public address without an
+// Elastic IP → unprotectable; no public address → private.
+func Verdict(in integrations.ShieldInstance, protected func(alloc string) bool) integrations.ShieldVerdict {
+	switch {
+	case len(in.Allocations) > 0 && !slices.ContainsFunc(in.Allocations, func(a string) bool { return !protected(a) }):
+		return integrations.ShieldProtected
+	case len(in.Allocations) > 0:
+		return integrations.ShieldUnprotected
+	case in.PublicIP != "":
+		return integrations.ShieldUnprotectable
+	}
+	return integrations.ShieldPrivate
+}
