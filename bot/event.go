@@ -29,9 +29,11 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent, h 
 	case *slackevents.MessageEvent:
 		b.directMessage(ctx, inner, h)
 	case *slackevents.AppHomeOpenedEvent:
-		if b.home != nil && inner.Tab == "home" && inner.User != "" {
-			b.home.Opened(ctx, inner.User)
+		if b.home == nil || inner.Tab != "home" || inner.User == "" {
+			b.log.Debug("event ignored", "type", ev.Type, "event_type", ev.InnerEvent.Type, "tab", inner.Tab)
+			return
 		}
+		b.home.Opened(ctx, inner.User)
 	default:
 		b.log.Debug("event ignored", "type", ev.Type, "event_type", ev.InnerEvent.Type)
 	}
