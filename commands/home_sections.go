@@ -94,27 +94,24 @@ func alertLine(a store.Alert) string {
 }
 
 func (c *Call) homeIncidents(d homeData) homeSection {
-	open := openAlerts(d, "uptime", "sla")
-	lines := make([]string, 0, len(open))
-	for _, a := range open {
-		lines = append(lines, alertLine(a))
-	}
-	if len(lines) == 0 {
-		lines = append(lines, "🟢 No site is down and no incident is open.")
-	}
-	return homeSection{title: fmt.Sprintf("Sites down and incidents open (%d)", len(open)), lines: lines, more: "`/ops status`"}
+	return alertsSection(d, "Sites down and incidents open", "🟢 No site is down and no incident is open.", "`/ops status`", "uptime", "sla")
 }
 
 func (c *Call) homeServers(d homeData) homeSection {
-	open := openAlerts(d, "server", "nodata")
+	return alertsSection(d, "Servers in breach", "🟢 No server is in breach.", "`/ops servers`", "server", "nodata")
+}
+
+// alertsSection lists the open alerts of monitors (none: says so).
+func alertsSection(d homeData, title, none, more string, monitors ...string) homeSection {
+	open := openAlerts(d, monitors...)
 	lines := make([]string, 0, len(open))
 	for _, a := range open {
 		lines = append(lines, alertLine(a))
 	}
 	if len(lines) == 0 {
-		lines = append(lines, "🟢 No server is in breach.")
+		lines = append(lines, none)
 	}
-	return homeSection{title: fmt.Sprintf("Servers in breach (%d)", len(open)), lines: lines, more: "`/ops servers`"}
+	return homeSection{title: fmt.Sprintf("%s (%d)", title, len(open)), lines: lines, more: more}
 }
 
 func (c *Call) homeInFlight(d homeData) homeSection {

@@ -133,6 +133,23 @@ func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText s
 	return tr, nil
 }
 
+// apply runs op on subj's alert and queues what its transition announces.
+func (al *Alerter) apply(ctx context.Context, subj Subject, at time.Time, what string, op func(a *store.Alert) store.Transition) error {
+	var tr store.Transition
+	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
+		describe(a, subj)
+		tr = op(a)
+		return announce(a, tr, "", at)
+	})
+	if err != nil {
+		return fmt.Errorf("jobs: %s %s: %w", what, subj.Key, err)
+	}
+	if tr != store.NoChange && al.nudge != nil {
+		al.nudge()
+	}
+	return nil
+}
+
 // Acknowledge records that person by took the alert on, and updates its
 // message. The incident tool is told by the caller (as that person).
 func (al *Alerter) Acknowledge(ctx context.Context, key, by string, at time.Time) (store.Alert, error) {

@@ -67,17 +67,5 @@ func (rd *serverRound) stale(ctx context.Context, r store.ServerResource, why st
 
 // GoStale closes subj's open alert for want of data (see store.Alert.GoStale).
 func (al *Alerter) GoStale(ctx context.Context, subj Subject, at time.Time) error {
-	var tr store.Transition
-	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
-		describe(a, subj)
-		tr = a.GoStale(at)
-		return announce(a, tr, "", at)
-	})
-	if err != nil {
-		return fmt.Errorf("jobs: stale %s: %w", subj.Key, err)
-	}
-	if tr != store.NoChange && al.nudge != nil {
-		al.nudge()
-	}
-	return nil
+	return al.apply(ctx, subj, at, "stale", func(a *store.Alert) store.Transition { return a.GoStale(at) })
 }

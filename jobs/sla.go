@@ -88,19 +88,7 @@ func slaSubject(site UptimeSite, month string) Subject {
 
 // Raise fires the one-off alert of subj with why (see store.Alert.Raise).
 func (al *Alerter) Raise(ctx context.Context, subj Subject, why string, at time.Time) error {
-	var tr store.Transition
-	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
-		describe(a, subj)
-		tr = a.Raise(why, at)
-		return announce(a, tr, "", at)
-	})
-	if err != nil {
-		return fmt.Errorf("jobs: raise %s: %w", subj.Key, err)
-	}
-	if tr != store.NoChange && al.nudge != nil {
-		al.nudge()
-	}
-	return nil
+	return al.apply(ctx, subj, at, "raise", func(a *store.Alert) store.Transition { return a.Raise(why, at) })
 }
 
 // periods are the site's up/down periods of the month so far: recorded
