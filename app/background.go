@@ -28,6 +28,7 @@ type background struct {
 	uptime  *uptimeMonitor
 	changes *changeWiring
 	aws     *awsMonitors
+	scans   *scanWiring
 	shield  *shieldCheck
 	train   *trainingCheck
 	cfg     *config.Config
@@ -62,7 +63,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 		return nil, err
 	}
 	bg.changes = cw
-	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing}
+	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing, Kept: st}
 	cw.outboxOptions(&obo, st)
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
@@ -76,6 +77,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 		return nil, err
 	}
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
+	if bg.scans, err = newScanWiring(cfg, st, bg, log); err != nil {
 		return nil, err
 	}
 	if bg.shield, err = newShieldCheck(cfg, awsBase, st, bg, log); err != nil {
@@ -104,6 +108,7 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.changed
 	bg.aws.wire(d)
+	bg.scans.wire(d)
 	bg.shield.wire(d)
 	bg.train.wire(d)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {

@@ -88,6 +88,11 @@ type Deps struct {
 	Training         TrainingStore    // nil: training compliance not configured (/ops training says so)
 	TrainingSettings TrainingSettings // courses, roles, validity
 
+	Scans           ScanStarter     // nil: Detectify not configured (/ops scan says so)
+	Findings        FindingsStore   // nil: no findings kept (/ops findings says so)
+	Detectify       map[string]bool // clients with a detectify block (paid for); nil: status says nothing of scans
+	SecurityChannel string          // where scans and findings are posted
+
 	// Nudge wakes the outbox worker after a handler queued deliveries, so a
 	// message is updated at once instead of at the worker's next poll.
 	Nudge func()

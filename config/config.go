@@ -17,7 +17,7 @@
 //	OPSBOT_LOG_FORMAT    log.format
 //
 // and the secrets SLACK_BOT_TOKEN, SLACK_APP_TOKEN, REDIS_URL, PAGERDUTY_TOKEN,
-// STATUSCAKE_TOKEN, GITHUB_TOKEN, OPSBOT_FREEZE_TOKEN, PAGERDUTY_ROUTING_KEY (the default routing
+// STATUSCAKE_TOKEN, GITHUB_TOKEN, DETECTIFY_API_KEY, DETECTIFY_API_SECRET, OPSBOT_FREEZE_TOKEN, PAGERDUTY_ROUTING_KEY (the default routing
 // key of alerts) and PAGERDUTY_ROUTING_KEY_<CLIENT> (one client's, the client
 // key upper-cased with - as _), each also readable from the file named by
 // NAME_FILE (for Docker and Kubernetes secrets).
@@ -60,6 +60,7 @@ type Config struct {
 	Cost         Cost              `yaml:"cost"`
 	Changes      Changes           `yaml:"changes"`
 	Alerts       Alerts            `yaml:"alerts"`
+	Detectify    Detectify         `yaml:"detectify"`
 	Shield       Shield            `yaml:"shield"`
 	Training     Training          `yaml:"training"`
 	Log          Log               `yaml:"log"`
@@ -120,6 +121,8 @@ type Client struct {
 	Escalation *[]EscalationStep `yaml:"escalation"`
 	// UnusualPages replaces alerts.unusual_pages for this client.
 	UnusualPages *[]string `yaml:"unusual_pages"`
+	// Detectify: the client pays for scans; nil: not scanned.
+	Detectify *ClientDetectify `yaml:"detectify"`
 }
 
 // Site is one uptime check of a client: watched by StatusCake (statuscake_id)
@@ -242,6 +245,10 @@ type Secrets struct {
 	PagerDutyToken  Secret // PAGERDUTY_TOKEN
 	StatusCakeToken Secret // STATUSCAKE_TOKEN
 	GitHubToken     Secret // GITHUB_TOKEN
+	// DetectifyKey is the Detectify API key (DETECTIFY_API_KEY); with
+	// DetectifySecret (DETECTIFY_API_SECRET, base64) requests are signed.
+	DetectifyKey    Secret
+	DetectifySecret Secret
 	// FreezeToken, when set, is the bearer token CI must send to
 	// GET /v1/freeze (OPSBOT_FREEZE_TOKEN).
 	FreezeToken Secret

@@ -92,6 +92,8 @@ func TestLoadFullFile(t *testing.T) {
 				Repos:          []string{"acme/web"},
 				GitHubComments: CommentsFull,
 				DNSZones:       []string{"Z0ACME00000001"},
+				Detectify: &ClientDetectify{Profiles: []string{"5605b488634efe810dff4276e28ca7f9"}, Schedule: "30 3 * * 2",
+					Routing: map[string]string{"critical": "page", "high": "post", "medium": "digest", "low": "none", "information": "digest"}},
 			},
 			"own-infra": {
 				Name: "own-infra", Channels: ClientChannels{Alerts: "#ops-alerts"}, SLATarget: 99.9, Severity: "critical",
@@ -109,7 +111,8 @@ func TestLoadFullFile(t *testing.T) {
 		Changes: Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
 		Alerts: Alerts{Escalation: []EscalationStep{{After: Duration(2 * time.Hour)}, {After: Duration(4 * time.Hour), Channel: "#ops-escalation", Severity: "critical"}},
 			GroupWindow: durationPtr(5 * time.Minute), UnusualPages: []string{"vanished", "appeared"}},
-		Shield: Shield{Schedule: DefaultShieldSchedule},
+		Detectify: Detectify{PollInterval: Duration(30 * time.Second), Digest: "0 8 * * 5"},
+		Shield:    Shield{Schedule: DefaultShieldSchedule},
 		Training: Training{ValidFor: Duration(DefaultTrainingValid), DueSoon: Duration(DefaultTrainingDue), Remind: DefaultTrainingRemind,
 			Sync: DefaultTrainingSync, Who: []string{"engineer", "support", "security"}},
 		Integrations: Integrations{

@@ -195,6 +195,7 @@ func applyDefaults(cfg *Config) {
 	applyAWSDefaults(cfg)
 	applyChangeDefaults(cfg)
 	applyAlertDefaults(cfg)
+	applyDetectifyDefaults(cfg)
 	applySecurityDefaults(cfg)
 }
 

@@ -41,6 +41,13 @@ type Subject struct {
 	// within the group window gather under it (an EC2 instance's status
 	// checks: the sites on it go down with it).
 	Gathers bool
+	// Fields are shown in the alert's message (plain text, escaped there).
+	Fields []store.AlertField
+	// Summary is the incident's one line; default "<client name> — <Name>
+	// down: <error>" (see pageSummary).
+	Summary string
+	// Details are the incident's custom details; default the error and since when.
+	Details map[string]any
 }
 
 // Outbox kinds.
@@ -203,6 +210,10 @@ func describe(a *store.Alert, subj Subject) {
 	a.Monitor, a.Client, a.ClientName, a.Subject = subj.Monitor, subj.Client, subj.ClientName, subj.Name
 	a.Site, a.URL, a.PagerRef, a.Home = subj.Site, subj.URL, subj.PagerRef, subj.Channel
 	a.Severity = string(cmp.Or(subj.Severity, integrations.SeverityCritical))
+	if subj.Fields != nil {
+		a.Fields = subj.Fields
+	}
+	a.PageSummary, a.PageDetails = subj.Summary, subj.Details
 }
 
 // announce lists the deliveries a transition needs. A suppressed alert
@@ -258,7 +269,8 @@ func messagePayload(a *store.Alert, at time.Time) alertPayload {
 func threadLine(a *store.Alert, tr store.Transition, by string, at time.Time) string {
 	switch tr {
 	case store.Recovered:
-		return fmt.Sprintf(":large_green_circle: Recovered after %s down.", human(a.Downtime(at)))
+		w := wordsFor(a.Monitor)
+		return fmt.Sprintf(":large_green_circle: %s after %s %s.", w.recoveredAfter, human(a.Downtime(at)), w.downFor)
 	case store.Acknowledge:
 		return fmt.Sprintf(":large_orange_circle: Acknowledged by <@%s>.", by)
 	case store.Resolve:

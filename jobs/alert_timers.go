@@ -67,7 +67,9 @@ func (t AlertTimers) Run(ctx context.Context) error {
 			if p, ok, err := t.Store.GetAlert(ctx, a.Parent); err != nil || !ok || !p.Active() {
 				errs = append(errs, err, t.Alerter.release(ctx, a.Key, a.Parent, now))
 			}
-		case a.Active() && a.Monitor != "sla": // a month's breach does not get worse by the hour
+		case a.Active() && a.Monitor != "sla" && a.Monitor != FindingMonitor:
+			// (A month's breach does not get worse by the hour; a finding
+			// is open until fixed and routed by its severity.)
 			var ladder []EscalationStep
 			if t.Ladder != nil {
 				ladder = t.Ladder(a.Client)

@@ -57,7 +57,7 @@ func (al *Alerter) Escalate(ctx context.Context, key string, ladder []Escalation
 // escalationItems announce step n (1-based) of a's ladder: the threaded
 // reminder, the second channel, the page.
 func escalationItems(a *store.Alert, step EscalationStep, n int, now time.Time) ([]store.OutboxItem, error) {
-	state := wordsOf(a.Monitor).still
+	state := wordsFor(a.Monitor).still
 	after := human(step.After)
 	var notes []string
 	var items []store.OutboxItem

@@ -69,8 +69,8 @@ func (g *groupRig) sites(t *testing.T, at time.Time, state integrations.CheckSta
 	}
 }
 
-// waitFor polls cond for up to 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitUntil polls cond for up to 5 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -93,7 +93,7 @@ func TestInstanceDownGathersItsSites(t *testing.T) {
 	if _, err := g.pd.WaitEvents(1, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the parent to list three sites", func() bool {
+	waitUntil(t, "the parent to list three sites", func() bool {
 		top := topLevel(g.slack.Messages(supportChannel))
 		return len(top) == 1 && strings.Count(string(top[0].Blocks), "— down: HTTP 502") == 3
 	})
@@ -110,7 +110,7 @@ func TestInstanceDownGathersItsSites(t *testing.T) {
 			t.Fatalf("%s after recovery: %+v", name, a)
 		}
 	}
-	waitFor(t, "the parent to show the sites recovered", func() bool {
+	waitUntil(t, "the parent to show the sites recovered", func() bool {
 		top := topLevel(g.slack.Messages(supportChannel))
 		return len(top) == 1 && strings.Count(string(top[0].Blocks), "— recovered") == 3
 	})
@@ -118,12 +118,12 @@ func TestInstanceDownGathersItsSites(t *testing.T) {
 	if _, err := g.pd.WaitEvents(2, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the parent to close", func() bool {
+	waitUntil(t, "the parent to close", func() bool {
 		top := topLevel(g.slack.Messages(supportChannel))
 		return len(top) == 1 && strings.Contains(top[0].Text, "RECOVERED")
 	})
 	// parent; 3 "down too", 3 "recovered" and the recovery line in its thread
-	waitFor(t, "the thread lines", func() bool { return len(g.slack.Messages(supportChannel)) >= 1+3+3+1 })
+	waitUntil(t, "the thread lines", func() bool { return len(g.slack.Messages(supportChannel)) >= 1+3+3+1 })
 	time.Sleep(200 * time.Millisecond) // anything else queued would be delivered by now
 	evs := g.pd.Events()
 	if len(evs) != 2 || evs[0].DedupKey != "opsbot/"+parent || evs[1].EventAction != "resolve" {

@@ -18,9 +18,12 @@ import (
 // night knows what is down before opening anything.
 func pageEvent(a *store.Alert, action string, at time.Time) integrations.Alert {
 	ev := integrations.Alert{DedupKey: a.DedupKey(), Action: action, At: at,
-		Summary: pageSummary(a), Source: cmp.Or(a.URL, a.Subject),
+		Summary: cmp.Or(a.PageSummary, pageSummary(a)), Source: cmp.Or(a.URL, a.Subject),
 		Severity: cmp.Or(integrations.Severity(a.Severity), integrations.SeverityCritical), Group: a.Client, Class: a.Monitor,
-		Component: a.Subject, Details: map[string]any{"client": a.Client, "client_name": a.Who(), "error": a.LastError, "since": a.FailingSince}}
+		Component: a.Subject, Details: a.PageDetails}
+	if ev.Details == nil {
+		ev.Details = map[string]any{"client": a.Client, "client_name": a.Who(), "error": a.LastError, "since": a.FailingSince}
+	}
 	if u := chat.SafeURL(a.URL); u != "" {
 		ev.Links = []integrations.Link{{Href: a.URL, Text: a.Subject}}
 	}
@@ -29,7 +32,7 @@ func pageEvent(a *store.Alert, action string, at time.Time) integrations.Alert {
 
 // pageSummary is "ACME Ltd — api down: HTTP 503".
 func pageSummary(a *store.Alert) string {
-	s := a.Who() + " — " + a.Subject + " " + wordsOf(a.Monitor).still
+	s := a.Who() + " — " + a.Subject + " " + wordsFor(a.Monitor).still
 	if a.LastError != "" {
 		s += ": " + a.LastError
 	}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/383project/opsbot/chat"
@@ -27,8 +28,8 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	if u := chat.SafeURL(p.URL); u != "" {
 		name = "<" + u + "|" + name + ">"
 	}
-	w := wordsOf(a.Monitor)
-	down, since, during, again := w.bad, w.since, w.during, w.again
+	w := wordsFor(a.Monitor)
+	down, since, during, again := w.down, "*"+w.since+"*\n", "*"+w.during+"*\n", w.again
 	var head, word string
 	switch {
 	case a.Status == store.AlertFiring:
@@ -38,7 +39,7 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	case a.Stale:
 		head, word = ":white_circle:", "CLOSED: NO DATA"
 	default:
-		head, word = ":large_green_circle:", "RECOVERED"
+		head, word = ":large_green_circle:", w.recovered
 		if a.ResolvedBy != "" {
 			word = "RESOLVED"
 		}
@@ -46,8 +47,15 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	text := fmt.Sprintf("%s *%s* is %s", head, name, word)
 	fields := []*slack.TextBlockObject{
 		md("*Client*\n" + chat.Escape(a.Who())),
-		md(since + date(a.FailingSince)),
 	}
+	for _, f := range a.Fields {
+		v := chat.Escape(truncate(f.Text, 300))
+		if !f.At.IsZero() {
+			v = date(f.At)
+		}
+		fields = append(fields, md("*"+chat.Escape(f.Label)+"*\n"+v))
+	}
+	fields = append(fields, md(since+date(a.FailingSince)))
 	if a.LastError != "" {
 		fields = append(fields, md("*Error*\n"+chat.Escape(truncate(a.LastError, 300))))
 	}
@@ -71,15 +79,27 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	if a.ResolvedBy != "" {
 		notes = append(notes, fmt.Sprintf("Resolved by <@%s> %s", a.ResolvedBy, date(a.ResolvedAt)))
 	} else if a.Status == store.AlertResolved {
-		notes = append(notes, "Recovered "+date(a.ResolvedAt))
+		notes = append(notes, w.recoveredAfter+" "+date(a.ResolvedAt))
 	}
 	for _, n := range notes {
 		blocks = append(blocks, slack.NewContextBlock("", md(n)))
 	}
-	if a.Active() {
+	if a.Active() && w.hint != "" {
+		// A finding is quietened by accepting its risk (with an expiry
+		// and a reason), not by a silence or a resolve.
+		if a.Status == store.AlertFiring {
+			ack := slack.NewButtonBlockElement(ActionAlertAck, a.Key, plain("Acknowledge"))
+			ack.Style = slack.StylePrimary
+			blocks = append(blocks, slack.NewActionBlock("alert_actions", ack))
+		}
+		_, id, _ := strings.Cut(strings.TrimPrefix(a.Key, a.Monitor+"/"), "/")
+		blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf(w.hint, chat.Escape(shortID(id))))))
+	} else if a.Active() {
 		blocks = append(blocks, alertButtons(a, "Resolve this alert?", "It closes the PagerDuty incident too. "+again, true))
 	}
-	fallback := fmt.Sprintf("%s is %s", p.Name, word)
+	// The fallback is a notification's text: vendor text in it is escaped
+	// too, so a finding's title cannot mention @channel.
+	fallback := fmt.Sprintf("%s is %s", chat.Escape(p.Name), word)
 	return chat.Message{Text: fallback, Blocks: blocks}
 }
 

@@ -1,24 +1,32 @@
 package jobs
 
-// words are how an alert's state reads, by monitor: sites go down, servers
-// breach a threshold, a resource can stop sending data.
-type words struct {
-	bad, since, during string // "DOWN", "*Down since*\n", "*Down for*\n"
-	still              string // "down": "still down after 2h"
-	again              string // what a Resolve by hand leads to
+// alertWords are how a monitor's alert speaks of its subject: sites go
+// down, findings are open until fixed, servers breach a threshold, a
+// resource can stop sending data, a month breaches its SLA.
+type alertWords struct {
+	down, since, during     string // "DOWN", "Down since", "Down for"
+	recovered               string // "RECOVERED"
+	recoveredAfter, downFor string // "Recovered" (after 2h) "down"
+	hint                    string // a context line under the buttons, %s the subject's ID ("" for none)
+	still                   string // "down": "still down after 2h", "ACME Ltd — api down: HTTP 503"
+	again                   string // what a Resolve by hand leads to
 }
 
-func wordsOf(monitor string) words {
+func wordsFor(monitor string) alertWords {
 	switch monitor {
 	case "", "uptime":
-		return words{"DOWN", "*Down since*\n", "*Down for*\n", "down",
+		return alertWords{"DOWN", "Down since", "Down for", "RECOVERED", "Recovered", "down", "", "down",
 			"If the site is still down, it alerts again once its failure is confirmed."}
+	case FindingMonitor:
+		return alertWords{"OPEN", "Open since", "Open for", "FIXED", "Fixed", "open",
+			"ID `%s`. To quieten it until a date: `/ops findings accept <ID> <duration> <reason>` (security, admin).", "open", ""}
 	case "nodata":
-		return words{"WITHOUT DATA", "*No data since*\n", "*No data for*\n", "without data",
+		return alertWords{"WITHOUT DATA", "No data since", "No data for", "DATA BACK", "Data back", "without data", "", "without data",
 			"If there is still no data, it alerts again at the next round."}
 	case "sla":
-		return words{"SLA BREACHED", "*Breached*\n", "*Open for*\n", "SLA breached", "It is not raised again this month."}
+		return alertWords{"SLA BREACHED", "Breached", "Open for", "RESOLVED", "Resolved", "breached", "", "SLA breached",
+			"It is not raised again this month."}
 	}
-	return words{"IN BREACH", "*In breach since*\n", "*In breach for*\n", "in breach",
+	return alertWords{"IN BREACH", "In breach since", "In breach for", "RECOVERED", "Recovered", "down", "", "in breach",
 		"If it is still in breach, it alerts again once the breach is confirmed."}
 }

@@ -63,10 +63,17 @@ type Alert struct {
 	Site string `json:"site,omitempty"`
 	URL  string `json:"url,omitempty"`
 	// PagerRef names the incident tool routing of this alert (never the key).
-	PagerRef string      `json:"pager_ref,omitempty"`
-	Severity string      `json:"severity,omitempty"` // of its page; "" = critical
-	Home     string      `json:"home,omitempty"`     // the channel a new firing posts to
-	Status   AlertStatus `json:"status"`
+	PagerRef string `json:"pager_ref,omitempty"`
+	Severity string `json:"severity,omitempty"` // of its page; "" = critical
+	// PageSummary and PageDetails, when the monitor gives them, are its
+	// page's summary and custom details (a finding's title and facts).
+	PageSummary string         `json:"page_summary,omitempty"`
+	PageDetails map[string]any `json:"page_details,omitempty"`
+	Home        string         `json:"home,omitempty"` // the channel a new firing posts to
+	Status      AlertStatus    `json:"status"`
+	// Fields are what the monitor shows about the subject besides its
+	// error (a finding's severity, category, location), as plain text.
+	Fields []AlertField `json:"fields,omitempty"`
 
 	Failures       int       `json:"failures"`  // consecutive failing observations
 	Successes      int       `json:"successes"` // consecutive passing observations
@@ -111,6 +118,14 @@ type Alert struct {
 	PrevChannel   string    `json:"prev_channel,omitempty"`
 	PrevMessageTS string    `json:"prev_message_ts,omitempty"`
 	Version       int64     `json:"version"` // bumped on every save
+}
+
+// AlertField is one labelled fact of an alert's message; At, when set,
+// is shown as a date instead of Text.
+type AlertField struct {
+	Label string    `json:"label"`
+	Text  string    `json:"text,omitempty"`
+	At    time.Time `json:"at,omitzero"`
 }
 
 // DedupKey is the stable incident key of the alert at PagerDuty.
