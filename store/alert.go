@@ -215,40 +215,6 @@ func (a *Alert) fire(at time.Time) {
 	a.MessageTS, a.Channel = "", "" // a new firing gets a new message
 }
 
-// GoStale closes an open alert whose source has stopped sending data (a
-// metric CloudWatch no longer reports): it can't be said to be in breach
-// any more, nor to have recovered. A failing run in progress is forgotten.
-func (a *Alert) GoStale(at time.Time) Transition {
-	a.Failures, a.Successes = 0, 0
-	if !a.active() {
-		return NoChange
-	}
-	a.Status, a.ResolvedAt, a.ResolvedBy, a.Stale = AlertResolved, at, "", true
-	return Stale
-}
-
-// Raise fires a one-off alert (an SLA breach) with why: once per key, as
-// it never recovers by itself; only a person resolves it.
-func (a *Alert) Raise(why string, at time.Time) Transition {
-	if !a.FiredAt.IsZero() || a.active() {
-		return NoChange
-	}
-	a.LastError, a.FailingSince, a.LastChecked = why, at, at
-	a.fire(at)
-	return Fired
-}
-
-// Unmute fires an alert that crossed its threshold while silenced and is
-// still failing, once nothing silences it any more (the silence or change
-// window ended): at once, not at the next check.
-func (a *Alert) Unmute(at time.Time) Transition {
-	if !a.Muted || a.active() || a.Failures == 0 {
-		return NoChange
-	}
-	a.fire(at)
-	return Fired
-}
-
 // Downtime is how long the last failing run lasted: from the first failing
 // observation to the first passing one (or to now while still failing).
 func (a *Alert) Downtime(now time.Time) time.Duration {
