@@ -30,8 +30,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/383project/opsbot/integrations/awsmon/awsmontest"
 )
 
 // Operation names, as used by FailNext, SetPageSize and Calls.
@@ -39,6 +37,14 @@ const (
 	OpDescribeLoadBalancers = "DescribeLoadBalancers"
 	OpDescribeTargetGroups  = "DescribeTargetGroups"
 	OpDescribeTargetHealth  = "DescribeTargetHealth"
+)
+
+// DefaultRegion and DefaultVPC are those of resources added without one:
+// awsmontest's, so that instances and target groups of a test meet
+// (a package may not import another's fake).
+const (
+	DefaultRegion = "us-east-1"
+	DefaultVPC    = "vpc-0d3fa017c0ffee000"
 )
 
 // Account is the account ID in the ARNs the fake makes.
@@ -52,10 +58,10 @@ const (
 // LoadBalancer is an application, network or gateway load balancer.
 type LoadBalancer struct {
 	Name     string
-	Region   string // awsmontest.DefaultRegion when empty
+	Region   string // DefaultRegion when empty
 	Type     string // application (default), network or gateway
 	Internal bool   // scheme internal; internet-facing otherwise
-	VpcID    string // awsmontest.DefaultVPC when empty
+	VpcID    string // DefaultVPC when empty
 	// Allocations are the Elastic IP allocations of a network load
 	// balancer's subnet mappings (Shield protects an NLB only through them).
 	Allocations []string
@@ -65,22 +71,22 @@ type LoadBalancer struct {
 // arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/0123456789abcdef.
 func (lb LoadBalancer) ARN() string {
 	kind := map[string]string{"application": "app", "network": "net", "gateway": "gwy"}[orDefault(lb.Type, "application")]
-	return arn(orDefault(lb.Region, awsmontest.DefaultRegion), "loadbalancer/"+kind+"/"+lb.Name)
+	return arn(orDefault(lb.Region, DefaultRegion), "loadbalancer/"+kind+"/"+lb.Name)
 }
 
 // TargetGroup is a target group and the load balancers forwarding to it.
 type TargetGroup struct {
 	Name          string
-	Region        string   // awsmontest.DefaultRegion when empty
+	Region        string   // DefaultRegion when empty
 	TargetType    string   // instance (default), ip, lambda or alb
-	VpcID         string   // awsmontest.DefaultVPC when empty
+	VpcID         string   // DefaultVPC when empty
 	LoadBalancers []string // names of the load balancers (same region) whose listeners forward to it
 	Targets       []Target
 }
 
 // ARN is the target group's ARN.
 func (tg TargetGroup) ARN() string {
-	return arn(orDefault(tg.Region, awsmontest.DefaultRegion), "targetgroup/"+tg.Name)
+	return arn(orDefault(tg.Region, DefaultRegion), "targetgroup/"+tg.Name)
 }
 
 // Target is one registered target: an instance ID or an IP address.
@@ -128,9 +134,9 @@ func (s *Server) AddLoadBalancers(lbs ...LoadBalancer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, lb := range lbs {
-		lb.Region = orDefault(lb.Region, awsmontest.DefaultRegion)
+		lb.Region = orDefault(lb.Region, DefaultRegion)
 		lb.Type = orDefault(lb.Type, "application")
-		lb.VpcID = orDefault(lb.VpcID, awsmontest.DefaultVPC)
+		lb.VpcID = orDefault(lb.VpcID, DefaultVPC)
 		s.lbs = append(s.lbs, lb)
 	}
 	slices.SortFunc(s.lbs, func(a, b LoadBalancer) int { return strings.Compare(a.ARN(), b.ARN()) })
@@ -141,9 +147,9 @@ func (s *Server) AddTargetGroups(tgs ...TargetGroup) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, tg := range tgs {
-		tg.Region = orDefault(tg.Region, awsmontest.DefaultRegion)
+		tg.Region = orDefault(tg.Region, DefaultRegion)
 		tg.TargetType = orDefault(tg.TargetType, "instance")
-		tg.VpcID = orDefault(tg.VpcID, awsmontest.DefaultVPC)
+		tg.VpcID = orDefault(tg.VpcID, DefaultVPC)
 		s.tgs = append(s.tgs, tg)
 	}
 	slices.SortFunc(s.tgs, func(a, b TargetGroup) int { return strings.Compare(a.ARN(), b.ARN()) })
