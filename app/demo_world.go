@@ -15,6 +15,7 @@ import (
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/integrations/awscost/awscosttest"
 	"github.com/383project/opsbot/integrations/awsmon/awsmontest"
+	"github.com/383project/opsbot/integrations/awsmon/elbtest"
 	"github.com/383project/opsbot/integrations/github/githubtest"
 	"github.com/383project/opsbot/integrations/pagerduty/pagerdutytest"
 	"github.com/383project/opsbot/integrations/route53/route53test"
@@ -25,7 +26,7 @@ import (
 
 // demoWorld is what `opsbot demo` runs against: the project's own
 // wire-format fakes of StatusCake, PagerDuty, Cost Explorer, EC2, RDS,
-// CloudWatch, Shield, GitHub and Route 53, started in this process and filled with
+// CloudWatch, Shield, Elastic Load Balancing, GitHub and Route 53, started in this process and filled with
 // made-up data, and one local web site the newcomer can take down. The
 // fakes are the test-grade code of their packages; this only starts and
 // fills them. Nothing here reaches the network beyond 127.0.0.1.
@@ -38,6 +39,7 @@ type demoWorld struct {
 	mon    *awsmontest.Server
 	r53    *route53test.Server
 	shield *shieldtest.Server
+	elb    *elbtest.Server  // no load balancers: Shield's check asks, and finds none
 	aws    *httptest.Server // one endpoint for every AWS service (awsRouter)
 	shop   *httptest.Server // the local demo site, acme/shop
 	shopUp atomic.Bool
@@ -76,8 +78,11 @@ var demoPeople = []demoPerson{
 func startDemoWorld(now time.Time) *demoWorld {
 	tb := &demoTB{}
 	w := &demoWorld{tb: tb, sc: statuscaketest.New(tb), pd: pagerdutytest.New(tb), gh: githubtest.New(tb),
-		cost: awscosttest.New(tb), mon: awsmontest.New(tb), r53: route53test.New(tb), shield: shieldtest.New(tb)}
-	w.aws = httptest.NewServer(awsRouter(w.cost.URL, w.mon.URL, w.r53.URL, w.shield.URL))
+		cost: awscosttest.New(tb), mon: awsmontest.New(tb), r53: route53test.New(tb), shield: shieldtest.New(tb), elb: elbtest.New(tb)}
+	w.aws = httptest.NewServer(awsRouter(map[string]string{
+		"ce": w.cost.URL, "ec2": w.mon.URL, "rds": w.mon.URL, "monitoring": w.mon.URL,
+		"route53": w.r53.URL, "shield": w.shield.URL, "elasticloadbalancing": w.elb.URL,
+	}))
 	tb.Cleanup(w.aws.Close)
 	w.shopUp.Store(true)
 	w.shop = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
@@ -202,28 +207,39 @@ func (w *demoWorld) fillChanges() {
 }
 
 // awsRouter is one endpoint for every AWS service the demo fakes, as
-// integrations.aws.endpoint_url is one URL for all of them: Route 53 by its
-// path, Cost Explorer and Shield by their X-Amz-Target, the rest (EC2, RDS,
-// CloudWatch) to the server monitor's fake.
-func awsRouter(costURL, monURL, r53URL, shieldURL string) http.Handler {
-	proxy := func(raw string) *httputil.ReverseProxy {
+// integrations.aws.endpoint_url is one URL for all of them: each request
+// goes to the fake of the service its SigV4 signature names (the credential
+// scope's service: ce, ec2, rds, monitoring, route53, shield,
+// elasticloadbalancing). A service without a fake is answered 400.
+func awsRouter(fakes map[string]string) http.Handler {
+	proxies := map[string]*httputil.ReverseProxy{}
+	for svc, raw := range fakes {
 		u, _ := url.Parse(raw) // httptest URLs
-		return httputil.NewSingleHostReverseProxy(u)
+		proxies[svc] = httputil.NewSingleHostReverseProxy(u)
 	}
-	cost, mon, r53, sh := proxy(costURL), proxy(monURL), proxy(r53URL), proxy(shieldURL)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		target := r.Header.Get("X-Amz-Target")
-		switch {
-		case strings.HasPrefix(r.URL.Path, "/2013-04-01/"):
-			r53.ServeHTTP(rw, r)
-		case strings.HasPrefix(target, "AWSInsightsIndexService."):
-			cost.ServeHTTP(rw, r)
-		case strings.HasPrefix(target, "AWSShield_20160616."):
-			sh.ServeHTTP(rw, r)
-		default:
-			mon.ServeHTTP(rw, r)
+		p, ok := proxies[signingService(r.Header.Get("Authorization"))]
+		if !ok {
+			http.Error(rw, "the demo fakes no such AWS service", http.StatusBadRequest)
+			return
 		}
+		p.ServeHTTP(rw, r)
 	})
+}
+
+// signingService is the service of a SigV4 Authorization header's
+// credential scope ("Credential=AKID/20260101/eu-west-1/ec2/aws4_request").
+func signingService(auth string) string {
+	_, scope, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	scope, _, _ = strings.Cut(scope, ",")
+	parts := strings.Split(scope, "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[3]
 }
 
 // demoTB is what the fakes' constructors take (they are test helpers): it

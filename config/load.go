@@ -207,6 +207,7 @@ func applyDefaults(cfg *Config) {
 	applyUptimeDefaults(cfg)
 	applyAWSDefaults(cfg)
 	applyChangeDefaults(cfg)
+	applyAlertDefaults(cfg)
 	applyDetectifyDefaults(cfg)
 	applySecurityDefaults(cfg)
 }
