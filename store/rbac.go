@@ -71,7 +71,7 @@ var rolePermissions = map[Role][]Permission{
 		PermFindingsView, PermChecklistView, PermChecklistTick, PermShieldView},
 	Engineer:    {PermChangeOpen, PermChecklistView},
 	Finance:     {PermCostView, PermChangeApprove, PermChangelogView, PermChangelogExport},
-	Stakeholder: {PermServersView, PermCostView, PermChangeApprove},
+	Stakeholder: {PermServersView, PermCostView, PermChangeApprove, PermChecklistView},
 	Security:    {PermScanRun, PermFindingsView, PermChecklistView, PermChecklistSecure, PermShieldView, PermTrainingTeam},
 }
 
