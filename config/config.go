@@ -61,6 +61,7 @@ type Config struct {
 	Changes      Changes           `yaml:"changes"`
 	Shield       Shield            `yaml:"shield"`
 	Training     Training          `yaml:"training"`
+	Checklists   Checklists        `yaml:"checklists"`
 	Log          Log               `yaml:"log"`
 
 	// Location is TimeZone loaded; filled by Load.
@@ -115,6 +116,8 @@ type Client struct {
 	// DNSZones are the client's Route 53 hosted zone IDs: a change
 	// request's DNS plan may only name one of them.
 	DNSZones []string `yaml:"dns_zones"`
+	// Launch is what the client's pre-launch checklist needs.
+	Launch ClientLaunch `yaml:"launch"`
 }
 
 // Site is one uptime check of a client: watched by StatusCake (statuscake_id)

@@ -195,6 +195,7 @@ func applyDefaults(cfg *Config) {
 	applyAWSDefaults(cfg)
 	applyChangeDefaults(cfg)
 	applySecurityDefaults(cfg)
+	applyChecklistDefaults(cfg)
 }
 
 func dedupe(ids []string) []string {

@@ -79,6 +79,7 @@ func validate(cfg *Config, c *collector) {
 	validateAWS(cfg, c)
 	validateChanges(cfg, c)
 	validateSecurity(cfg, c)
+	validateChecklists(cfg, c)
 	validateSecrets(&cfg.Secrets, c)
 }
 

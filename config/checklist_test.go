@@ -1,0 +1,68 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestChecklistDefaults(t *testing.T) {
+	path := writeConfig(t, `clients:
+  acme:
+    launch:
+      pentest: requested
+      team: [U0ENG1]
+checklists:
+  templates:
+    light:
+      items:
+        - {key: monitoring, kind: Verified, check: monitoring, ttl: 1h}
+        - {key: signoff-form, title: Client form signed, kind: attested, role: support}
+`)
+	cfg, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := cfg.Checklists
+	if strings.Join(cl.TemplateNames(), ",") != "default,light" || len(cl.Templates["default"].Items) != 11 {
+		t.Fatalf("templates %v (default has %d items)", cl.TemplateNames(), len(cl.Templates["default"].Items))
+	}
+	light := cl.Templates["light"].Items
+	if light[0].Kind != "verified" || light[0].Title != "monitoring" || light[0].TTL.Std() != time.Hour || light[1].TTL.Std() != DefaultStaleAfter {
+		t.Errorf("light %+v", light)
+	}
+	if c := cfg.Clients["acme"].Launch.Conditions(); !c["pentest"] || c["detectify"] {
+		t.Errorf("conditions %v", c)
+	}
+	if cl.QuoteTolerance != DefaultQuoteTolerance || cl.Expire != DefaultChecklistExpire {
+		t.Errorf("defaults %+v", cl)
+	}
+}
+
+func TestChecklistProblemsWithLines(t *testing.T) {
+	path := writeConfig(t, `clients:
+  acme:
+    launch:
+      pentest: maybe
+checklists:
+  quote_tolerance: 400
+  templates:
+    bad:
+      items:
+        - {key: a, kind: verified, check: vibes}
+        - {key: a, kind: attested, role: stakeholder}
+        - {key: c, kind: sometimes}
+        - {key: d, kind: attested, role: security, when: friday}
+`)
+	_, err := Load(path, nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"clients.acme.launch.pentest", "checklists.quote_tolerance",
+		"checklists.templates.bad.items[0].check", "checklists.templates.bad.items[1].key", "checklists.templates.bad.items[1].role",
+		"checklists.templates.bad.items[2].kind", "checklists.templates.bad.items[3].when", "yaml:10: checklists.templates.bad.items[0].check", "yaml:13:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("no problem at %s in:\n%v", want, err)
+		}
+	}
+}
