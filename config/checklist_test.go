@@ -66,3 +66,15 @@ checklists:
 		}
 	}
 }
+
+// defaultChecklists is the checklists section of a file that has none.
+func defaultChecklists() Checklists {
+	items := DefaultChecklistItems()
+	for i := range items {
+		if items[i].TTL == 0 {
+			items[i].TTL = Duration(DefaultStaleAfter)
+		}
+	}
+	return Checklists{Templates: map[string]ChecklistTemplate{DefaultTemplate: {Items: items}},
+		QuoteTolerance: DefaultQuoteTolerance, StaleAfter: Duration(DefaultStaleAfter), Expire: DefaultChecklistExpire}
+}

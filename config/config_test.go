@@ -106,8 +106,9 @@ func TestLoadFullFile(t *testing.T) {
 			Thresholds: Thresholds{CPU: 85, FreeStorageGB: 10.5, Periods: 2, SpikeFactor: 3, StatusChecks: boolPtr(true)}},
 		Cost: Cost{Currency: "EUR", RefreshAt: "05:30", MaxAge: Duration(12 * time.Hour), AnomalyFactor: 2, AnomalyMinimum: 25, QuoteStep: 5,
 			WeeklyReport: WeeklyReport{Enabled: boolPtr(true), Day: "friday", Time: "16:00", TimeZone: "America/New_York"}},
-		Changes: Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
-		Shield:  Shield{Schedule: DefaultShieldSchedule},
+		Changes:    Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
+		Shield:     Shield{Schedule: DefaultShieldSchedule},
+		Checklists: defaultChecklists(),
 		Training: Training{ValidFor: Duration(DefaultTrainingValid), DueSoon: Duration(DefaultTrainingDue), Remind: DefaultTrainingRemind,
 			Sync: DefaultTrainingSync, Who: []string{"engineer", "support", "security"}},
 		Integrations: Integrations{
