@@ -88,6 +88,9 @@ type Deps struct {
 	Training         TrainingStore    // nil: training compliance not configured (/ops training says so)
 	TrainingSettings TrainingSettings // courses, roles, validity
 
+	Checklists        ChecklistStore    // nil: launch checklists not wired (/ops checklist says so)
+	ChecklistSettings ChecklistSettings // templates, conditions, verification sources
+
 	// Nudge wakes the outbox worker after a handler queued deliveries, so a
 	// message is updated at once instead of at the worker's next poll.
 	Nudge func()

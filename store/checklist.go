@@ -83,12 +83,12 @@ type ItemWaiver struct {
 // ChecklistItem is one item of a launch and where it stands.
 type ChecklistItem struct {
 	ItemSpec
-	State  ItemState `json:"state"`
-	Detail string    `json:"detail,omitempty"` // evidence, what failed, or why n/a, in words
-	URL    string    `json:"url,omitempty"`    // evidence link (a loader.io report)
-	At     time.Time `json:"at,omitzero"`      // when it was checked or ticked
-	By     string    `json:"by,omitempty"`     // who ticked it
-	Waiver *ItemWaiver   `json:"waiver,omitempty"`
+	State  ItemState   `json:"state"`
+	Detail string      `json:"detail,omitempty"` // evidence, what failed, or why n/a, in words
+	URL    string      `json:"url,omitempty"`    // evidence link (a loader.io report)
+	At     time.Time   `json:"at,omitzero"`      // when it was checked or ticked
+	By     string      `json:"by,omitempty"`     // who ticked it
+	Waiver *ItemWaiver `json:"waiver,omitempty"`
 }
 
 // Effective is the item's state at now: an approved waiver in force shows
@@ -128,8 +128,9 @@ type ChecklistEvent struct {
 	Actor  string // "" for opsbot
 	Action string // checklist.create, checklist.attest, ...
 	Item   string
-	Text   string
-	Reason string
+	Text   string // who did what; trusted text with <@user> mentions
+	Detail string // a source's words (evidence, what failed): escape before showing
+	Reason string // a person's words: escape before showing
 }
 
 // Checklist is one launch's checklist.
@@ -195,9 +196,9 @@ func (c *Checklist) writable() error {
 	return nil
 }
 
-// mayTick reports whether p may tick it (and so ask to waive it): the
+// MayTick reports whether p may tick it (and so ask to waive it): the
 // item's role for attested items, support for verified ones; admin always.
-func mayTick(p Principal, it ChecklistItem, client string) bool {
+func MayTick(p Principal, it ChecklistItem, client string) bool {
 	if p.HasRole(Admin) {
 		return true
 	}
@@ -220,7 +221,7 @@ func (c *Checklist) Attest(key string, p Principal, evidence string, at time.Tim
 		return refuse("%q is verified by opsbot from the systems themselves: it cannot be ticked by hand. Press Re-verify instead.", it.Title)
 	case it.State == ItemNA:
 		return refuse("%q does not apply to this launch: %s", it.Title, it.Detail)
-	case !mayTick(p, *it, c.Client):
+	case !MayTick(p, *it, c.Client):
 		return refuse("%q is ticked by someone with the %s role (or an admin).", it.Title, it.Role)
 	case it.State == ItemAttested:
 		return refuse("%q was already ticked by <@%s>.", it.Title, it.By)
@@ -246,7 +247,8 @@ func (c *Checklist) Record(key string, r CheckResult, at time.Time) error {
 	was := it.Effective(at)
 	it.State, it.Detail, it.URL, it.At = r.State, r.Detail, r.URL, at
 	if now := it.Effective(at); now != was {
-		c.note("", "checklist.verify", key, at, fmt.Sprintf("%s %s: %s", StateEmoji(now), it.Title, r.Detail), "")
+		c.note("", "checklist.verify", key, at, StateEmoji(now)+" "+it.Title, "")
+		c.events[len(c.events)-1].Detail = r.Detail
 	}
 	return nil
 }

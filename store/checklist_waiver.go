@@ -20,7 +20,7 @@ func (c *Checklist) AskWaiver(key string, p Principal, category, reason string, 
 	}
 	reason = strings.TrimSpace(reason)
 	switch {
-	case !mayTick(p, *it, c.Client):
+	case !MayTick(p, *it, c.Client):
 		return refuse("Only someone who may tick %q may ask to waive it.", it.Title)
 	case it.State == ItemNA:
 		return refuse("%q does not apply to this launch: nothing to waive.", it.Title)

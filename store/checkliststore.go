@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"time"
 
@@ -71,7 +72,7 @@ func (s *Store) saveChecklist(ctx context.Context, tx *redis.Tx, c *Checklist, n
 	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, e := range c.events {
 			s.addAudit(ctx, p, AuditEntry{At: e.At, Actor: e.Actor, Action: e.Action, Target: c.ID + itemSuffix(e.Item),
-				Client: c.Client, Reason: e.Reason, Detail: e.Text})
+				Client: c.Client, Reason: e.Reason, Detail: strings.TrimSuffix(e.Text+": "+e.Detail, ": ")})
 		}
 		p.Set(ctx, k(s, c.ID), data, 0)
 		p.SAdd(ctx, s.checklistsOf(c.Client), c.ID)
