@@ -30,6 +30,7 @@ type background struct {
 	aws     *awsMonitors
 	shield  *shieldCheck
 	train   *trainingCheck
+	launch  *launchWiring
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -61,6 +62,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 	bg.changes = cw
 	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing}
 	cw.outboxOptions(&obo, st)
+	obo.Checklists = st
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
 	bg.alerter = jobs.NewAlerter(st, bg.outbox.Nudge)
@@ -78,6 +80,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 	if bg.train, err = newTrainingCheck(cfg, st, poster, bg, log); err != nil {
 		return nil, err
 	}
+	if bg.launch, err = newLaunch(cfg, st, bg, log); err != nil {
+		return nil, err
+	}
 	return bg, nil
 }
 
@@ -91,6 +96,7 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.aws.wire(d)
 	bg.shield.wire(d)
 	bg.train.wire(d)
+	bg.launch.wire(d, bg)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {
