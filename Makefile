@@ -44,5 +44,6 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz=FuzzParseSmokeChecks -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzMdText -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzParseTrainingRecord -fuzztime=$(FUZZTIME) ./commands/
+	$(GO) test -run='^$$' -fuzz=FuzzParseChecklistArgs -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./config/
 	$(GO) test -run='^$$' -fuzz=FuzzMrkdwn -fuzztime=$(FUZZTIME) ./bot/console/
