@@ -20,11 +20,12 @@ type launchWiring struct {
 	cfg    *config.Config
 	st     *store.Store
 	router *commands.Router // set once built: the waiver job renders through it
+	log    *slog.Logger
 }
 
 // newLaunch registers the waiver-expiry job on checklists.expire.
 func newLaunch(cfg *config.Config, st *store.Store, bg *background, log *slog.Logger) (*launchWiring, error) {
-	l := &launchWiring{cfg: cfg, st: st}
+	l := &launchWiring{cfg: cfg, st: st, log: log}
 	job := &jobs.ChecklistWaivers{St: st, Nudge: bg.outbox.Nudge, Logger: log.With("component", "checklists"),
 		Render: func(cl store.Checklist, events []store.ChecklistEvent, now time.Time) ([]store.OutboxItem, error) {
 			if l.router == nil {
@@ -40,7 +41,7 @@ func newLaunch(cfg *config.Config, st *store.Store, bg *background, log *slog.Lo
 
 // wire hands /ops checklist the templates and the sources of what exists
 // today; the others answer "not wired yet" (the OWASP scan until Detectify
-// lands, the load test and backups until their integrations do).
+// lands, backups until RDS/S3 are read).
 func (l *launchWiring) wire(d *commands.Deps, bg *background) {
 	cfg := l.cfg
 	s := commands.ChecklistSettings{Templates: map[string][]store.ItemSpec{}, Conditions: map[string]map[string]bool{},
@@ -84,6 +85,7 @@ func (l *launchWiring) wire(d *commands.Deps, bg *background) {
 	if cfg.Secrets.GitHubToken != "" {
 		s.Checks["pipeline"] = jobs.PipelineCheck{GitHub: pipelines{bg.changes.issues.gh}, Repos: repos}
 	}
+	s.Checks["loadtest"] = newLoadtestCheck(cfg, l.st, l.log)
 	d.Checklists, d.ChecklistSettings = l.st, s
 }
 

@@ -31,6 +31,12 @@ type ChecklistCheck interface {
 	Check(ctx context.Context, client string) store.CheckResult
 }
 
+// ChecklistProgressCheck is a check that takes minutes (a load test): it
+// tells how it goes, and the checklist's message shows it.
+type ChecklistProgressCheck interface {
+	CheckProgress(ctx context.Context, client string, progress func(string)) store.CheckResult
+}
+
 // ChecklistSettings are the templates and where launches are announced.
 type ChecklistSettings struct {
 	Templates  map[string][]store.ItemSpec  // template name → items

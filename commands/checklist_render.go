@@ -42,6 +42,9 @@ func (r *Router) checklistMessage(cl store.Checklist, now time.Time) (string, []
 			what = "Re-verifying before sign-off"
 		}
 		summary += fmt.Sprintf("\n🔄 %s (asked by <@%s>): %d of %d checked…", what, run.By, run.Done, len(cl.Verified()))
+		if run.Note != "" {
+			summary += " " + Escape(truncate(run.Note, 300))
+		}
 	}
 	blocks := []slack.Block{header("🚀 " + title), slack.NewSectionBlock(mrkdwn(summary), nil, nil)}
 	for _, it := range cl.Items {

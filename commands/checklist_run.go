@@ -68,7 +68,7 @@ func (r *Router) carryChecklistRun(ctx context.Context, id string) error {
 	var wg sync.WaitGroup
 	for _, s := range specs {
 		wg.Go(func() {
-			results <- result{s.Key, r.checkItem(rctx, cl.Client, s)}
+			results <- result{s.Key, r.checkItem(rctx, id, cl.Client, s)}
 		})
 	}
 	go func() { wg.Wait(); close(results) }()
@@ -112,14 +112,28 @@ func (r *Router) carryChecklistRun(ctx context.Context, id string) error {
 
 // checkItem runs one item's source, bounded; a missing source answers
 // "not wired yet".
-func (r *Router) checkItem(ctx context.Context, client string, s store.ItemSpec) store.CheckResult {
+func (r *Router) checkItem(ctx context.Context, id, client string, s store.ItemSpec) store.CheckResult {
 	chk, ok := r.deps.ChecklistSettings.Checks[s.Check]
 	if !ok || chk == nil {
 		return notWired
 	}
 	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
 	defer cancel()
-	res := chk.Check(ctx, client)
+	var res store.CheckResult
+	if pc, ok := chk.(ChecklistProgressCheck); ok {
+		res = pc.CheckProgress(ctx, client, func(note string) {
+			if _, err := r.saveChecklist(ctx, id, func(cl *store.Checklist) error {
+				if cl.Run != nil {
+					cl.Run.Note = note
+				}
+				return nil
+			}); err != nil && ctx.Err() == nil {
+				r.log.Warn("checklist progress not saved", "checklist_id", id, "err", err)
+			}
+		})
+	} else {
+		res = chk.Check(ctx, client)
+	}
 	if res.State == "" {
 		res = store.CheckResult{State: store.ItemFailing, Detail: "the check gave no answer"}
 	}

@@ -24,6 +24,9 @@ type Checklists struct {
 	// Expire is when expired waivers are looked for (cron); default every
 	// 15 minutes.
 	Expire string `yaml:"expire"`
+	// LoadtestPoll is how often a running loader.io test's result is read;
+	// default 5s.
+	LoadtestPoll Duration `yaml:"loadtest_poll"`
 }
 
 // ChecklistTemplate is a named list of items.
@@ -59,12 +62,15 @@ type ClientLaunch struct {
 
 // Loadtest is one client's loader.io test and its pass criteria.
 type Loadtest struct {
-	URL              string  `yaml:"url"`
+	URL string `yaml:"url"`
+	// Token is the target's verification token from loader.io
+	// (loaderio-<hex>), served at https://<host>/<token>.txt.
+	Token            string  `yaml:"token"`
 	ClientsPerSecond int     `yaml:"clients_per_second"`
 	Total            int     `yaml:"total"`
 	Duration         int     `yaml:"duration"` // seconds
 	MaxAvgMS         int     `yaml:"max_avg_ms"`
-	MaxErrorRate     float64 `yaml:"max_error_rate"`
+	MaxErrorRate     float64 `yaml:"max_error_rate"` // percent, as loader.io's avg_error_rate
 }
 
 // ChecklistChecks are the sources a verified item may name.
@@ -114,6 +120,7 @@ func applyChecklistDefaults(cfg *Config) {
 	defFloat(&cl.QuoteTolerance, DefaultQuoteTolerance)
 	defDuration(&cl.StaleAfter, DefaultStaleAfter)
 	defString(&cl.Expire, DefaultChecklistExpire)
+	defDuration(&cl.LoadtestPoll, 5*time.Second)
 	if cl.Templates == nil {
 		cl.Templates = map[string]ChecklistTemplate{}
 	}
@@ -188,10 +195,38 @@ func validateChecklists(cfg *Config, c *collector) {
 		if l.Pentest != "" && !strings.EqualFold(l.Pentest, "requested") && !strings.EqualFold(l.Pentest, "no") {
 			c.add(p+".pentest", "%q is not requested or no", truncate(l.Pentest, 40))
 		}
+		if lt := l.Loadtest; lt != nil {
+			validateLoadtest(c, p+".loadtest", *lt)
+		}
 		for i, u := range l.Team {
 			if !reUserID.MatchString(u) {
 				c.add(fmt.Sprintf("%s.team[%d]", p, i), "%q is not a Slack user ID (U0123ABCD)", truncate(u, 40))
 			}
 		}
+	}
+}
+
+var reLoaderToken = regexp.MustCompile(`^loaderio-[0-9a-f]{16,64}$`)
+
+func validateLoadtest(c *collector, p string, lt Loadtest) {
+	if lt.URL == "" {
+		c.add(p+".url", "a load test needs the url to load (e.g. url: https://www.acme.example/)")
+	} else {
+		checkURL(c, p+".url", lt.URL)
+	}
+	if !reLoaderToken.MatchString(lt.Token) {
+		c.add(p+".token", "%q is not loader.io's verification token (loaderio-<hex>, from the target's verification file)", truncate(lt.Token, 80))
+	}
+	if (lt.Total > 0) == (lt.ClientsPerSecond > 0) || lt.Total < 0 || lt.ClientsPerSecond < 0 {
+		c.add(p, "set one of total (clients over the test) or clients_per_second, above 0")
+	}
+	if lt.Duration < 1 || lt.Duration > 600 {
+		c.add(p+".duration", "%d is not 1 to 600 seconds", lt.Duration)
+	}
+	if lt.MaxAvgMS <= 0 {
+		c.add(p+".max_avg_ms", "the pass criterion needs an average response time in ms above 0 (e.g. max_avg_ms: 500)")
+	}
+	if lt.MaxErrorRate < 0 || lt.MaxErrorRate > 100 {
+		c.add(p+".max_error_rate", "%v is not a percentage from 0 to 100", lt.MaxErrorRate)
 	}
 }

@@ -44,6 +44,7 @@ func TestChecklistProblemsWithLines(t *testing.T) {
   acme:
     launch:
       pentest: maybe
+      loadtest: {url: "ftp://x", token: abc, total: 5, clients_per_second: 5, duration: 900}
 checklists:
   quote_tolerance: 400
   templates:
@@ -58,9 +59,10 @@ checklists:
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"clients.acme.launch.pentest", "checklists.quote_tolerance",
+	for _, want := range []string{"clients.acme.launch.pentest", "clients.acme.launch.loadtest.url", "clients.acme.launch.loadtest.token", "clients.acme.launch.loadtest.duration",
+		"clients.acme.launch.loadtest.max_avg_ms", "clients.acme.launch.loadtest: set one of", "checklists.quote_tolerance",
 		"checklists.templates.bad.items[0].check", "checklists.templates.bad.items[1].key", "checklists.templates.bad.items[1].role",
-		"checklists.templates.bad.items[2].kind", "checklists.templates.bad.items[3].when", "yaml:10: checklists.templates.bad.items[0].check", "yaml:13:"} {
+		"checklists.templates.bad.items[2].kind", "checklists.templates.bad.items[3].when", "yaml:11: checklists.templates.bad.items[0].check", "yaml:14:"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("no problem at %s in:\n%v", want, err)
 		}
@@ -76,5 +78,6 @@ func defaultChecklists() Checklists {
 		}
 	}
 	return Checklists{Templates: map[string]ChecklistTemplate{DefaultTemplate: {Items: items}},
-		QuoteTolerance: DefaultQuoteTolerance, StaleAfter: Duration(DefaultStaleAfter), Expire: DefaultChecklistExpire}
+		QuoteTolerance: DefaultQuoteTolerance, StaleAfter: Duration(DefaultStaleAfter), Expire: DefaultChecklistExpire,
+		LoadtestPoll: Duration(5 * time.Second)}
 }

@@ -246,6 +246,8 @@ type Secrets struct {
 	// UdemyClientID and UdemyClientSecret are the Udemy Business API
 	// credentials (Basic auth; UDEMY_CLIENT_ID, UDEMY_CLIENT_SECRET).
 	UdemyClientID, UdemyClientSecret Secret
+	// LoaderIOKey is the loader.io API key (LOADERIO_API_KEY).
+	LoaderIOKey Secret
 	// RoutingKeys are PagerDuty Events v2 routing keys by client key: the
 	// default (PAGERDUTY_ROUTING_KEY) under "", each client's own under its
 	// key (PAGERDUTY_ROUTING_KEY_<CLIENT>). Only set keys are present; nil if

@@ -108,7 +108,7 @@ func validateSecrets(s *Secrets, c *collector) {
 	}{
 		{"SLACK_BOT_TOKEN", s.SlackBotToken}, {"SLACK_APP_TOKEN", s.SlackAppToken}, {"REDIS_URL", s.RedisURL},
 		{"PAGERDUTY_TOKEN", s.PagerDutyToken}, {"STATUSCAKE_TOKEN", s.StatusCakeToken}, {"GITHUB_TOKEN", s.GitHubToken},
-		{"UDEMY_CLIENT_ID", s.UdemyClientID}, {"UDEMY_CLIENT_SECRET", s.UdemyClientSecret},
+		{"UDEMY_CLIENT_ID", s.UdemyClientID}, {"UDEMY_CLIENT_SECRET", s.UdemyClientSecret}, {"LOADERIO_API_KEY", s.LoaderIOKey},
 	} {
 		if strings.ContainsFunc(v.s.Reveal(), unicode.IsSpace) {
 			c.addEnv(v.name, "contains whitespace: a stray space or newline? (value not shown)")

@@ -119,6 +119,7 @@ type ChecklistRun struct {
 	Started  time.Time `json:"started"`
 	Deadline time.Time `json:"deadline"`
 	Done     int       `json:"done,omitempty"` // items checked so far, for the progress line
+	Note     string    `json:"note,omitempty"` // a long check's progress ("load test running: 20s of about 60s")
 }
 
 // ChecklistEvent is one line of a checklist's history: audited and posted
