@@ -80,7 +80,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 	if bg.train, err = newTrainingCheck(cfg, st, poster, bg, log); err != nil {
 		return nil, err
 	}
-	if bg.launch, err = newLaunch(cfg, st, bg, log); err != nil {
+	if bg.launch, err = newLaunch(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
 	return bg, nil

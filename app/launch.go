@@ -4,12 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/383project/opsbot/commands"
 	"github.com/383project/opsbot/config"
+	"github.com/383project/opsbot/integrations/awsapi"
+	"github.com/383project/opsbot/integrations/awsmon"
 	"github.com/383project/opsbot/integrations/github"
+	"github.com/383project/opsbot/integrations/s3"
 	"github.com/383project/opsbot/jobs"
 	"github.com/383project/opsbot/store"
 )
@@ -21,11 +27,12 @@ type launchWiring struct {
 	st     *store.Store
 	router *commands.Router // set once built: the waiver job renders through it
 	log    *slog.Logger
+	aws    aws.Config
 }
 
 // newLaunch registers the waiver-expiry job on checklists.expire.
-func newLaunch(cfg *config.Config, st *store.Store, bg *background, log *slog.Logger) (*launchWiring, error) {
-	l := &launchWiring{cfg: cfg, st: st, log: log}
+func newLaunch(cfg *config.Config, base aws.Config, st *store.Store, bg *background, log *slog.Logger) (*launchWiring, error) {
+	l := &launchWiring{cfg: cfg, st: st, log: log, aws: base}
 	job := &jobs.ChecklistWaivers{St: st, Nudge: bg.outbox.Nudge, Logger: log.With("component", "checklists"),
 		Render: func(cl store.Checklist, events []store.ChecklistEvent, now time.Time) ([]store.OutboxItem, error) {
 			if l.router == nil {
@@ -40,8 +47,7 @@ func newLaunch(cfg *config.Config, st *store.Store, bg *background, log *slog.Lo
 }
 
 // wire hands /ops checklist the templates and the sources of what exists
-// today; the others answer "not wired yet" (the OWASP scan until Detectify
-// lands, backups until RDS/S3 are read).
+// today; the OWASP scan answers "not wired yet" until Detectify lands.
 func (l *launchWiring) wire(d *commands.Deps, bg *background) {
 	cfg := l.cfg
 	s := commands.ChecklistSettings{Templates: map[string][]store.ItemSpec{}, Conditions: map[string]map[string]bool{},
@@ -86,6 +92,7 @@ func (l *launchWiring) wire(d *commands.Deps, bg *background) {
 		s.Checks["pipeline"] = jobs.PipelineCheck{GitHub: pipelines{bg.changes.issues.gh}, Repos: repos}
 	}
 	s.Checks["loadtest"] = newLoadtestCheck(cfg, l.st, l.log)
+	s.Checks["backups"] = newBackupsCheck(cfg, l.aws, l.log)
 	d.Checklists, d.ChecklistSettings = l.st, s
 }
 
@@ -107,4 +114,44 @@ func (p pipelines) PipelineGreen(ctx context.Context, owner, repo string) (bool,
 		return false, head + " has no CI status or check run", nil
 	}
 	return true, fmt.Sprintf("%s passed (%s)", head, strings.Join(pl.Passed, ", ")), nil
+}
+
+// backupSource reads RDS retention and S3 versioning in each client's account.
+type backupSource struct {
+	mon      *awsmon.Client
+	s3       *s3.Client
+	accounts map[string]awsapi.Config
+}
+
+func (b backupSource) BackupRetention(ctx context.Context, client string, ids []string) (map[string]int32, error) {
+	acct, ok := b.accounts[client]
+	if !ok {
+		return nil, fmt.Errorf("backups: %s has no aws block", client)
+	}
+	return b.mon.BackupRetention(ctx, acct, ids)
+}
+
+func (b backupSource) Versioning(ctx context.Context, client, bucket string) (string, error) {
+	acct, ok := b.accounts[client]
+	if !ok {
+		return "", fmt.Errorf("backups: %s has no aws block", client)
+	}
+	return b.s3.Versioning(ctx, acct, bucket)
+}
+
+// newBackupsCheck is "backups and recovery" for the clients with an aws
+// block, reached as the server monitor reaches them.
+func newBackupsCheck(cfg *config.Config, base aws.Config, log *slog.Logger) jobs.BackupsCheck {
+	src := backupSource{mon: awsmon.New(base, &http.Client{Timeout: 30 * time.Second}, log.With("component", "awsmon")),
+		s3: s3.New(base, &http.Client{Timeout: 30 * time.Second}, log.With("component", "s3")), accounts: map[string]awsapi.Config{}}
+	chk := jobs.BackupsCheck{Source: src, Databases: map[string][]string{}, Buckets: map[string][]string{}}
+	endpoint := cfg.Integrations.AWS.EndpointURL
+	for key, cl := range cfg.Clients {
+		if a := cl.AWS; a != nil {
+			src.accounts[key] = awsapi.Config{Region: firstOr(a.Regions, cfg.Integrations.AWS.Region), RoleARN: a.RoleARN,
+				ExternalID: a.ExternalID, EndpointURL: endpoint, STSEndpointURL: endpoint}
+		}
+		chk.Databases[key], chk.Buckets[key] = cl.Launch.Databases, cl.Launch.Buckets
+	}
+	return chk
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/383project/opsbot/integrations/awsmon/awsmontest"
 	"github.com/383project/opsbot/integrations/github/githubtest"
 	"github.com/383project/opsbot/integrations/pagerduty/pagerdutytest"
+	"github.com/383project/opsbot/integrations/s3/s3test"
 	"github.com/383project/opsbot/integrations/shield"
 	"github.com/383project/opsbot/integrations/shield/shieldtest"
 	"github.com/383project/opsbot/store"
@@ -29,6 +30,7 @@ type launchEnv struct {
 	gh  *githubtest.Server
 	sh  *shieldtest.Server
 	ec  *awsmontest.Server
+	s3  *s3test.Server
 	arn string
 }
 
@@ -40,23 +42,26 @@ const (
 
 func startLaunch(t *testing.T) *launchEnv {
 	t.Helper()
-	e := &launchEnv{ce: awscosttest.New(t), gh: githubtest.New(t), sh: shieldtest.New(t), ec: awsmontest.New(t)}
+	e := &launchEnv{ce: awscosttest.New(t), gh: githubtest.New(t), sh: shieldtest.New(t), ec: awsmontest.New(t), s3: s3test.New(t)}
 	pd := pagerdutytest.New(t)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("all good")) }))
 	t.Cleanup(site.Close)
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret-test",
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL_COST_EXPLORER": e.ce.URL, "AWS_ENDPOINT_URL_SHIELD": e.sh.URL, "AWS_ENDPOINT_URL_EC2": e.ec.URL, "AWS_MAX_ATTEMPTS": "1"} {
+		"AWS_ENDPOINT_URL_COST_EXPLORER": e.ce.URL, "AWS_ENDPOINT_URL_SHIELD": e.sh.URL, "AWS_ENDPOINT_URL_EC2": e.ec.URL, "AWS_ENDPOINT_URL_RDS": e.ec.URL, "AWS_ENDPOINT_URL_S3": e.s3.URL, "AWS_MAX_ATTEMPTS": "1"} {
 		t.Setenv(k, v)
 	}
 	// What fails at first: the forecast is twice the quote, the deploy
-	// check run failed, one public instance has no Shield protection, and
-	// alice (the team) has no training on record.
+	// check run failed, one public instance has no Shield protection,
+	// alice (the team) has no training on record, the database has
+	// automated backups off and the bucket was never versioned.
 	e.forecast(2000)
 	e.gh.SetRepo(githubtest.Repo{Owner: "acme", Name: "web", CheckRuns: []githubtest.CheckRun{
 		{Name: "build", Status: "completed", Conclusion: "success"}, {Name: "deploy-staging", Status: "completed", Conclusion: "failure"}}})
 	e.ec.AddInstances(awsmontest.Instance{ID: "i-0000000000000001a", Name: "web-1", Region: "eu-west-1"})
 	e.ec.AddAddresses(awsmontest.Address{AllocationID: "eipalloc-01", PublicIP: "203.0.113.1", Region: "eu-west-1", InstanceID: "i-0000000000000001a"})
+	e.ec.AddDBInstances(awsmontest.DBInstance{ID: "acme-db", Class: "db.t3.medium", Engine: "postgres", Region: "eu-west-1", StorageGiB: 100})
+	e.s3.SetBucket("acme-uploads", "")
 	e.sh.SetSubscription(true)
 	e.arn = shield.EIPAllocationARN("eu-west-1", launchAcct, "eipalloc-01")
 
@@ -87,6 +92,8 @@ clients:
           keyword: all good
     launch:
       team: [` + launchAlice + `]
+      databases: [acme-db]
+      buckets: [acme-uploads]
 integrations:
   github:
     api_url: ` + e.gh.APIURL() + `
