@@ -115,8 +115,10 @@ func TestChecklistEndToEnd(t *testing.T) {
 
 	// Waivers: bad forms change nothing; four eyes.
 	waive := func(user, key string, reason, days string) string {
+		t.Helper()
+		cl := cl
 		sent := time.Now()
-		env := e.fake.BlockAction(user, slacktest.BlockAction{ActionID: "checklist.waive", BlockID: "cl-item-" + key, Value: "L-1|" + key, ChannelID: cl.Channel, MessageTS: cl.MessageTS})
+		env := e.fake.BlockAction(user, slacktest.BlockAction{ActionID: "checklist.waive", BlockID: "cl-item-" + key, Value: cl.ID + "|" + key, ChannelID: cl.Channel, MessageTS: cl.MessageTS})
 		if _, err := e.fake.WaitAck(env, wait); err != nil {
 			t.Fatal(err)
 		}
@@ -167,6 +169,31 @@ func TestChecklistEndToEnd(t *testing.T) {
 	}
 	if got := e.command(t, launchAlice, "checklist acme"); !strings.Contains(got, "signed off") {
 		t.Errorf("list: %s", got)
+	}
+
+	// A waiver's expiry (the scheduled job) turns the item red again and
+	// tells the launch: L-2's approved waiver is moved to a second ago.
+	if got := e.commandIn(t, launchAlice, "C0SUPPORT", "checklist new acme"); !strings.Contains(got, "L-2 opened") {
+		t.Fatalf("second checklist: %s", got)
+	}
+	for e.checklist(t, "L-2").MessageTS == "" {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cl = e.checklist(t, "L-2")
+	waive(launchAlice, "loadtest", "loader.io account not bought yet", "14")
+	click(launchBob, "checklist.approve", "L-2|loadtest")
+	if it := e.checklist(t, "L-2").Items[3]; it.Waiver == nil || it.Waiver.ApprovedBy != launchBob {
+		t.Fatalf("L-2 waiver: %+v", it)
+	}
+	if _, err := e.st.UpdateChecklist(ctx, "L-2", time.Now(), func(c *store.Checklist) ([]store.OutboxItem, error) {
+		c.Items[3].Waiver.Expires = time.Now().Add(-time.Second)
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.threadHas(t, cl, "waiver of Load test passed expired")
+	if it := e.checklist(t, "L-2").Items[3]; it.State != store.ItemFailing || it.Waiver != nil {
+		t.Errorf("after the expiry: %+v", it)
 	}
 	if got := e.command(t, admin, "audit 40"); !strings.Contains(got, "checklist.signoff_refused") || !strings.Contains(got, "checklist.waiver_approve") {
 		t.Errorf("audit lacks the checklist's steps: %s", got)

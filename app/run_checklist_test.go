@@ -70,6 +70,8 @@ func startLaunch(t *testing.T) *launchEnv {
   support: "#ops-support"
 uptime:
   allow_private: true
+checklists:
+  expire: "@every 1s"
 training:
   courses: [567828]
 clients:
