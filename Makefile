@@ -43,6 +43,7 @@ fuzz: ## run each fuzz target for FUZZTIME
 	$(GO) test -run='^$$' -fuzz=FuzzParseDNSPlan -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzParseSmokeChecks -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzMdText -fuzztime=$(FUZZTIME) ./commands/
+	$(GO) test -run='^$$' -fuzz=FuzzFindingsArgs -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzParseTrainingRecord -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzParseChecklistArgs -fuzztime=$(FUZZTIME) ./commands/
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./config/

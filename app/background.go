@@ -28,6 +28,7 @@ type background struct {
 	uptime  *uptimeMonitor
 	changes *changeWiring
 	aws     *awsMonitors
+	scans   *scanWiring
 	shield  *shieldCheck
 	train   *trainingCheck
 	launch  *launchWiring
@@ -60,7 +61,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 		return nil, err
 	}
 	bg.changes = cw
-	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing}
+	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing, Kept: st}
 	cw.outboxOptions(&obo, st)
 	obo.Checklists = st
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
@@ -72,6 +73,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 	}
 	bg.uptime = um
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
+		return nil, err
+	}
+	if bg.scans, err = newScanWiring(cfg, st, bg, log); err != nil {
 		return nil, err
 	}
 	if bg.shield, err = newShieldCheck(cfg, awsBase, st, bg, log); err != nil {
@@ -94,6 +98,7 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.changes.wire(d, bg.st)
 	d.Nudge = bg.outbox.Nudge
 	bg.aws.wire(d)
+	bg.scans.wire(d)
 	bg.shield.wire(d)
 	bg.train.wire(d)
 	bg.launch.wire(d, bg)

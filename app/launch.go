@@ -60,7 +60,7 @@ func (l *launchWiring) wire(d *commands.Deps, bg *background) {
 	}
 	sites, repos, teams := map[string][]string{}, map[string][]string{}, map[string][]string{}
 	for key, cl := range cfg.Clients {
-		s.Conditions[key] = cl.Launch.Conditions()
+		s.Conditions[key] = cl.LaunchConditions()
 		for _, site := range cl.Sites {
 			sites[key] = append(sites[key], site.Name)
 		}

@@ -8,23 +8,33 @@ import (
 	"time"
 
 	"github.com/383project/opsbot/integrations/awsmon/awsmontest"
+	"github.com/383project/opsbot/integrations/awsmon/elbtest"
 	"github.com/383project/opsbot/integrations/pagerduty/pagerdutytest"
 	"github.com/383project/opsbot/integrations/shield"
 	"github.com/383project/opsbot/integrations/shield/shieldtest"
 )
 
 // TestShieldEndToEnd: an advanced client's account with one instance of
-// each verdict, checked every second (each run stands for a day): the gaps
+// each verdict, and two with no public address behind internet-facing
+// load balancers (one protected, one not), checked every second (each run stands for a day): the gaps
 // are posted to the security channel once and each exposed instance paged
 // once; runs with nothing changed post nothing; a fix and an inactive
 // subscription are each posted once more.
 func TestShieldEndToEnd(t *testing.T) {
-	sh, ec, pd := shieldtest.New(t), awsmontest.New(t), pagerdutytest.New(t)
+	sh, ec, pd, elb := shieldtest.New(t), awsmontest.New(t), pagerdutytest.New(t), elbtest.New(t)
 	ec.AddInstances(
 		awsmontest.Instance{ID: "i-0000000000000001a", Name: "web-protected", Region: "eu-west-1"},
 		awsmontest.Instance{ID: "i-0000000000000002b", Name: "web-open-eip", Region: "eu-west-1"},
 		awsmontest.Instance{ID: "i-0000000000000003c", Name: "web-no-eip", Region: "eu-west-1", PublicIP: "198.51.100.3"},
 		awsmontest.Instance{ID: "i-0000000000000004d", Name: "db-private", Region: "eu-west-1", PrivateIP: "10.0.0.4"},
+		awsmontest.Instance{ID: "i-0000000000000007a", Name: "web-behind-alb", Region: "eu-west-1", PrivateIP: "10.0.0.7"},
+		awsmontest.Instance{ID: "i-0000000000000008b", Name: "app-behind-open-alb", Region: "eu-west-1", PrivateIP: "10.0.0.8"},
+	)
+	webALB := elbtest.LoadBalancer{Name: "web-alb", Region: "eu-west-1"}
+	elb.AddLoadBalancers(webALB, elbtest.LoadBalancer{Name: "app-alb", Region: "eu-west-1"})
+	elb.AddTargetGroups(
+		elbtest.TargetGroup{Name: "web", Region: "eu-west-1", LoadBalancers: []string{"web-alb"}, Targets: []elbtest.Target{{ID: "i-0000000000000007a"}}},
+		elbtest.TargetGroup{Name: "app", Region: "eu-west-1", TargetType: "ip", LoadBalancers: []string{"app-alb"}, Targets: []elbtest.Target{{ID: "10.0.0.8"}}},
 	)
 	ec.AddAddresses(
 		awsmontest.Address{AllocationID: "eipalloc-01", PublicIP: "203.0.113.1", Region: "eu-west-1", InstanceID: "i-0000000000000001a"},
@@ -32,9 +42,10 @@ func TestShieldEndToEnd(t *testing.T) {
 	)
 	sh.SetSubscription(true)
 	sh.Protect("web-protected", shield.EIPAllocationARN("eu-west-1", "123456789012", "eipalloc-01"))
+	sh.Protect("web-alb", webALB.ARN())
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret-test",
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL_SHIELD": sh.URL, "AWS_ENDPOINT_URL_EC2": ec.URL, "AWS_MAX_ATTEMPTS": "1"} {
+		"AWS_ENDPOINT_URL_SHIELD": sh.URL, "AWS_ENDPOINT_URL_EC2": ec.URL, "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": elb.URL, "AWS_MAX_ATTEMPTS": "1"} {
 		t.Setenv(k, v)
 	}
 	cfg := filepath.Join(t.TempDir(), "opsbot.yaml")
@@ -94,23 +105,26 @@ integrations:
 	}
 
 	first := waitPosts(1)[0]
-	for _, want := range []string{"Acme Ltd", "web-open-eip", "unprotected", "eipalloc-02", "web-no-eip", "unprotectable", "Elastic IP"} {
+	for _, want := range []string{"Acme Ltd", "web-open-eip", "unprotected", "eipalloc-02", "web-no-eip", "unprotectable", "Elastic IP",
+		"app-behind-open-alb", "its public path is the internet-facing load balancer app-alb, which has no Shield protection"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first post lacks %q:\n%s", want, first)
 		}
 	}
-	for _, not := range []string{"web-protected", "db-private", "beta"} {
+	for _, not := range []string{"web-protected", "db-private", "beta", "web-behind-alb"} {
 		if strings.Contains(first, not) {
 			t.Errorf("first post names %q:\n%s", not, first)
 		}
 	}
-	if _, err := pd.WaitEvents(2, wait); err != nil {
+	if _, err := pd.WaitEvents(3, wait); err != nil {
 		t.Fatal(err)
 	}
-	// The four verdicts, as /ops shield shows them.
+	// The verdicts, as /ops shield shows them.
 	got := o.command(t, admin, "shield acme")
 	for _, want := range []string{"web-protected (i-0000000000000001a, eu-west-1) — protected", "web-open-eip (i-0000000000000002b, eu-west-1) — unprotected",
-		"web-no-eip (i-0000000000000003c, eu-west-1) — unprotectable", "db-private (i-0000000000000004d, eu-west-1) — private"} {
+		"web-no-eip (i-0000000000000003c, eu-west-1) — unprotectable", "db-private (i-0000000000000004d, eu-west-1) — private",
+		"web-behind-alb (i-0000000000000007a, eu-west-1) — protected: the load balancer web-alb in front of it has a Shield Advanced protection",
+		"app-behind-open-alb (i-0000000000000008b, eu-west-1) — unprotected: it has no public address of its own, but its public path is the internet-facing load balancer app-alb"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("/ops shield acme lacks %q:\n%s", want, got)
 		}
@@ -121,23 +135,23 @@ integrations:
 	if n := len(posts()); n != 1 {
 		t.Fatalf("%d posts after runs with nothing changed, want 1: %q", n, posts())
 	}
-	if ev := pd.Events(); len(ev) != 2 {
-		t.Fatalf("%d PagerDuty events after runs with nothing changed, want 2", len(ev))
+	if ev := pd.Events(); len(ev) != 3 {
+		t.Fatalf("%d PagerDuty events after runs with nothing changed, want 3", len(ev))
 	}
 
 	// The open Elastic IP gets protected: one post naming what is left,
 	// and its incident resolved.
 	sh.Protect("web-open", shield.EIPAllocationARN("eu-west-1", "123456789012", "eipalloc-02"))
 	second := waitPosts(2)[1]
-	if strings.Contains(second, "web-open-eip") || !strings.Contains(second, "web-no-eip") {
+	if strings.Contains(second, "web-open-eip") || !strings.Contains(second, "web-no-eip") || !strings.Contains(second, "app-alb") {
 		t.Errorf("post after the fix:\n%s", second)
 	}
-	evs, err := pd.WaitEvents(3, wait)
+	evs, err := pd.WaitEvents(4, wait)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := evs[2].EventAction; a != "resolve" || !strings.Contains(evs[2].DedupKey, "i-0000000000000002b") {
-		t.Errorf("third event %s %s, want the resolve of web-open-eip", a, evs[2].DedupKey)
+	if a := evs[3].EventAction; a != "resolve" || !strings.Contains(evs[3].DedupKey, "i-0000000000000002b") {
+		t.Errorf("fourth event %s %s, want the resolve of web-open-eip", a, evs[3].DedupKey)
 	}
 
 	// The subscription lapses: reported once.

@@ -88,6 +88,11 @@ type Deps struct {
 	Training         TrainingStore    // nil: training compliance not configured (/ops training says so)
 	TrainingSettings TrainingSettings // courses, roles, validity
 
+	Scans           ScanStarter     // nil: Detectify not configured (/ops scan says so)
+	Findings        FindingsStore   // nil: no findings kept (/ops findings says so)
+	Detectify       map[string]bool // clients with a detectify block (paid for); nil: status says nothing of scans
+	SecurityChannel string          // where scans and findings are posted
+
 	Checklists        ChecklistStore    // nil: launch checklists not wired (/ops checklist says so)
 	ChecklistSettings ChecklistSettings // templates, conditions, verification sources
 

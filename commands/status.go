@@ -90,6 +90,7 @@ func stateWord(state string) string {
 type statusData struct {
 	sites   map[string][]siteView // client → sites, sorted
 	sources []store.SourceStatus
+	scans   string // one client's Detectify line ("" when scans are not wired)
 }
 
 func loadStatus(ctx context.Context, v SiteView, now time.Time) (statusData, error) {
@@ -159,6 +160,9 @@ func runStatus(ctx context.Context, c *Call) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	if d.scans, err = c.scansLine(ctx, client); err != nil {
+		return Reply{}, err
+	}
 	return c.statusOne(d, client), nil
 }
 
@@ -184,6 +188,9 @@ func (c *Call) statusOne(d statusData, client string) Reply {
 	blocks := []slack.Block{header(title), slack.NewSectionBlock(mrkdwn(summary), nil, nil)}
 	if src := c.sourceLine(d.sources); src != "" {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(src)))
+	}
+	if d.scans != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(d.scans)))
 	}
 	target, hasTarget := c.r.deps.SLATargets[client]
 	budget := maxBlocks - len(blocks) - 1

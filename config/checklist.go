@@ -47,8 +47,7 @@ type ChecklistItem struct {
 
 // ClientLaunch is what a client's launch checklist needs to know.
 type ClientLaunch struct {
-	Pentest   string `yaml:"pentest"`   // "requested": the pentest item applies
-	Detectify bool   `yaml:"detectify"` // the client pays for Detectify: the OWASP scan item applies
+	Pentest string `yaml:"pentest"` // "requested": the pentest item applies
 	// Team are the Slack user IDs of the engineers on the client: "engineers
 	// trained" checks them (default: everyone training applies to).
 	Team []string `yaml:"team"`
@@ -105,9 +104,11 @@ func DefaultChecklistItems() []ChecklistItem {
 	}
 }
 
-// Conditions are the conditions the client meets, for items' when.
-func (l ClientLaunch) Conditions() map[string]bool {
-	return map[string]bool{"pentest": strings.EqualFold(l.Pentest, "requested"), "detectify": l.Detectify}
+// LaunchConditions are the conditions the client meets, for items' when:
+// pentest (launch.pentest: requested) and detectify (a detectify block:
+// the client pays for scans).
+func (c Client) LaunchConditions() map[string]bool {
+	return map[string]bool{"pentest": strings.EqualFold(c.Launch.Pentest, "requested"), "detectify": c.Detectify != nil}
 }
 
 // TemplateNames lists the templates, sorted.

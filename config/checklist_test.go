@@ -31,7 +31,7 @@ checklists:
 	if light[0].Kind != "verified" || light[0].Title != "monitoring" || light[0].TTL.Std() != time.Hour || light[1].TTL.Std() != DefaultStaleAfter {
 		t.Errorf("light %+v", light)
 	}
-	if c := cfg.Clients["acme"].Launch.Conditions(); !c["pentest"] || c["detectify"] {
+	if c := cfg.Clients["acme"].LaunchConditions(); !c["pentest"] || c["detectify"] {
 		t.Errorf("conditions %v", c)
 	}
 	if cl.QuoteTolerance != DefaultQuoteTolerance || cl.Expire != DefaultChecklistExpire {

@@ -17,7 +17,7 @@
 //	OPSBOT_LOG_FORMAT    log.format
 //
 // and the secrets SLACK_BOT_TOKEN, SLACK_APP_TOKEN, REDIS_URL, PAGERDUTY_TOKEN,
-// STATUSCAKE_TOKEN, GITHUB_TOKEN, OPSBOT_FREEZE_TOKEN, PAGERDUTY_ROUTING_KEY (the default routing
+// STATUSCAKE_TOKEN, GITHUB_TOKEN, DETECTIFY_API_KEY, DETECTIFY_API_SECRET, OPSBOT_FREEZE_TOKEN, PAGERDUTY_ROUTING_KEY (the default routing
 // key of alerts) and PAGERDUTY_ROUTING_KEY_<CLIENT> (one client's, the client
 // key upper-cased with - as _), each also readable from the file named by
 // NAME_FILE (for Docker and Kubernetes secrets).
@@ -59,6 +59,7 @@ type Config struct {
 	Servers      Servers           `yaml:"servers"`
 	Cost         Cost              `yaml:"cost"`
 	Changes      Changes           `yaml:"changes"`
+	Detectify    Detectify         `yaml:"detectify"`
 	Shield       Shield            `yaml:"shield"`
 	Training     Training          `yaml:"training"`
 	Checklists   Checklists        `yaml:"checklists"`
@@ -116,6 +117,8 @@ type Client struct {
 	// DNSZones are the client's Route 53 hosted zone IDs: a change
 	// request's DNS plan may only name one of them.
 	DNSZones []string `yaml:"dns_zones"`
+	// Detectify: the client pays for scans; nil: not scanned.
+	Detectify *ClientDetectify `yaml:"detectify"`
 	// Launch is what the client's pre-launch checklist needs.
 	Launch ClientLaunch `yaml:"launch"`
 }
@@ -240,6 +243,10 @@ type Secrets struct {
 	PagerDutyToken  Secret // PAGERDUTY_TOKEN
 	StatusCakeToken Secret // STATUSCAKE_TOKEN
 	GitHubToken     Secret // GITHUB_TOKEN
+	// DetectifyKey is the Detectify API key (DETECTIFY_API_KEY); with
+	// DetectifySecret (DETECTIFY_API_SECRET, base64) requests are signed.
+	DetectifyKey    Secret
+	DetectifySecret Secret
 	// FreezeToken, when set, is the bearer token CI must send to
 	// GET /v1/freeze (OPSBOT_FREEZE_TOKEN).
 	FreezeToken Secret

@@ -92,6 +92,8 @@ func TestLoadFullFile(t *testing.T) {
 				Repos:          []string{"acme/web"},
 				GitHubComments: CommentsFull,
 				DNSZones:       []string{"Z0ACME00000001"},
+				Detectify: &ClientDetectify{Profiles: []string{"5605b488634efe810dff4276e28ca7f9"}, Schedule: "30 3 * * 2",
+					Routing: map[string]string{"critical": "page", "high": "post", "medium": "digest", "low": "none", "information": "digest"}},
 			},
 			"own-infra": {
 				Name: "own-infra", Channels: ClientChannels{Alerts: "#ops-alerts"}, SLATarget: 99.9, Severity: "critical",
@@ -107,6 +109,7 @@ func TestLoadFullFile(t *testing.T) {
 		Cost: Cost{Currency: "EUR", RefreshAt: "05:30", MaxAge: Duration(12 * time.Hour), AnomalyFactor: 2, AnomalyMinimum: 25, QuoteStep: 5,
 			WeeklyReport: WeeklyReport{Enabled: boolPtr(true), Day: "friday", Time: "16:00", TimeZone: "America/New_York"}},
 		Changes:    Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
+		Detectify:  Detectify{PollInterval: Duration(30 * time.Second), Digest: "0 8 * * 5"},
 		Shield:     Shield{Schedule: DefaultShieldSchedule},
 		Checklists: defaultChecklists(),
 		Training: Training{ValidFor: Duration(DefaultTrainingValid), DueSoon: Duration(DefaultTrainingDue), Remind: DefaultTrainingRemind,

@@ -66,6 +66,8 @@ func readSecrets(cfg *Config, getenv func(string) string, c *collector) {
 		{"PAGERDUTY_TOKEN", &s.PagerDutyToken},
 		{"STATUSCAKE_TOKEN", &s.StatusCakeToken},
 		{"GITHUB_TOKEN", &s.GitHubToken},
+		{"DETECTIFY_API_KEY", &s.DetectifyKey},
+		{"DETECTIFY_API_SECRET", &s.DetectifySecret},
 		{"OPSBOT_FREEZE_TOKEN", &s.FreezeToken},
 		{"UDEMY_CLIENT_ID", &s.UdemyClientID},
 		{"UDEMY_CLIENT_SECRET", &s.UdemyClientSecret},

@@ -21,6 +21,8 @@ func loadWithSecrets(t *testing.T) (*Config, []string) {
 		"PAGERDUTY_TOKEN":            "PDTOKENVALUE",
 		"STATUSCAKE_TOKEN":           "SCTOKENVALUE",
 		"GITHUB_TOKEN":               "ghp_GITHUBTOKENVALUE",
+		"DETECTIFY_API_KEY":          "DETECTIFYKEYVALUE",
+		"DETECTIFY_API_SECRET":       "REVURUNUSUZZU0VDUkVUVkFMVUU=",
 		"PAGERDUTY_ROUTING_KEY":      routingDefault,
 		"PAGERDUTY_ROUTING_KEY_ACME": routingAcme,
 	}
@@ -33,7 +35,7 @@ func loadWithSecrets(t *testing.T) (*Config, []string) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	raw := []string{botToken, appToken, "REDISPASSWORD", "PDTOKENVALUE", "SCTOKENVALUE", "GITHUBTOKENVALUE", routingDefault, routingAcme}
+	raw := []string{botToken, appToken, "REDISPASSWORD", "PDTOKENVALUE", "SCTOKENVALUE", "GITHUBTOKENVALUE", "DETECTIFYKEYVALUE", "REVURUNUSUZZU0VDUkVUVkFMVUU=", routingDefault, routingAcme}
 	return cfg, raw
 }
 

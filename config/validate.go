@@ -78,6 +78,7 @@ func validate(cfg *Config, c *collector) {
 	validateUptime(cfg, c)
 	validateAWS(cfg, c)
 	validateChanges(cfg, c)
+	validateDetectify(cfg, c)
 	validateSecurity(cfg, c)
 	validateChecklists(cfg, c)
 	validateSecrets(&cfg.Secrets, c)
@@ -108,6 +109,7 @@ func validateSecrets(s *Secrets, c *collector) {
 	}{
 		{"SLACK_BOT_TOKEN", s.SlackBotToken}, {"SLACK_APP_TOKEN", s.SlackAppToken}, {"REDIS_URL", s.RedisURL},
 		{"PAGERDUTY_TOKEN", s.PagerDutyToken}, {"STATUSCAKE_TOKEN", s.StatusCakeToken}, {"GITHUB_TOKEN", s.GitHubToken},
+		{"DETECTIFY_API_KEY", s.DetectifyKey}, {"DETECTIFY_API_SECRET", s.DetectifySecret},
 		{"UDEMY_CLIENT_ID", s.UdemyClientID}, {"UDEMY_CLIENT_SECRET", s.UdemyClientSecret}, {"LOADERIO_API_KEY", s.LoaderIOKey},
 	} {
 		if strings.ContainsFunc(v.s.Reveal(), unicode.IsSpace) {

@@ -163,7 +163,7 @@ func unknownKey(path, key string, fields map[string]reflect.Type) string {
 	}
 	if reSecretKey.MatchString(key) || path == "redis.url" {
 		return msg + ": secrets are never read from the file; set SLACK_BOT_TOKEN, SLACK_APP_TOKEN, " +
-			"REDIS_URL, PAGERDUTY_TOKEN, PAGERDUTY_ROUTING_KEY[_<CLIENT>], STATUSCAKE_TOKEN or GITHUB_TOKEN " +
+			"REDIS_URL, PAGERDUTY_TOKEN, PAGERDUTY_ROUTING_KEY[_<CLIENT>], STATUSCAKE_TOKEN, GITHUB_TOKEN, DETECTIFY_API_KEY or DETECTIFY_API_SECRET " +
 			"(or NAME_FILE) in the environment"
 	}
 	known := make([]string, 0, len(fields))

@@ -9,15 +9,18 @@ type ShieldVerdict string
 
 // Verdicts, worst first.
 const (
-	// ShieldUnprotected: the instance has an Elastic IP that no protection covers.
+	// ShieldUnprotected: an Elastic IP of the instance, or an internet-facing
+	// load balancer in front of it, that no protection covers.
 	ShieldUnprotected ShieldVerdict = "unprotected"
 	// ShieldUnprotectable: a public address that is not an Elastic IP, which
 	// Shield Advanced cannot protect; give the instance an Elastic IP and
 	// protect it, or move it behind a protected load balancer.
 	ShieldUnprotectable ShieldVerdict = "unprotectable"
-	// ShieldProtected: every Elastic IP of the instance is protected.
+	// ShieldProtected: every public path to the instance is protected: its
+	// Elastic IPs and the internet-facing load balancers in front of it.
 	ShieldProtected ShieldVerdict = "protected"
-	// ShieldPrivate: no public address.
+	// ShieldPrivate: no public address and no internet-facing load balancer
+	// in front.
 	ShieldPrivate ShieldVerdict = "private"
 )
 
@@ -29,7 +32,20 @@ type ShieldInstance struct {
 	ID, Name, Region string
 	PublicIP         string   // "" when it has none
 	Allocations      []string // its Elastic IP allocation IDs (eipalloc-...)
-	Verdict          ShieldVerdict
+	// LoadBalancers are the internet-facing load balancers in front of it
+	// (a target of one of their target groups): public paths to it too.
+	LoadBalancers []ShieldLB
+	Verdict       ShieldVerdict
+}
+
+// ShieldLB is an internet-facing load balancer in front of an instance.
+// Its Verdict is protected (its ARN, or for a network load balancer every
+// Elastic IP of it, has a protection), unprotected, or unprotectable (a
+// network load balancer without Elastic IPs: Shield Advanced protects one
+// only through them).
+type ShieldLB struct {
+	Name, ARN string
+	Verdict   ShieldVerdict
 }
 
 // ShieldReport is the Shield coverage of one client's account at one moment.

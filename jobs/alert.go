@@ -31,6 +31,12 @@ type Subject struct {
 	PagerRef   string // names the PagerDuty routing key (e.g. the client key); never the key itself
 	Severity   integrations.Severity
 	Thresholds store.Thresholds
+	// Fields are shown in the alert's message (plain text, escaped there).
+	Fields []store.AlertField
+	// Summary is the incident's one line; default "<Name> is down: <error>".
+	Summary string
+	// Details are the incident's custom details; default the error and since when.
+	Details map[string]any
 }
 
 // Outbox kinds.
@@ -83,6 +89,9 @@ func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText s
 	var tr store.Transition
 	_, err := al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
 		a.Monitor, a.Client, a.Subject, a.URL, a.PagerRef = subj.Monitor, subj.Client, subj.Name, subj.URL, subj.PagerRef
+		if subj.Fields != nil {
+			a.Fields = subj.Fields
+		}
 		// A muted alert whose silence has ended fires on its next failing
 		// observation: Observe sees it still failing and no silence.
 		tr = a.Observe(ok, errText, at, subj.Thresholds, silenced)
@@ -163,9 +172,12 @@ func announce(subj Subject, a *store.Alert, tr store.Transition, by string, at t
 		store.Resolve: "resolve", store.Acknowledge: "acknowledge"}[tr]
 	if subj.PagerRef != "" && action != "" {
 		ev := integrations.Alert{DedupKey: a.DedupKey(), Action: action, At: at,
-			Summary: fmt.Sprintf("%s is down: %s", subj.Name, a.LastError), Source: cmp.Or(subj.URL, subj.Name),
+			Summary: cmp.Or(subj.Summary, fmt.Sprintf("%s is down: %s", subj.Name, a.LastError)), Source: cmp.Or(subj.URL, subj.Name),
 			Severity: cmp.Or(subj.Severity, integrations.SeverityCritical), Group: subj.Client, Class: subj.Monitor,
-			Component: subj.Name, Details: map[string]any{"error": a.LastError, "since": a.FailingSince}}
+			Component: subj.Name, Details: subj.Details}
+		if ev.Details == nil {
+			ev.Details = map[string]any{"error": a.LastError, "since": a.FailingSince}
+		}
 		if subj.URL != "" {
 			ev.Links = []integrations.Link{{Href: subj.URL, Text: subj.Name}}
 		}
@@ -180,7 +192,8 @@ func announce(subj Subject, a *store.Alert, tr store.Transition, by string, at t
 func threadLine(a *store.Alert, tr store.Transition, by string, at time.Time) string {
 	switch tr {
 	case store.Recovered:
-		return fmt.Sprintf(":large_green_circle: Recovered after %s down.", human(a.Downtime(at)))
+		w := wordsFor(a.Monitor)
+		return fmt.Sprintf(":large_green_circle: %s after %s %s.", w.recoveredAfter, human(a.Downtime(at)), w.downFor)
 	case store.Acknowledge:
 		return fmt.Sprintf(":large_orange_circle: Acknowledged by <@%s>.", by)
 	case store.Resolve:

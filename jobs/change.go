@@ -10,7 +10,6 @@ import (
 	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/store"
-	"github.com/slack-go/slack"
 )
 
 // ChangeMessages is what the outbox needs to keep a change request's one
@@ -78,15 +77,11 @@ func (ob *Outbox) deliverChange(ctx context.Context, c store.Claimed) (ok bool, 
 		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
 			return true, fmt.Errorf("change notice payload: %w", err)
 		}
-		msg := chat.Message{Text: p.Text}
-		if len(p.Blocks) > 0 {
-			var blocks slack.Blocks
-			if err := json.Unmarshal(p.Blocks, &blocks); err != nil {
-				return true, fmt.Errorf("change notice blocks: %w", err)
-			}
-			msg.Blocks = blocks.BlockSet
+		msg, err := messageOf(p.Text, p.Blocks)
+		if err != nil {
+			return true, err
 		}
-		_, _, err := ob.postOnce(ctx, c, p.Channel, msg)
+		_, _, err = ob.postOnce(ctx, c, p.Channel, msg)
 		return true, err
 	}
 	return false, nil
@@ -103,42 +98,21 @@ func (ob *Outbox) deliverChangeMessage(ctx context.Context, c store.Claimed) err
 	if ob.o.Changes == nil {
 		return errors.New("change requests are not wired")
 	}
-	msg := chat.Message{Text: p.Text}
-	if len(p.Blocks) > 0 {
-		var blocks slack.Blocks
-		if err := json.Unmarshal(p.Blocks, &blocks); err != nil {
-			return fmt.Errorf("change message blocks: %w", err)
-		}
-		msg.Blocks = blocks.BlockSet
+	msg, err := messageOf(p.Text, p.Blocks)
+	if err != nil {
+		return err
 	}
 	cr, err := ob.o.Changes.GetChange(ctx, p.ID)
 	if err != nil {
 		return changeReadError(err)
 	}
-	if cr.MessageTS != "" {
-		return ob.poster.Update(ctx, cr.Channel, cr.MessageTS, msg)
-	}
-	channel, ts, err := ob.postOnce(ctx, c, p.Channel, msg)
-	if err != nil {
+	return ob.postOrUpdate(ctx, c, p.Channel, cr.Channel, cr.MessageTS, msg, func(ctx context.Context, channel, ts string) error {
+		_, err := ob.o.Changes.UpdateChange(ctx, p.ID, ob.o.Now(), func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
+			cr.Channel, cr.MessageTS = channel, ts
+			return nil, nil
+		})
 		return err
-	}
-	_, err = ob.o.Changes.UpdateChange(ctx, p.ID, ob.o.Now(), func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		cr.Channel, cr.MessageTS = channel, ts
-		return nil, nil
 	})
-	if errors.Is(err, store.ErrNotReplicated) {
-		// Saved on the primary; only a failover now would lose the ts
-		// (the next update would then post a new message). Not worth a retry.
-		ob.o.Logger.Warn("change message ts not confirmed by a replica", "change_id", p.ID, "err", err)
-		err = nil
-	}
-	if err != nil {
-		// Posted but not saved: the retry finds the message by its delivery
-		// ID (postOnce) and saves its ts then, rather than posting again.
-		ob.o.Logger.Warn("change message posted but its ts not saved yet; will retry", "change_id", p.ID, "ts", ts, "err", err)
-		return &integrations.RetryableError{Op: "save change message ts of " + p.ID, Err: err}
-	}
-	return nil
 }
 
 // changeReadError makes a Redis failure retryable and a missing request final.

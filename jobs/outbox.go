@@ -48,6 +48,9 @@ type OutboxOptions struct {
 	Checklists ChecklistMessages
 	// GitHub comments on change requests' issues (nil: comments are dropped).
 	GitHub IssueCommenter
+	// Kept remembers where kept messages (scan progress, digests) were
+	// posted (nil: they are dead-lettered).
+	Kept KeptMessages
 }
 
 // Outbox delivers queued Slack messages and PagerDuty events, retrying
@@ -154,6 +157,8 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 	switch c.Item.Kind {
 	case kindSlackAlert:
 		return ob.deliverAlert(ctx, c)
+	case store.KindKeptMessage:
+		return ob.deliverKept(ctx, c)
 	case kindSlackThread:
 		var p threadPayload
 		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/383project/opsbot/chat"
@@ -24,11 +25,8 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	if u := chat.SafeURL(p.URL); u != "" {
 		name = "<" + u + "|" + name + ">"
 	}
-	// Sites go down; other monitors (servers, cost) breach a threshold.
-	down, since, during := "DOWN", "*Down since*\n", "*Down for*\n"
-	if a.Monitor != "" && a.Monitor != "uptime" {
-		down, since, during = "IN BREACH", "*In breach since*\n", "*In breach for*\n"
-	}
+	w := wordsFor(a.Monitor)
+	down, since, during := w.down, "*"+w.since+"*\n", "*"+w.during+"*\n"
 	var head, word string
 	switch a.Status {
 	case store.AlertFiring:
@@ -36,7 +34,7 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	case store.AlertAcknowledged:
 		head, word = ":large_orange_circle:", down+", acknowledged"
 	default:
-		head, word = ":large_green_circle:", "RECOVERED"
+		head, word = ":large_green_circle:", w.recovered
 		if a.ResolvedBy != "" {
 			word = "RESOLVED"
 		}
@@ -44,8 +42,15 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	text := fmt.Sprintf("%s *%s* is %s", head, name, word)
 	fields := []*slack.TextBlockObject{
 		md("*Client*\n" + chat.Escape(a.Client)),
-		md(since + date(a.FailingSince)),
 	}
+	for _, f := range a.Fields {
+		v := chat.Escape(truncate(f.Text, 300))
+		if !f.At.IsZero() {
+			v = date(f.At)
+		}
+		fields = append(fields, md("*"+chat.Escape(f.Label)+"*\n"+v))
+	}
+	fields = append(fields, md(since+date(a.FailingSince)))
 	if a.LastError != "" {
 		fields = append(fields, md("*Error*\n"+chat.Escape(truncate(a.LastError, 300))))
 	}
@@ -62,7 +67,7 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	if a.ResolvedBy != "" {
 		notes = append(notes, fmt.Sprintf("Resolved by <@%s> %s", a.ResolvedBy, date(a.ResolvedAt)))
 	} else if a.Status == store.AlertResolved {
-		notes = append(notes, "Recovered "+date(a.ResolvedAt))
+		notes = append(notes, w.recoveredAfter+" "+date(a.ResolvedAt))
 	}
 	for _, n := range notes {
 		blocks = append(blocks, slack.NewContextBlock("", md(n)))
@@ -74,14 +79,47 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 			ack.Style = slack.StylePrimary
 			btns = append(btns, ack)
 		}
-		res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
-		res.Confirm = slack.NewConfirmationBlockObject(plain("Resolve this alert?"),
-			md("It closes the PagerDuty incident too. If the site is still down it will alert again."), plain("Resolve"), plain("Cancel"))
-		btns = append(btns, res, slack.NewButtonBlockElement(ActionAlertSilence, a.Key, plain("Silence 1h")))
-		blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
+		if w.hint != "" {
+			// A finding is quietened by accepting its risk (with an expiry
+			// and a reason), not by a silence or a resolve.
+			if len(btns) > 0 {
+				blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
+			}
+			_, id, _ := strings.Cut(strings.TrimPrefix(a.Key, a.Monitor+"/"), "/")
+			blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf(w.hint, chat.Escape(shortID(id))))))
+		} else {
+			res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
+			res.Confirm = slack.NewConfirmationBlockObject(plain("Resolve this alert?"),
+				md("It closes the PagerDuty incident too. If the site is still down it will alert again."), plain("Resolve"), plain("Cancel"))
+			btns = append(btns, res, slack.NewButtonBlockElement(ActionAlertSilence, a.Key, plain("Silence 1h")))
+			blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
+		}
 	}
-	fallback := fmt.Sprintf("%s is %s", p.Name, word)
+	// The fallback is a notification's text: vendor text in it is escaped
+	// too, so a finding's title cannot mention @channel.
+	fallback := fmt.Sprintf("%s is %s", chat.Escape(p.Name), word)
 	return chat.Message{Text: fallback, Blocks: blocks}
+}
+
+// alertWords are how a monitor's alert speaks of its subject.
+type alertWords struct {
+	down, since, during     string // "DOWN", "Down since", "Down for"
+	recovered               string // "RECOVERED"
+	recoveredAfter, downFor string // "Recovered" (after 2h) "down"
+	hint                    string // a context line under the buttons, %s the subject's ID ("" for none)
+}
+
+// wordsFor: sites go down; findings are open until fixed; other monitors
+// (servers, cost) breach a threshold.
+func wordsFor(monitor string) alertWords {
+	switch monitor {
+	case "", "uptime":
+		return alertWords{"DOWN", "Down since", "Down for", "RECOVERED", "Recovered", "down", ""}
+	case FindingMonitor:
+		return alertWords{"OPEN", "Open since", "Open for", "FIXED", "Fixed", "open",
+			"ID `%s`. To quieten it until a date: `/ops findings accept <ID> <duration> <reason>` (security, admin)."}
+	}
+	return alertWords{"IN BREACH", "In breach since", "In breach for", "RECOVERED", "Recovered", "down", ""}
 }
 
 func md(s string) *slack.TextBlockObject {

@@ -134,8 +134,12 @@ func shieldRecord(r integrations.ShieldReport) store.ShieldRecord {
 	rec := store.ShieldRecord{TakenAt: r.TakenAt, Advanced: r.Advanced, Subscription: r.Subscription, Protections: r.Protections,
 		Instances: make([]store.ShieldInstance, 0, len(r.Instances))}
 	for _, i := range r.Instances {
-		rec.Instances = append(rec.Instances, store.ShieldInstance{ID: i.ID, Name: i.Name, Region: i.Region, PublicIP: i.PublicIP,
-			Allocations: i.Allocations, Verdict: string(i.Verdict)})
+		in := store.ShieldInstance{ID: i.ID, Name: i.Name, Region: i.Region, PublicIP: i.PublicIP,
+			Allocations: i.Allocations, Verdict: string(i.Verdict)}
+		for _, lb := range i.LoadBalancers {
+			in.LoadBalancers = append(in.LoadBalancers, store.ShieldLB{Name: lb.Name, ARN: lb.ARN, Verdict: string(lb.Verdict)})
+		}
+		rec.Instances = append(rec.Instances, in)
 	}
 	return rec
 }

@@ -58,6 +58,9 @@ type Alert struct {
 	// PagerRef names the incident tool routing of this alert (never the key).
 	PagerRef string      `json:"pager_ref,omitempty"`
 	Status   AlertStatus `json:"status"`
+	// Fields are what the monitor shows about the subject besides its
+	// error (a finding's severity, category, location), as plain text.
+	Fields []AlertField `json:"fields,omitempty"`
 
 	Failures       int       `json:"failures"`  // consecutive failing observations
 	Successes      int       `json:"successes"` // consecutive passing observations
@@ -81,6 +84,14 @@ type Alert struct {
 	PrevChannel   string    `json:"prev_channel,omitempty"`
 	PrevMessageTS string    `json:"prev_message_ts,omitempty"`
 	Version       int64     `json:"version"` // bumped on every save
+}
+
+// AlertField is one labelled fact of an alert's message; At, when set,
+// is shown as a date instead of Text.
+type AlertField struct {
+	Label string    `json:"label"`
+	Text  string    `json:"text,omitempty"`
+	At    time.Time `json:"at,omitzero"`
 }
 
 // DedupKey is the stable incident key of the alert at PagerDuty.

@@ -51,6 +51,7 @@ const (
 	PermChangelogExport Permission = "changelog.export"
 	PermScanRun         Permission = "scan.run"
 	PermFindingsView    Permission = "findings.view"
+	PermFindingsAccept  Permission = "findings.accept" // risk acceptance, false positives
 	PermChecklistView   Permission = "checklist.view"
 	PermChecklistTick   Permission = "checklist.tick"
 	PermChecklistSecure Permission = "checklist.security" // security items of checklists
@@ -71,8 +72,8 @@ var rolePermissions = map[Role][]Permission{
 		PermFindingsView, PermChecklistView, PermChecklistTick, PermShieldView},
 	Engineer:    {PermChangeOpen, PermChecklistView},
 	Finance:     {PermCostView, PermChangeApprove, PermChangelogView, PermChangelogExport},
-	Stakeholder: {PermServersView, PermCostView, PermChangeApprove, PermChecklistView},
-	Security:    {PermScanRun, PermFindingsView, PermChecklistView, PermChecklistSecure, PermShieldView, PermTrainingTeam},
+	Stakeholder: {PermServersView, PermCostView, PermChangeApprove, PermFindingsView, PermChecklistView},
+	Security:    {PermScanRun, PermFindingsView, PermFindingsAccept, PermChecklistView, PermChecklistSecure, PermShieldView, PermTrainingTeam},
 }
 
 // Has reports whether role r carries permission p (ignoring client scope).

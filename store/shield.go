@@ -19,11 +19,22 @@ type ShieldInstance struct {
 	Region      string   `json:"region"`
 	PublicIP    string   `json:"public_ip,omitempty"`
 	Allocations []string `json:"allocations,omitempty"`
-	Verdict     string   `json:"verdict"` // protected, unprotected, unprotectable, private
+	// LoadBalancers are the internet-facing load balancers in front of it.
+	LoadBalancers []ShieldLB `json:"load_balancers,omitempty"`
+	Verdict       string     `json:"verdict"` // protected, unprotected, unprotectable, private
+}
+
+// ShieldLB is an internet-facing load balancer in front of an instance and
+// its own verdict (protected, unprotected, unprotectable).
+type ShieldLB struct {
+	Name    string `json:"name"`
+	ARN     string `json:"arn"`
+	Verdict string `json:"verdict"`
 }
 
 // Exposed reports whether the instance is a gap in Shield Advanced's
-// coverage: an unprotected Elastic IP or a public address without one.
+// coverage: an unprotected Elastic IP or load balancer in front, or a
+// public address Shield cannot protect.
 func (i ShieldInstance) Exposed() bool {
 	return i.Verdict == "unprotected" || i.Verdict == "unprotectable"
 }
@@ -78,18 +89,53 @@ func (r ShieldRecord) GapSignature() string {
 	return strings.Join(parts, ",")
 }
 
-// ShieldAdvice says in words what an instance's verdict means and what to do.
+// ShieldAdvice says in words what an instance's verdict means and what to
+// do, naming the Elastic IPs and load balancers it is about.
 func ShieldAdvice(i ShieldInstance) string {
+	lbs := func(verdict string) []string {
+		var names []string
+		for _, lb := range i.LoadBalancers {
+			if lb.Verdict == verdict {
+				names = append(names, lb.Name)
+			}
+		}
+		return names
+	}
+	eips := strings.Join(i.Allocations, ", ")
+	var parts []string
 	switch i.Verdict {
 	case "protected":
-		return "protected: its Elastic IP " + strings.Join(i.Allocations, ", ") + " has a Shield Advanced protection"
+		if len(i.Allocations) > 0 {
+			parts = append(parts, "its Elastic IP "+eips+" has a Shield Advanced protection")
+		}
+		if names := lbs("protected"); len(names) > 0 {
+			parts = append(parts, "the load balancer "+strings.Join(names, ", ")+" in front of it has a Shield Advanced protection")
+		}
+		return "protected: " + strings.Join(parts, "; ")
 	case "unprotected":
-		return "unprotected: its Elastic IP " + strings.Join(i.Allocations, ", ") + " has no Shield protection. " +
-			"Add one (Shield console → Protected resources → Add resources, or `aws shield create-protection` with the Elastic IP's allocation ARN)"
+		names := lbs("unprotected")
+		if len(names) == 0 {
+			return "unprotected: its Elastic IP " + eips + " has no Shield protection. " +
+				"Add one (Shield console → Protected resources → Add resources, or `aws shield create-protection` with the Elastic IP's allocation ARN)"
+		}
+		path := "the internet-facing load balancer " + strings.Join(names, ", ") + " in front of it has no Shield protection"
+		if i.PublicIP == "" {
+			path = "it has no public address of its own, but its public path is the internet-facing load balancer " +
+				strings.Join(names, ", ") + ", which has no Shield protection"
+		}
+		return "unprotected: " + path + ". Add one (Shield console → Protected resources → Add resources, or `aws shield create-protection` with the load balancer's ARN)"
 	case "unprotectable":
-		return "unprotectable: its public address " + i.PublicIP + " is not an Elastic IP, and Shield Advanced protects only " +
-			"Elastic IPs. Allocate an Elastic IP, associate it with the instance and protect it, or put the instance behind a protected load balancer " +
-			"and remove its public address"
+		if len(i.Allocations) == 0 && i.PublicIP != "" {
+			parts = append(parts, "its public address "+i.PublicIP+" is not an Elastic IP, and Shield Advanced protects only "+
+				"Elastic IPs. Allocate an Elastic IP, associate it with the instance and protect it, or put the instance behind a protected load balancer "+
+				"and remove its public address")
+		}
+		if names := lbs("unprotectable"); len(names) > 0 {
+			parts = append(parts, "the internet-facing network load balancer "+strings.Join(names, ", ")+" in front of it has no Elastic IPs, "+
+				"and Shield Advanced protects a network load balancer only through its Elastic IPs. Give it Elastic IPs and protect them, "+
+				"or put the instance behind a protected Application Load Balancer")
+		}
+		return "unprotectable: " + strings.Join(parts, "; ")
 	case "private":
 		return "private: no public address"
 	}

@@ -18,9 +18,11 @@ import (
 const filterValues = 200
 
 // runningInstances lists the running instances scope selects in region
-// (every running one when scope names neither IDs nor a tag).
+// (every running one when scope names neither IDs nor a tag), and maps
+// each of their private addresses, as "vpc/ip", to the instance ID (a load
+// balancer's ip targets name them so).
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html
-func runningInstances(ctx context.Context, api *ec2.Client, region string, scope integrations.ServerScope) ([]integrations.ShieldInstance, error) {
+func runningInstances(ctx context.Context, api *ec2.Client, region string, scope integrations.ServerScope) ([]integrations.ShieldInstance, map[string]string, error) {
 	running := types.Filter{Name: aws.String("instance-state-name"), Values: []string{"running"}}
 	var sets [][]types.Filter
 	for ids := range slices.Chunk(scope.InstanceIDs, filterValues) {
@@ -33,12 +35,13 @@ func runningInstances(ctx context.Context, api *ec2.Client, region string, scope
 		sets = [][]types.Filter{{running}}
 	}
 	byID := map[string]integrations.ShieldInstance{}
+	addrs := map[string]string{}
 	for _, filters := range sets {
 		p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{Filters: filters})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, awsapi.Classify("shield: describe EC2 instances in "+region, "ec2:DescribeInstances", err)
+				return nil, nil, awsapi.Classify("shield: describe EC2 instances in "+region, "ec2:DescribeInstances", err)
 			}
 			for _, r := range page.Reservations {
 				for _, in := range r.Instances {
@@ -49,6 +52,17 @@ func runningInstances(ctx context.Context, api *ec2.Client, region string, scope
 						}
 					}
 					byID[i.ID] = i
+					vpc := aws.ToString(in.VpcId)
+					if ip := aws.ToString(in.PrivateIpAddress); ip != "" {
+						addrs[vpc+"/"+ip] = i.ID
+					}
+					for _, ni := range in.NetworkInterfaces {
+						for _, a := range ni.PrivateIpAddresses {
+							if ip := aws.ToString(a.PrivateIpAddress); ip != "" {
+								addrs[aws.ToString(ni.VpcId)+"/"+ip] = i.ID
+							}
+						}
+					}
 				}
 			}
 		}
@@ -58,7 +72,7 @@ func runningInstances(ctx context.Context, api *ec2.Client, region string, scope
 		out = append(out, i)
 	}
 	slices.SortFunc(out, func(a, b integrations.ShieldInstance) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	return out, addrs, nil
 }
 
 // addresses maps each instance ID of region to its Elastic IP allocation

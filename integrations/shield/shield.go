@@ -2,11 +2,15 @@
 // AWS Shield?" on the real aws-sdk-go-v2 clients: Shield's
 // GetSubscriptionState and ListProtections (one endpoint, us-east-1, for
 // every region) and, per region, EC2 DescribeInstances and
-// DescribeAddresses. Shield Advanced protects an instance only through its
-// Elastic IP allocation (arn:aws:ec2:<region>:<account>:eip-allocation/
-// eipalloc-...), so each running instance gets a verdict: protected,
-// unprotected (an Elastic IP nobody protects), unprotectable (a public
-// address that is not an Elastic IP) or private.
+// DescribeAddresses and ELB's DescribeLoadBalancers, DescribeTargetGroups
+// and DescribeTargetHealth. Shield Advanced protects an instance only
+// through its Elastic IP allocation (arn:aws:ec2:<region>:<account>:
+// eip-allocation/eipalloc-...) or a protected load balancer in front of it,
+// so each running instance gets a verdict over its public paths (its own
+// address, the internet-facing load balancers in front): protected (all
+// protected), unprotected (an Elastic IP or load balancer nobody
+// protects), unprotectable (a public address that is not an Elastic IP) or
+// private (no public path).
 //
 // https://docs.aws.amazon.com/waf/latest/DDOSAPIReference/API_GetSubscriptionState.html
 // https://docs.aws.amazon.com/waf/latest/DDOSAPIReference/API_ListProtections.html
@@ -25,6 +29,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	awsshield "github.com/aws/aws-sdk-go-v2/service/shield"
 	"github.com/aws/aws-sdk-go-v2/service/shield/types"
 
@@ -46,6 +51,7 @@ type Client struct {
 	mu     sync.Mutex
 	shield map[awsapi.Config]*awsshield.Client // by account (Region cleared)
 	ec2    map[awsapi.Config]*ec2.Client       // by account and region
+	elb    map[awsapi.Config]*elbv2.Client     // by account and region
 }
 
 // New returns a client deriving every account's config from base (from
@@ -55,7 +61,7 @@ func New(base aws.Config, hc *http.Client, log *slog.Logger) *Client {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Client{base: base, hc: hc, log: log, now: time.Now,
-		shield: map[awsapi.Config]*awsshield.Client{}, ec2: map[awsapi.Config]*ec2.Client{}}
+		shield: map[awsapi.Config]*awsshield.Client{}, ec2: map[awsapi.Config]*ec2.Client{}, elb: map[awsapi.Config]*elbv2.Client{}}
 }
 
 // shieldClient is the account's Shield client, signed for us-east-1.
@@ -88,17 +94,30 @@ func (c *Client) ec2Client(acct awsapi.Config, region string) *ec2.Client {
 	return ec
 }
 
+func (c *Client) elbClient(acct awsapi.Config, region string) *elbv2.Client {
+	acct.Region = region
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lc := c.elb[acct]; lc != nil {
+		return lc
+	}
+	cfg := awsapi.AWSConfig(c.base, acct, c.hc)
+	lc := elbv2.NewFromConfig(cfg, func(o *elbv2.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL) })
+	c.elb[acct] = lc
+	return lc
+}
+
 // Coverage reads one client's account (acct: role, endpoint, default
 // region) and judges every running EC2 instance scope selects in
 // scope.Regions (acct.Region when empty); a scope naming no instances and
 // no tag selects every running instance of the account. With advanced
-// false only EC2 is read (Shield Standard is invisible to the API) and the
+// false only EC2 is read (no load balancers either) (Shield Standard is invisible to the API) and the
 // verdicts say only whether an instance is public (ShieldUnprotectable is
 // then not a gap: nothing can be verified). Errors are classified by
 // awsapi.Classify and name the IAM action that was refused.
 func (c *Client) Coverage(ctx context.Context, acct awsapi.Config, scope integrations.ServerScope, advanced bool) (integrations.ShieldReport, error) {
 	rep := integrations.ShieldReport{TakenAt: c.now(), Advanced: advanced}
-	protected := map[string]bool{} // "region/eipalloc-..." of protected Elastic IPs
+	protected := map[string]bool{} // protected resource ARNs, and "region/eipalloc-..." of protected Elastic IPs
 	if advanced {
 		sc := c.shieldClient(acct)
 		st, err := sc.GetSubscriptionState(ctx, &awsshield.GetSubscriptionStateInput{})
@@ -123,7 +142,7 @@ func (c *Client) Coverage(ctx context.Context, acct awsapi.Config, scope integra
 			region = awsapi.DefaultRegion
 		}
 		api := c.ec2Client(acct, region)
-		instances, err := runningInstances(ctx, api, region, scope)
+		instances, privateAddrs, err := runningInstances(ctx, api, region, scope)
 		if err != nil {
 			return rep, err
 		}
@@ -134,8 +153,17 @@ func (c *Client) Coverage(ctx context.Context, acct awsapi.Config, scope integra
 		if err != nil {
 			return rep, err
 		}
+		var fronts map[string][]frontLB
+		if advanced {
+			if fronts, err = frontends(ctx, c.elbClient(acct, region), region, privateAddrs); err != nil {
+				return rep, err
+			}
+		}
 		for _, in := range instances {
 			in.Allocations = eips[in.ID]
+			for _, lb := range fronts[in.ID] {
+				in.LoadBalancers = append(in.LoadBalancers, integrations.ShieldLB{Name: lb.name, ARN: lb.arn, Verdict: lb.verdict(region, protected)})
+			}
 			in.Verdict = Verdict(in, func(alloc string) bool { return protected[region+"/"+alloc] })
 			rep.Instances = append(rep.Instances, in)
 		}
@@ -145,8 +173,8 @@ func (c *Client) Coverage(ctx context.Context, acct awsapi.Config, scope integra
 	return rep, nil
 }
 
-// listProtections adds the Elastic IP allocations that protections cover to
-// protected and returns how many protections there are. An account whose
+// listProtections adds the resource ARNs and the Elastic IP allocations
+// that protections cover to protected and returns how many protections there are. An account whose
 // subscription lapsed between the two calls answers ResourceNotFoundException:
 // no protections.
 func listProtections(ctx context.Context, sc *awsshield.Client, protected map[string]bool) (int, error) {
@@ -163,6 +191,7 @@ func listProtections(ctx context.Context, sc *awsshield.Client, protected map[st
 		}
 		for _, pr := range page.Protections {
 			n++
+			protected[aws.ToString(pr.ResourceArn)] = true
 			if region, alloc, ok := EIPAllocation(aws.ToString(pr.ResourceArn)); ok {
 				protected[region+"/"+alloc] = true
 			}
@@ -188,17 +217,27 @@ func EIPAllocationARN(region, account, alloc string) string {
 	return "arn:aws:ec2:" + region + ":" + account + ":eip-allocation/" + alloc
 }
 
-// Verdict judges one instance: every Elastic IP protected → protected; an
-// Elastic IP not protected → unprotected; a public address without an
-// Elastic IP → unprotectable; no public address → private.
+// Verdict judges one instance by its public paths: its Elastic IPs
+// (protected or not), a public address without an Elastic IP
+// (unprotectable) and the internet-facing load balancers in front of it
+// (their own verdicts). No public path → private; otherwise the worst
+// path's verdict (unprotected, then unprotectable), protected when every
+// path is.
 func Verdict(in integrations.ShieldInstance, protected func(alloc string) bool) integrations.ShieldVerdict {
-	switch {
-	case len(in.Allocations) > 0 && !slices.ContainsFunc(in.Allocations, func(a string) bool { return !protected(a) }):
-		return integrations.ShieldProtected
-	case len(in.Allocations) > 0:
-		return integrations.ShieldUnprotected
-	case in.PublicIP != "":
-		return integrations.ShieldUnprotectable
+	var paths []integrations.ShieldVerdict
+	for _, a := range in.Allocations {
+		paths = append(paths, map[bool]integrations.ShieldVerdict{true: integrations.ShieldProtected, false: integrations.ShieldUnprotected}[protected(a)])
+	}
+	if len(in.Allocations) == 0 && in.PublicIP != "" {
+		paths = append(paths, integrations.ShieldUnprotectable)
+	}
+	for _, lb := range in.LoadBalancers {
+		paths = append(paths, lb.Verdict)
+	}
+	for _, worst := range []integrations.ShieldVerdict{integrations.ShieldUnprotected, integrations.ShieldUnprotectable, integrations.ShieldProtected} {
+		if slices.Contains(paths, worst) {
+			return worst
+		}
 	}
 	return integrations.ShieldPrivate
 }

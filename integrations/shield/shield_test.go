@@ -15,22 +15,24 @@ import (
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/integrations/awsapi"
 	"github.com/383project/opsbot/integrations/awsmon/awsmontest"
+	"github.com/383project/opsbot/integrations/awsmon/elbtest"
 	"github.com/383project/opsbot/integrations/shield"
 	"github.com/383project/opsbot/integrations/shield/shieldtest"
 )
 
 const acctID = "123456789012"
 
-// fakes is one account: Shield and EC2 behind one URL each.
+// fakes is one account: Shield, EC2 and ELB behind one URL each.
 type fakes struct {
 	sh  *shieldtest.Server
 	ec2 *awsmontest.Server
+	elb *elbtest.Server
 	c   *shield.Client
 }
 
 func newFakes(t *testing.T) *fakes {
 	t.Helper()
-	f := &fakes{sh: shieldtest.New(t), ec2: awsmontest.New(t)}
+	f := &fakes{sh: shieldtest.New(t), ec2: awsmontest.New(t), elb: elbtest.New(t)}
 	base := aws.Config{Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "SECRET"}, nil
 	}), RetryMaxAttempts: 1}
@@ -46,7 +48,18 @@ func (f *fakes) coverage(t *testing.T, advanced bool, scope integrations.ServerS
 	return f.c.Coverage(context.Background(), awsapi.Config{Region: "eu-west-1", EndpointURL: f.router(t)}, scope, advanced)
 }
 
-// fourInstances is the account of the issue: one instance of each verdict.
+// Load balancers of the fixture: a protected ALB, an unprotected
+// internet-facing one, a protected internal one.
+var (
+	webALB      = elbtest.LoadBalancer{Name: "web-alb", Region: "eu-west-1"}
+	appALB      = elbtest.LoadBalancer{Name: "app-alb", Region: "eu-west-1"}
+	internalALB = elbtest.LoadBalancer{Name: "internal-alb", Region: "eu-west-1", Internal: true}
+)
+
+// fourInstances is the account of the issue: one instance of each verdict,
+// and two without a public address behind internet-facing load balancers:
+// web-behind-alb behind a protected ALB (an instance target) and
+// app-behind-open-alb behind one nobody protects (an ip target).
 func (f *fakes) fourInstances() {
 	f.ec2.AddInstances(
 		awsmontest.Instance{ID: "i-0000000000000001a", Name: "web-protected", Region: "eu-west-1", PrivateIP: "10.0.0.1"},
@@ -54,6 +67,20 @@ func (f *fakes) fourInstances() {
 		awsmontest.Instance{ID: "i-0000000000000003c", Name: "web-no-eip", Region: "eu-west-1", PrivateIP: "10.0.0.3", PublicIP: "198.51.100.3"},
 		awsmontest.Instance{ID: "i-0000000000000004d", Name: "db-private", Region: "eu-west-1", PrivateIP: "10.0.0.4"},
 		awsmontest.Instance{ID: "i-0000000000000005e", Name: "stopped", Region: "eu-west-1", State: "stopped", PublicIP: "198.51.100.5"},
+		awsmontest.Instance{ID: "i-0000000000000007a", Name: "web-behind-alb", Region: "eu-west-1", PrivateIP: "10.0.0.6"},
+		awsmontest.Instance{ID: "i-0000000000000008b", Name: "app-behind-open-alb", Region: "eu-west-1", PrivateIP: "10.0.0.7"},
+	)
+	f.elb.AddLoadBalancers(webALB, appALB, internalALB)
+	f.elb.AddTargetGroups(
+		elbtest.TargetGroup{Name: "web", Region: "eu-west-1", LoadBalancers: []string{"web-alb"},
+			Targets: []elbtest.Target{{ID: "i-0000000000000007a"}, {ID: "i-0000000000000004d", State: "unused"}}},
+		elbtest.TargetGroup{Name: "app", Region: "eu-west-1", TargetType: "ip", LoadBalancers: []string{"app-alb"},
+			Targets: []elbtest.Target{{ID: "10.0.0.7", State: "unhealthy"}}},
+		// The same private address in another VPC is another machine.
+		elbtest.TargetGroup{Name: "other-vpc", Region: "eu-west-1", TargetType: "ip", VpcID: "vpc-0other", LoadBalancers: []string{"app-alb"},
+			Targets: []elbtest.Target{{ID: "10.0.0.6"}}},
+		elbtest.TargetGroup{Name: "internal", Region: "eu-west-1", LoadBalancers: []string{"internal-alb"},
+			Targets: []elbtest.Target{{ID: "i-0000000000000004d"}}},
 	)
 	f.ec2.AddAddresses(
 		awsmontest.Address{AllocationID: "eipalloc-01", PublicIP: "203.0.113.1", Region: "eu-west-1", InstanceID: "i-0000000000000001a"},
@@ -64,6 +91,8 @@ func (f *fakes) fourInstances() {
 	f.sh.Protect("web-protected-eip", shield.EIPAllocationARN("eu-west-1", acctID, "eipalloc-01"))
 	f.sh.Protect("spare-eip", shield.EIPAllocationARN("eu-west-1", acctID, "eipalloc-09"))
 	f.sh.Protect("cdn", "arn:aws:cloudfront::123456789012:distribution/E1ABCDEF")
+	f.sh.Protect("web-alb", webALB.ARN())
+	f.sh.Protect("internal-alb", internalALB.ARN())
 }
 
 func verdicts(r integrations.ShieldReport) map[string]integrations.ShieldVerdict {
@@ -77,13 +106,16 @@ func verdicts(r integrations.ShieldReport) map[string]integrations.ShieldVerdict
 func TestCoverageFourVerdicts(t *testing.T) {
 	f := newFakes(t)
 	f.fourInstances()
-	f.sh.SetPageSize(1) // the paginator must follow NextToken
+	f.sh.SetPageSize(1) // the paginators must follow NextToken and Marker
+	f.elb.SetPageSize(elbtest.OpDescribeLoadBalancers, 1)
+	f.elb.SetPageSize(elbtest.OpDescribeTargetGroups, 1)
 	rep, err := f.coverage(t, true, integrations.ServerScope{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]integrations.ShieldVerdict{"web-protected": integrations.ShieldProtected, "web-open-eip": integrations.ShieldUnprotected,
-		"web-no-eip": integrations.ShieldUnprotectable, "db-private": integrations.ShieldPrivate}
+		"web-no-eip": integrations.ShieldUnprotectable, "db-private": integrations.ShieldPrivate,
+		"web-behind-alb": integrations.ShieldProtected, "app-behind-open-alb": integrations.ShieldUnprotected}
 	got := verdicts(rep)
 	if len(got) != len(want) {
 		t.Fatalf("verdicts %v, want %v", got, want)
@@ -93,11 +125,32 @@ func TestCoverageFourVerdicts(t *testing.T) {
 			t.Errorf("%s: %s, want %s", k, got[k], v)
 		}
 	}
-	if !rep.SubscriptionActive() || rep.Protections != 3 {
-		t.Errorf("subscription %q, %d protections; want ACTIVE, 3", rep.Subscription, rep.Protections)
+	if !rep.SubscriptionActive() || rep.Protections != 5 {
+		t.Errorf("subscription %q, %d protections; want ACTIVE, 5", rep.Subscription, rep.Protections)
 	}
-	if n := len(f.sh.Calls(shieldtest.OpListProtections)); n != 3 {
-		t.Errorf("%d ListProtections calls for 3 protections a page of 1, want 3", n)
+	if n := len(f.sh.Calls(shieldtest.OpListProtections)); n != 5 {
+		t.Errorf("%d ListProtections calls for 5 protections a page of 1, want 5", n)
+	}
+	lbs := map[string][]integrations.ShieldLB{}
+	for _, i := range rep.Instances {
+		lbs[i.Name] = i.LoadBalancers
+	}
+	if got := lbs["web-behind-alb"]; len(got) != 1 || got[0].Name != "web-alb" || got[0].ARN != webALB.ARN() || got[0].Verdict != integrations.ShieldProtected {
+		t.Errorf("web-behind-alb's load balancers: %+v, want web-alb protected", got)
+	}
+	if got := lbs["app-behind-open-alb"]; len(got) != 1 || got[0].Name != "app-alb" || got[0].Verdict != integrations.ShieldUnprotected {
+		t.Errorf("app-behind-open-alb's load balancers: %+v, want app-alb unprotected", got)
+	}
+	if got := lbs["db-private"]; len(got) != 0 {
+		t.Errorf("db-private is behind an internal load balancer only (and an unused target of web-alb), got %+v", got)
+	}
+	if n := len(f.elb.Calls(elbtest.OpDescribeTargetHealth)); n != 3 {
+		t.Errorf("%d DescribeTargetHealth calls, want 3 (the groups of internet-facing load balancers)", n)
+	}
+	for _, c := range f.elb.Calls() {
+		if c.Region != "eu-west-1" {
+			t.Errorf("ELB %s signed for %s, want eu-west-1", c.Op, c.Region)
+		}
 	}
 	for _, c := range f.sh.Calls() {
 		if c.Region != "us-east-1" {
@@ -132,10 +185,10 @@ func TestCoverageStandardReadsNoShield(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.sh.Calls()); n != 0 {
-		t.Fatalf("%d Shield calls for a Shield Standard client", n)
+	if n := len(f.sh.Calls()) + len(f.elb.Calls()); n != 0 {
+		t.Fatalf("%d Shield and ELB calls for a Shield Standard client", n)
 	}
-	if len(rep.Instances) != 4 || rep.Advanced {
+	if len(rep.Instances) != 6 || rep.Advanced {
 		t.Fatalf("standard report: %+v", rep)
 	}
 }
@@ -166,6 +219,11 @@ func TestCoverageErrors(t *testing.T) {
 	if action, _ := integrations.MissingPermission(err); action != "ec2:DescribeAddresses" {
 		t.Fatalf("DescribeAddresses denied: %v", err)
 	}
+	f.elb.FailNext(elbtest.OpDescribeTargetHealth, 1, 400, "AccessDenied", "User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth")
+	_, err = f.coverage(t, true, integrations.ServerScope{})
+	if action, _ := integrations.MissingPermission(err); action != "elasticloadbalancing:DescribeTargetHealth" {
+		t.Fatalf("DescribeTargetHealth denied: %v", err)
+	}
 	f.sh.FailNext(shieldtest.OpListProtections, 1, 400, "ThrottlingException", "Rate exceeded")
 	_, err = f.coverage(t, true, integrations.ServerScope{})
 	if ok, _ := integrations.IsRetryable(err); !ok || !errors.Is(err, err) {
@@ -192,8 +250,9 @@ func TestEIPAllocation(t *testing.T) {
 	}
 }
 
-// router is one endpoint in front of both fakes, as LocalStack would be:
-// JSON 1.1 calls (X-Amz-Target) go to Shield, the rest to EC2.
+// router is one endpoint in front of the fakes, as LocalStack would be:
+// JSON 1.1 calls (X-Amz-Target) go to Shield, calls signed for
+// elasticloadbalancing to ELB, the rest to EC2.
 func (f *fakes) router(t *testing.T) string {
 	t.Helper()
 	proxy := func(to string) *httputil.ReverseProxy {
@@ -203,13 +262,16 @@ func (f *fakes) router(t *testing.T) string {
 		}
 		return httputil.NewSingleHostReverseProxy(u)
 	}
-	sh, ec := proxy(f.sh.URL), proxy(f.ec2.URL)
+	sh, ec, elb := proxy(f.sh.URL), proxy(f.ec2.URL), proxy(f.elb.URL)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSShield_") {
+		switch {
+		case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSShield_"):
 			sh.ServeHTTP(w, r)
-			return
+		case strings.Contains(r.Header.Get("Authorization"), "/elasticloadbalancing/aws4_request"):
+			elb.ServeHTTP(w, r)
+		default:
+			ec.ServeHTTP(w, r)
 		}
-		ec.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -34,6 +34,7 @@ type xmlInstance struct {
 	AZ         string   `xml:"placement>availabilityZone"`
 	PrivateIP  string   `xml:"privateIpAddress,omitempty"`
 	PublicIP   string   `xml:"ipAddress,omitempty"`
+	VpcID      string   `xml:"vpcId,omitempty"`
 	Tags       []xmlTag `xml:"tagSet>item"`
 }
 
@@ -153,7 +154,7 @@ func (s *Server) describeInstances(w http.ResponseWriter, region string, form ur
 	resp := describeInstancesResponse{Xmlns: ec2Xmlns, RequestID: "fake-request", NextToken: next, Reservations: []xmlReservation{}}
 	for _, i := range found[from:to] {
 		x := xmlInstance{ID: i.ID, State: xmlState{stateCodes[i.State], i.State}, Type: i.Type, AZ: i.Region + "a",
-			PrivateIP: i.PrivateIP, PublicIP: s.publicIP(i)}
+			PrivateIP: i.PrivateIP, PublicIP: s.publicIP(i), VpcID: i.VpcID}
 		if !i.LaunchedAt.IsZero() {
 			x.LaunchTime = i.LaunchedAt.UTC().Format("2006-01-02T15:04:05.000Z")
 		}

@@ -39,6 +39,9 @@ const (
 // DefaultRegion is the region of resources added without one.
 const DefaultRegion = "us-east-1"
 
+// DefaultVPC is the VPC of instances added without one.
+const DefaultVPC = "vpc-0d3fa017c0ffee000"
+
 const cloudWatchPath = "/service/GraniteServiceVersion20100801/operation/GetMetricData"
 
 // Instance is an EC2 instance the fake knows.
@@ -56,6 +59,9 @@ type Instance struct {
 	// instance (AddAddresses) replaces it, as in EC2, and only a running
 	// instance shows a public address.
 	PrivateIP, PublicIP string
+	// VpcID is its VPC (DefaultVPC when empty): a load balancer's ip
+	// targets name private addresses within one VPC.
+	VpcID string
 }
 
 // DBInstance is an RDS DB instance the fake knows.
@@ -131,6 +137,7 @@ func (s *Server) AddInstances(in ...Instance) {
 	for _, i := range in {
 		i.Region = orDefault(i.Region, DefaultRegion)
 		i.State = orDefault(i.State, "running")
+		i.VpcID = orDefault(i.VpcID, DefaultVPC)
 		s.instances = append(s.instances, i)
 	}
 	slices.SortFunc(s.instances, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
