@@ -46,8 +46,7 @@ func newLaunch(cfg *config.Config, base aws.Config, st *store.Store, bg *backgro
 	return l, nil
 }
 
-// wire hands /ops checklist the templates and the sources of what exists
-// today; the OWASP scan answers "not wired yet" until Detectify lands.
+// wire hands /ops checklist the templates and every item's source.
 func (l *launchWiring) wire(d *commands.Deps, bg *background) {
 	cfg := l.cfg
 	s := commands.ChecklistSettings{Templates: map[string][]store.ItemSpec{}, Conditions: map[string]map[string]bool{},
@@ -93,6 +92,7 @@ func (l *launchWiring) wire(d *commands.Deps, bg *background) {
 	}
 	s.Checks["loadtest"] = newLoadtestCheck(cfg, l.st, l.log)
 	s.Checks["backups"] = newBackupsCheck(cfg, l.aws, l.log)
+	s.Checks["owasp"] = jobs.OwaspCheck{Findings: l.st}
 	d.Checklists, d.ChecklistSettings = l.st, s
 }
 
