@@ -69,7 +69,7 @@ func TestChecklistEndToEnd(t *testing.T) {
 		t.Fatalf("training record: %s", got)
 	}
 	calls := func() int {
-		return len(e.gh.Requests()) + len(e.ce.Requests()) + len(e.sh.Calls()) + len(e.ec.Calls()) + e.s3.Calls()
+		return len(e.gh.Requests()) + len(e.ce.Requests()) + len(e.sh.Calls()) + len(e.ec.Calls()) + len(e.elb.Calls()) + e.s3.Calls()
 	}
 	before := calls()
 	took := e.verify(t, launchAlice, "checklist.reverify", "L-1")

@@ -14,6 +14,7 @@ import (
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/integrations/awscost/awscosttest"
 	"github.com/383project/opsbot/integrations/awsmon/awsmontest"
+	"github.com/383project/opsbot/integrations/awsmon/elbtest"
 	"github.com/383project/opsbot/integrations/github/githubtest"
 	"github.com/383project/opsbot/integrations/pagerduty/pagerdutytest"
 	"github.com/383project/opsbot/integrations/s3/s3test"
@@ -31,6 +32,7 @@ type launchEnv struct {
 	sh  *shieldtest.Server
 	ec  *awsmontest.Server
 	s3  *s3test.Server
+	elb *elbtest.Server
 	arn string
 }
 
@@ -42,13 +44,13 @@ const (
 
 func startLaunch(t *testing.T) *launchEnv {
 	t.Helper()
-	e := &launchEnv{ce: awscosttest.New(t), gh: githubtest.New(t), sh: shieldtest.New(t), ec: awsmontest.New(t), s3: s3test.New(t)}
+	e := &launchEnv{ce: awscosttest.New(t), gh: githubtest.New(t), sh: shieldtest.New(t), ec: awsmontest.New(t), s3: s3test.New(t), elb: elbtest.New(t)}
 	pd := pagerdutytest.New(t)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("all good")) }))
 	t.Cleanup(site.Close)
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret-test",
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL_COST_EXPLORER": e.ce.URL, "AWS_ENDPOINT_URL_SHIELD": e.sh.URL, "AWS_ENDPOINT_URL_EC2": e.ec.URL, "AWS_ENDPOINT_URL_RDS": e.ec.URL, "AWS_ENDPOINT_URL_S3": e.s3.URL, "AWS_MAX_ATTEMPTS": "1"} {
+		"AWS_ENDPOINT_URL_COST_EXPLORER": e.ce.URL, "AWS_ENDPOINT_URL_SHIELD": e.sh.URL, "AWS_ENDPOINT_URL_EC2": e.ec.URL, "AWS_ENDPOINT_URL_RDS": e.ec.URL, "AWS_ENDPOINT_URL_S3": e.s3.URL, "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": e.elb.URL, "AWS_MAX_ATTEMPTS": "1"} {
 		t.Setenv(k, v)
 	}
 	// What fails at first: the forecast is twice the quote, the deploy
@@ -175,7 +177,13 @@ func (e *launchEnv) threadHas(t *testing.T, cl store.Checklist, want ...string) 
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no thread line with %q in %+v", want, e.fake.Messages(cl.Channel))
+			var lines []string
+			for _, m := range e.fake.Messages(cl.Channel) {
+				if m.ThreadTS != "" {
+					lines = append(lines, m.Text)
+				}
+			}
+			t.Fatalf("no thread line with %q in:\n%s", want, strings.Join(lines, "\n"))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

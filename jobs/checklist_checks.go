@@ -196,7 +196,7 @@ func (c TrainingCheck) Check(ctx context.Context, client string) store.CheckResu
 	var bad []string
 	for _, s := range c.Rules.TrainingStatuses(team, sync, recs, now) {
 		if s.State != store.TrainingCurrent && s.State != store.TrainingDueSoon {
-			bad = append(bad, "<@"+s.User+"> "+string(s.State))
+			bad = append(bad, cmpOr(s.Email, s.User)+" "+string(s.State))
 		}
 	}
 	slices.Sort(bad)
