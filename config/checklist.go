@@ -84,6 +84,7 @@ const (
 	DefaultStaleAfter      = 24 * time.Hour
 	DefaultChecklistExpire = "*/15 * * * *"
 	DefaultTemplate        = "default"
+	MaxChecklistItems      = 20
 )
 
 // DefaultChecklistItems is the built-in "default" template: the creation
@@ -151,8 +152,13 @@ func validateChecklists(cfg *Config, c *collector) {
 			c.add(p, "%q is not a template name: 1-40 lowercase letters, digits, - and _", truncate(name, 40))
 		}
 		items := cl.Templates[name].Items
-		if len(items) == 0 {
+		switch {
+		case len(items) == 0:
 			c.add(p+".items", "a template needs at least one item")
+		case len(items) > MaxChecklistItems:
+			// Each item is two blocks of the checklist's one message, and a
+			// Slack message holds at most 50.
+			c.add(p+".items", "has %d items; a checklist holds at most %d (one Slack message)", len(items), MaxChecklistItems)
 		}
 		seen := map[string]bool{}
 		for i, it := range items {

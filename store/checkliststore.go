@@ -126,7 +126,8 @@ func (s *Store) UpdateChecklist(ctx context.Context, id string, now time.Time, f
 		switch {
 		case errors.Is(err, redis.TxFailedErr):
 			continue
-		case fnErr != nil:
+		case fnErr != nil && (err == nil || err == fnErr):
+			// fn refused (nothing saved), or a refused sign-off was saved.
 			return out, fnErr
 		case errors.Is(err, ErrChecklistNotFound):
 			return Checklist{}, err
