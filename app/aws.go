@@ -66,7 +66,8 @@ func newAWSMonitors(cfg *config.Config, base aws.Config, st *store.Store, bg *ba
 			m.configd[key] = configured
 			serverClients = append(serverClients, jobs.ServerClient{Key: key, Name: cl.Name, Scope: scope,
 				Channel: cfg.Channels.Support, PagerRef: key, Thresholds: configured,
-				StatusChecks: eff.StatusChecks == nil || *eff.StatusChecks, Severity: integrations.Severity(cl.Severity)})
+				StatusChecks: eff.StatusChecks == nil || *eff.StatusChecks, Severity: integrations.Severity(cl.Severity),
+				PageOn: cfg.UnusualPages(key)})
 			accounts[key] = awsapi.Config{Region: firstOr(a.Regions, cfg.Integrations.AWS.Region), RoleARN: a.RoleARN,
 				ExternalID: a.ExternalID, EndpointURL: endpoint, STSEndpointURL: endpoint}
 		}

@@ -35,6 +35,9 @@ type background struct {
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
+	// onChange are told when an alert or a request changed (App Home);
+	// set before start.
+	onChange []func()
 }
 
 // newBackground builds the background machinery around poster (Slack or console).
@@ -66,12 +69,15 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 	obo.Checklists = st
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
-	bg.alerter = jobs.NewAlerter(st, bg.outbox.Nudge)
+	bg.alerter = jobs.NewAlerter(st, bg.changed).GroupWithin(cfg.Alerts.GroupWindowOrDefault())
 	um, err := newUptimeMonitor(cfg, st, bg, log)
 	if err != nil {
 		return nil, err
 	}
 	bg.uptime = um
+	if err := addAlertTimers(cfg, st, bg, log); err != nil {
+		return nil, err
+	}
 	if bg.aws, err = newAWSMonitors(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
@@ -90,13 +96,22 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, gete
 	return bg, nil
 }
 
+// changed wakes the outbox (something was queued) and tells whoever shows
+// alerts and requests (App Home) that they changed.
+func (bg *background) changed() {
+	bg.outbox.Nudge()
+	for _, f := range bg.onChange {
+		f()
+	}
+}
+
 // wire hands the command router what it needs of the background.
 func (bg *background) wire(d *commands.Deps) {
 	d.Alerts = bg.alerter
 	d.Sites, d.SLATargets = bg.st, slaTargets(bg.cfg)
 	d.Schedules = bg.cfg.Integrations.PagerDuty.Schedules
 	bg.changes.wire(d, bg.st)
-	d.Nudge = bg.outbox.Nudge
+	d.Nudge = bg.changed
 	bg.aws.wire(d)
 	bg.scans.wire(d)
 	bg.shield.wire(d)

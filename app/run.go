@@ -105,16 +105,19 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	deps.Directory, deps.Emails, deps.Files = b, b, b
 	missing := resolveChannels(ctx, cfg, b, log)
 	deps.Channels = channelsOf(cfg) // now IDs: --here compares them with the command's channel ID
+	home := newHome(b, st, &deps, log)
 	bg, router, err := newRouter(cfg, st, deps, b, m, getenv, log)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitFailure
 	}
+	serveHome(home, router, bg)
 	addr := cmp.Or(cfg.HTTP.Addr, ":8080")
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Run(gctx, router) })
 	bg.start(gctx, g)
 	g.Go(func() error { return router.RunSteps(gctx) })
+	g.Go(func() error { return home.Run(gctx) })
 	g.Go(func() error {
 		return serveHTTP(gctx, addr, withFreeze(st, cfg, httpapi.Handler(m.Handler(),
 			redisReady(st, log),

@@ -42,11 +42,11 @@ func newUptimeMonitor(cfg *config.Config, st *store.Store, bg *background, log *
 			hc, log.With("component", "statuscake"))
 		periods = sc
 		spec := fmt.Sprintf("@every %s", cfg.Uptime.StatusCakeInterval.Std())
-		if err := bg.sched.Add(spec, jobs.StatusCakePoll{U: u, Source: sc}); err != nil {
+		if err := bg.sched.Add(spec, jobs.StatusCakePoll{U: u, Source: sc, Detail: sc}); err != nil {
 			return nil, err
 		}
 	}
-	sla := jobs.SLA{U: u, Store: st, Periods: periods, Location: cfg.Location, Nudge: bg.outbox.Nudge, Log: log.With("component", "sla")}
+	sla := jobs.SLA{U: u, Store: st, Periods: periods, Location: cfg.Location, Log: log.With("component", "sla")}
 	if err := bg.sched.Add("*/5 * * * *", sla); err != nil {
 		return nil, err
 	}
@@ -90,7 +90,8 @@ func uptimeSites(cfg *config.Config) ([]jobs.UptimeSite, map[string]httpprobe.Ta
 		}
 		for _, s := range c.Sites {
 			key := "uptime/" + client + "/" + s.Name
-			site := jobs.UptimeSite{Subject: jobs.Subject{Key: key, Monitor: "uptime", Client: client, Name: s.Name, URL: s.URL,
+			site := jobs.UptimeSite{Subject: jobs.Subject{Key: key, Monitor: "uptime", Client: client, ClientName: cmp.Or(c.Name, client),
+				Name: s.Name, Site: s.Name, URL: s.URL,
 				Channel: cmp.Or(c.Channels.Alerts, cfg.Channels.Support), PagerRef: pagerRef,
 				Severity:   integrations.Severity(cmp.Or(s.Severity, c.Severity)),
 				Thresholds: store.Thresholds{FailAfter: s.FailAfter, RecoverAfter: s.RecoverAfter}},

@@ -92,6 +92,7 @@ type Bot struct {
 	// envelope is handled; events from it (its own messages) are ignored.
 	selfID string
 
+	home      *Home // App Home publisher; nil: app_home_opened is ignored
 	connected atomic.Bool
 	everUp    atomic.Bool
 	users     userCache

@@ -28,6 +28,12 @@ func (b *Bot) handleEvent(ctx context.Context, ev slackevents.EventsAPIEvent, h 
 		b.linkShared(ctx, cb, inner, h)
 	case *slackevents.MessageEvent:
 		b.directMessage(ctx, inner, h)
+	case *slackevents.AppHomeOpenedEvent:
+		if b.home == nil || inner.Tab != "home" || inner.User == "" {
+			b.log.Debug("event ignored", "type", ev.Type, "event_type", ev.InnerEvent.Type, "tab", inner.Tab)
+			return
+		}
+		b.home.Opened(ctx, inner.User)
 	default:
 		b.log.Debug("event ignored", "type", ev.Type, "event_type", ev.InnerEvent.Type)
 	}

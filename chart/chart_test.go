@@ -12,7 +12,7 @@ import (
 	"github.com/383project/opsbot/chart"
 )
 
-// month is a plausible 31-day series: a base cost with a weekly rhythm.
+// month is a plausible series: a base cost with a weekly rhythm.
 func month(days int, base float64) []float64 {
 	out := make([]float64, days)
 	for i := range out {
@@ -21,64 +21,87 @@ func month(days int, base float64) []float64 {
 	return out
 }
 
-func TestDailyCostIsAPNGOfTheAskedSize(t *testing.T) {
-	tests := []struct {
-		name       string
-		this, last []float64
-		o          chart.DailyCostOptions
-		w, h       int
-	}{
-		{"defaults, both months", month(22, 110), month(31, 95), chart.DailyCostOptions{Title: "Acme Ltd — daily AWS cost"}, 800, 400},
-		{"only last month", nil, month(30, 80), chart.DailyCostOptions{Currency: "EUR", Width: 640, Height: 320}, 640, 320},
-		{"first day of the month", []float64{3.5}, nil, chart.DailyCostOptions{Currency: "CHF"}, 800, 400},
-		{"credits below zero", []float64{10, -25, 10}, month(28, 9), chart.DailyCostOptions{}, 800, 400},
+// render draws m and checks it is a PNG of the asked size within budget;
+// CHART_PNG_DIR=/tmp go test ./chart writes it there to look at.
+func render(t *testing.T, name string, m chart.MonthCost, w, h int) {
+	t.Helper()
+	b, err := chart.MonthCostPNG(m)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b, err := chart.DailyCost(tt.this, tt.last, tt.o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := png.Decode(bytes.NewReader(b))
-			if err != nil {
-				t.Fatalf("not a PNG: %v", err)
-			}
-			if got := img.Bounds().Size(); got.X != tt.w || got.Y != tt.h {
-				t.Fatalf("size = %v, want %dx%d", got, tt.w, tt.h)
-			}
-			if len(b) > 100<<10 {
-				t.Errorf("PNG is %d bytes, over the 100 KB budget", len(b))
-			}
-			if dir := os.Getenv("CHART_PNG_DIR"); dir != "" { // to look at it: CHART_PNG_DIR=/tmp go test ./chart
-				_ = os.WriteFile(filepath.Join(dir, tt.name+".png"), b, 0o644)
-			}
-		})
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if got := img.Bounds().Size(); got.X != w || got.Y != h {
+		t.Fatalf("size = %v, want %dx%d", got, w, h)
+	}
+	if len(b) > 100<<10 {
+		t.Errorf("PNG is %d bytes, over the 100 KB budget", len(b))
+	}
+	if dir := os.Getenv("CHART_PNG_DIR"); dir != "" {
+		_ = os.WriteFile(filepath.Join(dir, name+".png"), b, 0o644)
 	}
 }
 
-func TestDailyCostRefusesNoData(t *testing.T) {
-	for _, tt := range []struct {
-		name       string
-		this, last []float64
-	}{{"nothing", nil, nil}, {"empty", []float64{}, []float64{}}, {"only zeros", make([]float64, 20), make([]float64, 31)}} {
-		if b, err := chart.DailyCost(tt.this, tt.last, chart.DailyCostOptions{}); !errors.Is(err, chart.ErrNoData) || b != nil {
-			t.Errorf("%s: got %d bytes, err %v; want ErrNoData", tt.name, len(b), err)
+func TestMonthCostIsAPNGOfTheAskedSize(t *testing.T) {
+	tests := []struct {
+		name string
+		m    chart.MonthCost
+		w, h int
+	}{
+		{"mid-month", chart.MonthCost{This: month(22, 110), Last: month(31, 95), DaysInMonth: 30, Quote: 3300, Forecast: 3450, HasForecast: true,
+			Title: "Acme Ltd — AWS cost, November 2026", ThisLabel: "November so far", LastLabel: "October"}, 800, 400},
+		{"1st of the month", chart.MonthCost{Last: month(31, 95), DaysInMonth: 30, Quote: 3300, Currency: "EUR",
+			Title: "Acme Ltd — AWS cost, November 2026", ThisLabel: "November so far", LastLabel: "October"}, 800, 400},
+		{"2nd of the month", chart.MonthCost{This: []float64{104.2}, Last: month(31, 95), DaysInMonth: 30, Quote: 3300, Forecast: 3100, HasForecast: true,
+			Title: "Acme Ltd — AWS cost, November 2026", ThisLabel: "November so far", LastLabel: "October"}, 800, 400},
+		{"small, credits below zero", chart.MonthCost{This: []float64{10, -25, 10}, Last: month(28, 9), DaysInMonth: 31, Width: 640, Height: 320}, 640, 320},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { render(t, tt.name, tt.m, tt.w, tt.h) })
+	}
+}
+
+func TestBilledLeavesOutDaysNotBilledYet(t *testing.T) {
+	for _, tt := range []struct{ in, want []float64 }{
+		{[]float64{5, 6, 0, 7, 0, 0}, []float64{5, 6, 0, 7}},
+		{[]float64{0}, []float64{}},
+		{nil, []float64{}},
+		{[]float64{3}, []float64{3}},
+	} {
+		if got := chart.Billed(tt.in); len(got) != len(tt.want) || (len(got) > 0 && got[len(got)-1] != tt.want[len(tt.want)-1]) {
+			t.Errorf("Billed(%v) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }
 
-func TestDailyCostRefusesBadInput(t *testing.T) {
+func TestMonthCostRefusesNoData(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
 		this, last []float64
-		o          chart.DailyCostOptions
+	}{{"nothing", nil, nil}, {"empty", []float64{}, []float64{}}, {"only zeros", make([]float64, 20), make([]float64, 31)}} {
+		if b, err := chart.MonthCostPNG(chart.MonthCost{This: tt.this, Last: tt.last}); !errors.Is(err, chart.ErrNoData) || b != nil {
+			t.Errorf("%s: got %d bytes, err %v; want ErrNoData", tt.name, len(b), err)
+		}
+	}
+	// A quote alone still says something (the 1st of a client's first month).
+	if _, err := chart.MonthCostPNG(chart.MonthCost{Quote: 100, DaysInMonth: 30}); err != nil {
+		t.Errorf("quote only: %v", err)
+	}
+}
+
+func TestMonthCostRefusesBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		m    chart.MonthCost
 	}{
-		{"32 days", make([]float64, 32), []float64{1}, chart.DailyCostOptions{}},
-		{"NaN", []float64{1, math.NaN()}, nil, chart.DailyCostOptions{}},
-		{"infinite", []float64{math.Inf(1)}, nil, chart.DailyCostOptions{}},
-		{"too small", []float64{1}, nil, chart.DailyCostOptions{Width: 20, Height: 10}},
+		{"32 days", chart.MonthCost{This: make([]float64, 32), Last: []float64{1}}},
+		{"NaN", chart.MonthCost{This: []float64{1, math.NaN()}}},
+		{"infinite forecast", chart.MonthCost{This: []float64{1}, Forecast: math.Inf(1), HasForecast: true}},
+		{"too small", chart.MonthCost{This: []float64{1}, Width: 20, Height: 10}},
 	} {
-		if _, err := chart.DailyCost(tt.this, tt.last, tt.o); err == nil || errors.Is(err, chart.ErrNoData) {
+		if _, err := chart.MonthCostPNG(tt.m); err == nil || errors.Is(err, chart.ErrNoData) {
 			t.Errorf("%s: err = %v, want a bad-input error", tt.name, err)
 		}
 	}
@@ -99,14 +122,14 @@ func TestMoney(t *testing.T) {
 	}
 }
 
-// BenchmarkDailyCost renders the full 31-day two-series chart (goal:
-// ≤ 30 ms and ≤ 100 KB).
-func BenchmarkDailyCost(b *testing.B) {
-	this, last := month(31, 110), month(31, 95)
-	o := chart.DailyCostOptions{Title: "Acme Ltd — daily AWS cost", Currency: "USD"}
+// BenchmarkMonthCost renders a full month with every line (goal: ≤ 30 ms
+// and ≤ 100 KB).
+func BenchmarkMonthCost(b *testing.B) {
+	m := chart.MonthCost{This: month(31, 110), Last: month(31, 95), DaysInMonth: 31, Quote: 3300, Forecast: 3450, HasForecast: true,
+		Title: "Acme Ltd — AWS cost", Currency: "USD"}
 	var size int
 	for b.Loop() {
-		png, err := chart.DailyCost(this, last, o)
+		png, err := chart.MonthCostPNG(m)
 		if err != nil {
 			b.Fatal(err)
 		}

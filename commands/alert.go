@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ type AlertActions interface {
 	Alert(ctx context.Context, key string) (store.Alert, bool, error)
 	Acknowledge(ctx context.Context, key, by string, at time.Time) (store.Alert, error)
 	Resolve(ctx context.Context, key, by string, at time.Time) (store.Alert, error)
+	Silence(ctx context.Context, key, by string, until, at time.Time) (store.Alert, error)
 }
 
 // Incidents is the incident tool's REST API acting as a person
@@ -25,6 +27,7 @@ type Incidents interface {
 	IncidentByDedupKey(ctx context.Context, dedupKey string) (integrations.Incident, error)
 	Acknowledge(ctx context.Context, incidentID, fromEmail string) error
 	Resolve(ctx context.Context, incidentID, fromEmail string) error
+	Snooze(ctx context.Context, incidentID, fromEmail string, d time.Duration) error
 }
 
 // Emails finds a person's email (Slack users.info), to act as them elsewhere.
@@ -39,7 +42,9 @@ const (
 	actionAlertSilence = "alert_silence_1h"
 )
 
-var alertKeyForm = regexp.MustCompile(`^[a-z]{1,20}/[a-z0-9][a-z0-9_-]{0,39}/[a-z0-9][a-z0-9._-]{0,62}$`)
+// alertKeyForm is "<monitor>/<client>/<subject>" with an optional fourth
+// part (server alerts: "server/acme/i-0abc/cpu"; SLA: "sla/acme/www/2026-11").
+var alertKeyForm = regexp.MustCompile(`^[a-z]{1,20}/[a-z0-9][a-z0-9_-]{0,39}(/[a-z0-9][a-z0-9._-]{0,62}){1,2}$`)
 
 // alertFromButton reads the alert a button names. The value comes from the
 // client and may be forged: it is validated, and the caller's permission is
@@ -98,7 +103,12 @@ func alertByPerson(ctx context.Context, c *Call, a Action, verb string) (Reply, 
 		return Reply{}, err
 	}
 	word := map[string]string{"acknowledge": ":large_orange_circle: Acknowledged", "resolve": ":large_green_circle: Resolved"}[verb]
-	return Reply{Text: fmt.Sprintf("%s *%s*.%s", word, Escape(al.Subject), pdNote)}, nil
+	text := fmt.Sprintf("%s *%s*.%s", word, Escape(al.Subject), pdNote)
+	if verb == "resolve" && al.Failing() {
+		text += fmt.Sprintf("\n:warning: It is still failing (%s, last checked %s). It alerts and pages again only if it keeps failing until its failure is confirmed anew.",
+			Escape(truncate(al.LastError, 200)), slackDate(al.LastChecked))
+	}
+	return Reply{Text: text}, nil
 }
 
 // incidentAsPerson acts on the PagerDuty incident with the person's email.
@@ -131,8 +141,11 @@ func (c *Call) incidentAsPerson(ctx context.Context, al store.Alert, verb string
 		}
 		return "", c.pagerDutyError(err)
 	}
-	return fmt.Sprintf(" PagerDuty incident #%d %sd as %s.", inc.Number, strings.TrimSuffix(verb, "e"), Escape(email)), nil
+	return fmt.Sprintf(" PagerDuty incident #%d %s as %s.", inc.Number, pastTense[verb], Escape(email)), nil
 }
+
+// pastTense of the verbs people do to incidents.
+var pastTense = map[string]string{"acknowledge": "acknowledged", "resolve": "resolved"}
 
 func (c *Call) pagerDutyError(err error) error {
 	if ok, after := integrations.IsRetryable(err); ok {
@@ -161,7 +174,11 @@ func alertStateText(al store.Alert) string {
 	return fmt.Sprintf("*%s* is not alerting.", Escape(al.Subject))
 }
 
-// runAlertSilence silences the alert's site for an hour.
+// runAlertSilence silences the alert's site (a server alert: its
+// resource) for an hour, and finishes the job: the alert's message says
+// who silenced it until when, and the PagerDuty incident is acknowledged
+// and snoozed for the hour as the person (or, without the REST API,
+// acknowledged through the alert's own events).
 func runAlertSilence(ctx context.Context, c *Call, a Action) (Reply, error) {
 	al, err := c.alertFromButton(ctx, a, store.PermSilenceManage)
 	if err != nil {
@@ -170,12 +187,75 @@ func runAlertSilence(ctx context.Context, c *Call, a Action) (Reply, error) {
 	if c.r.deps.Silences == nil {
 		return Reply{}, userErrorf("", "Silences are not available on this opsbot.")
 	}
-	site := al.Key[strings.LastIndexByte(al.Key, '/')+1:]
+	site := cmp.Or(al.Site, al.Key[strings.LastIndexByte(al.Key, '/')+1:])
+	until := c.Now.Add(time.Hour)
 	sil, err := c.r.deps.Silences.AddSilence(ctx, store.Silence{Client: al.Client, Site: site,
-		Reason: "silenced from the alert message", CreatedBy: c.User.ID, Start: c.Now, End: c.Now.Add(time.Hour)})
+		Reason: "silenced from the alert message", CreatedBy: c.User.ID, Start: c.Now, End: until})
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Text: fmt.Sprintf(":double_vertical_bar: Silenced *%s* for 1h (until %s). ID `%s` — `/ops unsilence %s` ends it.",
-		Escape(sil.Target()), slackDate(sil.End), sil.ID, sil.ID)}, nil
+	text := fmt.Sprintf(":double_vertical_bar: Silenced *%s* for 1h (until %s). ID `%s` — `/ops unsilence %s` ends it.",
+		Escape(sil.Target()), slackDate(sil.End), sil.ID, sil.ID)
+	if !al.Active() {
+		return Reply{Text: text}, nil
+	}
+	text += c.snoozeAsPerson(ctx, al, time.Hour)
+	if _, err := c.r.deps.Alerts.Silence(ctx, al.Key, c.User.ID, until, c.Now); err != nil && !errors.Is(err, store.ErrAlertNotFiring) {
+		c.r.log.Warn("silenced alert not marked", "alert", al.Key, "err", err)
+		text += " The alert's message could not be updated; it shows the silence at its next change."
+	}
+	return Reply{Text: text}, nil
+}
+
+// snoozeAsPerson acknowledges (if needed) and snoozes the alert's
+// PagerDuty incident for d as the person, and says what it did. The
+// silence is already in place, so a failure here is told, not returned.
+func (c *Call) snoozeAsPerson(ctx context.Context, al store.Alert, d time.Duration) string {
+	pd := c.r.deps.Incidents
+	if pd == nil {
+		if al.PagerRef == "" {
+			return ""
+		}
+		return " Its PagerDuty incident is acknowledged (opsbot cannot snooze it without PAGERDUTY_TOKEN)."
+	}
+	inc, err := pd.IncidentByDedupKey(ctx, al.DedupKey())
+	switch {
+	case errors.Is(err, integrations.ErrNotFound):
+		return " (no PagerDuty incident was open for it)"
+	case err != nil:
+		return " PagerDuty was not changed: " + userText(c.pagerDutyError(err))
+	case inc.Status == "resolved":
+		return ""
+	}
+	var email string
+	if c.r.deps.Emails != nil {
+		email, _ = c.r.deps.Emails.UserEmail(ctx, c.User.ID)
+	}
+	if email == "" {
+		return " I can't see your email address in Slack, so I can't snooze the PagerDuty incident as you; it is acknowledged by opsbot instead."
+	}
+	if inc.Status == "triggered" {
+		if err := pd.Acknowledge(ctx, inc.ID, email); err != nil {
+			return fmt.Sprintf(" PagerDuty incident #%d was not snoozed (%s); it is acknowledged by opsbot instead.", inc.Number, snoozeProblem(c, err, email))
+		}
+	}
+	if err := pd.Snooze(ctx, inc.ID, email, d); err != nil {
+		return fmt.Sprintf(" PagerDuty incident #%d is acknowledged but not snoozed (%s).", inc.Number, snoozeProblem(c, err, email))
+	}
+	return fmt.Sprintf(" PagerDuty incident #%d acknowledged and snoozed for %s as %s.", inc.Number, formatDuration(d), Escape(email))
+}
+
+func snoozeProblem(c *Call, err error, email string) string {
+	if errors.Is(err, integrations.ErrNotFound) {
+		return "PagerDuty has no user with your Slack email " + Escape(email)
+	}
+	return userText(c.pagerDutyError(err))
+}
+
+// userText is what a user error says; other errors are "PagerDuty refused it".
+func userText(err error) string {
+	if ue, ok := errors.AsType[*UserError](err); ok {
+		return strings.TrimSuffix(ue.Msg, ".")
+	}
+	return "PagerDuty refused it"
 }

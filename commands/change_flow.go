@@ -19,7 +19,8 @@ type changeStep func(cr *store.ChangeRequest) (extra []store.OutboxItem, err err
 // transition applies step to request id and queues, in the same
 // transaction, everything that announces it: the request's message
 // updated in place, a thread line per history event, the GitHub issue's
-// status comment when the state changed, and, when the request ends, its
+// status comment when the state changed, the people its new state concerns
+// (audienceNotices), and, when the request ends, its
 // change log entry to finance. The store writes each event's audit entry
 // and, when the request ends, closes its deploy freeze in that same
 // transaction. Errors of the state machine become user errors.
@@ -29,8 +30,14 @@ func (c *Call) transition(ctx context.Context, id string, step changeStep) (stor
 		return store.ChangeRequest{}, err
 	}
 	now := c.r.deps.Now()
+	var grants map[string][]store.Grant // who to tell, read before the transaction
+	if c.r.deps.Roles != nil {
+		if grants, err = c.r.deps.Roles.AllGrants(ctx); err != nil {
+			return store.ChangeRequest{}, err
+		}
+	}
 	cr, err := st.UpdateChange(ctx, id, now, func(cr *store.ChangeRequest) ([]store.OutboxItem, error) {
-		before := len(cr.History)
+		before, state := len(cr.History), cr.State
 		wasOpen := !cr.State.Terminal()
 		extra, err := step(cr)
 		if err != nil {
@@ -40,6 +47,11 @@ func (c *Call) transition(ctx context.Context, id string, step changeStep) (stor
 		if err != nil {
 			return nil, err
 		}
+		told, err := c.audienceNotices(state, *cr, grants, now)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, told...)
 		if wasOpen && cr.State.Terminal() {
 			if fin := c.r.deps.ChangeSettings.FinanceChannel; fin != "" {
 				it, err := store.NewOutboxItem(store.KindSlackPost, "changelog/"+cr.ID,

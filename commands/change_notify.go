@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/383project/opsbot/chat"
@@ -25,18 +24,7 @@ func (c *Call) holdersOf(ctx context.Context, client string) (approvalHolders, e
 	if err != nil {
 		return approvalHolders{}, err
 	}
-	var h approvalHolders
-	for user, grants := range all {
-		if slices.Contains(grants, store.Grant{Role: store.Stakeholder, Client: client}) {
-			h.stakeholders = append(h.stakeholders, user)
-		}
-		if slices.Contains(grants, store.Grant{Role: store.Finance}) {
-			h.finance = append(h.finance, user)
-		}
-	}
-	slices.Sort(h.stakeholders)
-	slices.Sort(h.finance)
-	return h, nil
+	return holdersIn(all, client), nil
 }
 
 // approvalWhy says why a proposal needs approval.

@@ -114,7 +114,7 @@ func TestCostOneClientFromCacheWithChart(t *testing.T) {
 			"*Quote:* $3,000.00 · forecast *103 %* of it ⚠️ over the quote",
 			"*vs last month to the same day:* +$220.00 (+11 %)",
 			"1. Amazon Elastic Compute Cloud - Compute — $1,200.00 (55 %)", "5. Amazon CloudFront — $100.00",
-			"data from 3h ago", "The daily cost chart is in your direct messages with me as `cost-acme-2026-11.png`.")
+			"data from 3h ago", "The cost chart is in your direct messages with me as `cost-acme-2026-11.png`.")
 		if strings.Contains(got, "Tax") {
 			t.Errorf("%s: a sixth service is shown:\n%s", user, got)
 		}
@@ -135,7 +135,7 @@ func TestCostOneClientFromCacheWithChart(t *testing.T) {
 func TestCostConsoleShowsChartPath(t *testing.T) {
 	cf := newCostFixture(t, func(d *commands.Deps) { d.Files = pathUploader{} })
 	cf.cache(t, "acme", costSnapshot())
-	wantAll(t, text(cf.run(supportUser, "cost acme")), "The daily cost chart: `/tmp/opsbot/cost-acme-2026-11.png`")
+	wantAll(t, text(cf.run(supportUser, "cost acme")), "The cost chart: `/tmp/opsbot/cost-acme-2026-11.png`")
 }
 
 // pathUploader is the console's way: it writes the file and returns its path.

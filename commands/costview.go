@@ -103,8 +103,10 @@ func (c *Call) costChart(ctx context.Context, client, title string, s store.Cost
 	if c.r.deps.Files == nil {
 		return "_No chart: file uploads are not configured on this opsbot._"
 	}
-	png, err := chart.DailyCost(byDayOfMonth(s.Days), byDayOfMonth(s.PrevDays), chart.DailyCostOptions{
-		Title: title, Currency: s.Currency, ThisLabel: s.Month.Format("January"), LastLabel: s.Month.AddDate(0, -1, 0).Format("January")})
+	png, err := chart.MonthCostPNG(chart.MonthCost{
+		This: chart.Billed(byDayOfMonth(s.Days)), Last: byDayOfMonth(s.PrevDays), DaysInMonth: s.Month.AddDate(0, 1, -1).Day(),
+		Quote: c.r.deps.CostQuotes[client], Forecast: s.Forecast, HasForecast: s.HasForecast,
+		Title: title, Currency: s.Currency, ThisLabel: s.Month.Format("January") + " so far", LastLabel: s.Month.AddDate(0, -1, 0).Format("January")})
 	if errors.Is(err, chart.ErrNoData) {
 		return "_No chart: there is no cost to draw._"
 	}
@@ -114,7 +116,7 @@ func (c *Call) costChart(ctx context.Context, client, title string, s store.Cost
 		return fmt.Sprintf("_The chart could not be drawn (ref %s)._", ref)
 	}
 	line, err := c.sendFile(ctx, privateFile{client: client, name: "cost-" + client + "-" + s.Month.Format(monthLayout) + ".png",
-		title: title, content: png, noun: "The daily cost chart", here: here, channelExplains: Escape(c.plainClientName(client)) + "'s or the team's"})
+		title: title, content: png, noun: "The cost chart", here: here, channelExplains: Escape(c.plainClientName(client)) + "'s or the team's"})
 	if err != nil {
 		c.r.log.Error("cost chart upload failed", "ref", ref, "client", client, "user_id", c.User.ID, "err", err)
 		return fmt.Sprintf("_The chart could not be uploaded (ref %s); the figures above are complete._", ref)

@@ -47,6 +47,9 @@ func (a *fakeAlerts) Alert(context.Context, string) (store.Alert, bool, error) {
 func (a *fakeAlerts) Acknowledge(context.Context, string, string, time.Time) (store.Alert, error) {
 	return store.Alert{}, nil
 }
+func (a *fakeAlerts) Silence(context.Context, string, string, time.Time, time.Time) (store.Alert, error) {
+	return store.Alert{}, nil
+}
 func (a *fakeAlerts) Resolve(_ context.Context, key, by string, _ time.Time) (store.Alert, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -99,6 +99,8 @@ type Deps struct {
 	// Nudge wakes the outbox worker after a handler queued deliveries, so a
 	// message is updated at once instead of at the worker's next poll.
 	Nudge func()
+	// HomeTab publishes App Home views (nil in the console).
+	HomeTab HomeTab
 }
 
 // Router is the whole /ops surface behind one authorisation gate: every

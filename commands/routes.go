@@ -46,6 +46,8 @@ func routes() table {
 				Summary: "what you may run, with an example each", Example: "/ops help role", Run: runHelp},
 			{Verb: "whoami", Perm: store.PermPublic, Usage: "whoami",
 				Summary: "your roles and clients", Example: "/ops whoami", Run: runWhoami},
+			{Verb: "home", Perm: store.PermPublic, Usage: "home",
+				Summary: "your Home: what waits for you and what is broken for your clients", Example: "/ops home", Run: runHome},
 			{Verb: "role", Perm: store.PermRoleManage, Usage: "role grant @user <role> [client] · role grant (opens a form) · role revoke @user <role> [client] · role list",
 				Summary: "manage who may do what", Example: "/ops role grant @alice support", Run: runRole},
 			{Verb: "audit", Perm: store.PermAuditRead, Usage: "audit [client] [@person] [--since 7d] [n] · audit export [YYYY-MM]",

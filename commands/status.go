@@ -18,7 +18,8 @@ type SiteView interface {
 	SiteStatuses(ctx context.Context) ([]store.SiteStatus, error)
 	SourceStatuses(ctx context.Context) ([]store.SourceStatus, error)
 	Alerts(ctx context.Context) ([]store.Alert, error)
-	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
+	// Mutes are the silences and change windows in force at now.
+	Mutes(ctx context.Context, now time.Time) ([]store.Silence, error)
 }
 
 const (
@@ -37,6 +38,7 @@ type siteView struct {
 	st       store.SiteStatus
 	alert    *store.Alert // open (firing or acknowledged) alert, if any
 	silenced bool
+	window   string // the change whose window mutes it, if one does
 }
 
 // class orders and colours a site: lower is more urgent.
@@ -66,6 +68,8 @@ func (s siteView) attention() bool {
 func (s siteView) word() string {
 	state := s.st.State
 	switch {
+	case s.window != "":
+		return "⏸️ *change window* " + Escape(s.window) + " (" + stateWord(state) + ")"
 	case s.silenced:
 		return "⏸️ *silenced* (" + stateWord(state) + ")"
 	case s.alert != nil && s.alert.Status == store.AlertAcknowledged:
@@ -108,7 +112,7 @@ func loadStatus(ctx context.Context, v SiteView, now time.Time) (statusData, err
 	if err != nil {
 		return statusData{}, err
 	}
-	sils, err := v.Silences(ctx, now)
+	sils, err := v.Mutes(ctx, now)
 	if err != nil {
 		return statusData{}, err
 	}
@@ -125,7 +129,9 @@ func loadStatus(ctx context.Context, v SiteView, now time.Time) (statusData, err
 	d := statusData{sites: map[string][]siteView{}, sources: sources}
 	for _, st := range sites {
 		sv := siteView{st: st, alert: open[st.Key]}
-		sv.silenced = slices.ContainsFunc(sils, func(s store.Silence) bool { return s.Matches(st.Client, st.Site, now) })
+		if i := slices.IndexFunc(sils, func(s store.Silence) bool { return s.Matches(st.Client, st.Site, now) }); i >= 0 {
+			sv.silenced, sv.window = true, sils[i].Change
+		}
 		d.sites[st.Client] = append(d.sites[st.Client], sv)
 	}
 	for _, list := range d.sites {

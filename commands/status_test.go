@@ -320,3 +320,19 @@ func TestStatusRedisDown(t *testing.T) {
 		t.Fatalf("got %q", got.Text)
 	}
 }
+
+// A scheduled change's window mutes its client's sites: status says so.
+func TestStatusShowsChangeWindow(t *testing.T) {
+	f := newStatusFixture(t)
+	f.site(t, "beta", "www", "down", "status 502", 0, -1)
+	cr := &store.ChangeRequest{ID: "CR-7", Client: "beta", Title: "New cluster", RequestedBy: "UENG000001", State: store.ChangeScheduled,
+		CreatedAt: statusT0.Add(-24 * time.Hour), Proposal: &store.Proposal{Plan: "blue/green", Magnitude: store.MagnitudeMinor,
+			WindowStart: statusT0.Add(-time.Hour), WindowEnd: statusT0.Add(time.Hour), Version: 1}}
+	if err := f.st.CreateChange(context.Background(), cr); err != nil {
+		t.Fatal(err)
+	}
+	got := text(f.run(admin, "status beta"))
+	if www := line(t, got, "|www>"); !strings.Contains(www, "⏸️ *change window* CR-7 (down)") {
+		t.Fatalf("www line: %s", www)
+	}
+}

@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // ChannelRef is one configured channel: where it is in the file, its value,
 // and how to replace that value with the channel's ID.
@@ -25,6 +28,9 @@ func (c *Config) ChannelRefs() []ChannelRef {
 	add("channels.finance", &c.Channels.Finance)
 	add("channels.security", &c.Channels.Security)
 	add("changes.channel", &c.Changes.Channel)
+	for i := range c.Alerts.Escalation {
+		add(fmt.Sprintf("alerts.escalation[%d].channel", i), &c.Alerts.Escalation[i].Channel)
+	}
 	for _, key := range c.ClientKeys() {
 		p := joinPath("clients", key)
 		for _, field := range []string{"alerts", "general"} {
@@ -44,6 +50,11 @@ func (c *Config) ChannelRefs() []ChannelRef {
 				}
 				c.Clients[key] = cl
 			}})
+		}
+		if ladder := c.Clients[key].Escalation; ladder != nil {
+			for i := range *ladder {
+				add(fmt.Sprintf("%s.escalation[%d].channel", p, i), &(*ladder)[i].Channel)
+			}
 		}
 	}
 	return out

@@ -59,6 +59,7 @@ type Config struct {
 	Servers      Servers           `yaml:"servers"`
 	Cost         Cost              `yaml:"cost"`
 	Changes      Changes           `yaml:"changes"`
+	Alerts       Alerts            `yaml:"alerts"`
 	Detectify    Detectify         `yaml:"detectify"`
 	Shield       Shield            `yaml:"shield"`
 	Training     Training          `yaml:"training"`
@@ -117,6 +118,10 @@ type Client struct {
 	// DNSZones are the client's Route 53 hosted zone IDs: a change
 	// request's DNS plan may only name one of them.
 	DNSZones []string `yaml:"dns_zones"`
+	// Escalation replaces alerts.escalation for this client ([] = none).
+	Escalation *[]EscalationStep `yaml:"escalation"`
+	// UnusualPages replaces alerts.unusual_pages for this client.
+	UnusualPages *[]string `yaml:"unusual_pages"`
 	// Detectify: the client pays for scans; nil: not scanned.
 	Detectify *ClientDetectify `yaml:"detectify"`
 	// Launch is what the client's pre-launch checklist needs.

@@ -194,6 +194,7 @@ func applyDefaults(cfg *Config) {
 	applyUptimeDefaults(cfg)
 	applyAWSDefaults(cfg)
 	applyChangeDefaults(cfg)
+	applyAlertDefaults(cfg)
 	applyDetectifyDefaults(cfg)
 	applySecurityDefaults(cfg)
 	applyChecklistDefaults(cfg)

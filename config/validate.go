@@ -78,6 +78,7 @@ func validate(cfg *Config, c *collector) {
 	validateUptime(cfg, c)
 	validateAWS(cfg, c)
 	validateChanges(cfg, c)
+	validateAlerts(cfg, c)
 	validateDetectify(cfg, c)
 	validateSecurity(cfg, c)
 	validateChecklists(cfg, c)

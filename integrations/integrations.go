@@ -69,7 +69,9 @@ type Alert struct {
 	Class      string // e.g. "uptime", "sla", "server"
 	Details    map[string]any
 	Links      []Link
-	At         time.Time
+	// ClientURL links back to where people act on it (the Slack message).
+	ClientURL string
+	At        time.Time
 }
 
 // Link is a URL with a label attached to an alert.

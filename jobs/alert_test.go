@@ -18,7 +18,7 @@ import (
 
 const routingKey = "R0123456789abcdef0123456789abcde" // 32 characters, as PagerDuty wants
 
-var site = jobs.Subject{Key: "uptime/acme/www", Monitor: "uptime", Client: "acme", Name: "www.acme.example",
+var site = jobs.Subject{Key: "uptime/acme/www", Monitor: "uptime", Client: "acme", Name: "www.acme.example", Site: "www",
 	URL: "https://www.acme.example/", Channel: "C0ACMEALRT", PagerRef: "acme",
 	Thresholds: store.Thresholds{FailAfter: 3, RecoverAfter: 2}}
 

@@ -197,6 +197,7 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 			return fmt.Errorf("no PagerDuty routing key for %q", p.Ref)
 		}
 		p.Event.RoutingKey = key
+		ob.linkBack(ctx, c.Item.Subject, &p.Event)
 		return ob.pager.Send(ctx, p.Event)
 	}
 	return fmt.Errorf("unknown outbox kind %q", c.Item.Kind)

@@ -21,18 +21,23 @@ const (
 // status always comes as an emoji and a word (UX.md), times in the viewer's
 // zone, vendor and user text escaped.
 func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
+	if a.Monitor == "sla" {
+		return slaMessage(a)
+	}
 	name := chat.Escape(p.Name)
 	if u := chat.SafeURL(p.URL); u != "" {
 		name = "<" + u + "|" + name + ">"
 	}
 	w := wordsFor(a.Monitor)
-	down, since, during := w.down, "*"+w.since+"*\n", "*"+w.during+"*\n"
+	down, since, during, again := w.down, "*"+w.since+"*\n", "*"+w.during+"*\n", w.again
 	var head, word string
-	switch a.Status {
-	case store.AlertFiring:
+	switch {
+	case a.Status == store.AlertFiring:
 		head, word = ":red_circle:", down
-	case store.AlertAcknowledged:
+	case a.Status == store.AlertAcknowledged:
 		head, word = ":large_orange_circle:", down+", acknowledged"
+	case a.Stale:
+		head, word = ":white_circle:", "CLOSED: NO DATA"
 	default:
 		head, word = ":large_green_circle:", w.recovered
 		if a.ResolvedBy != "" {
@@ -41,7 +46,7 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	}
 	text := fmt.Sprintf("%s *%s* is %s", head, name, word)
 	fields := []*slack.TextBlockObject{
-		md("*Client*\n" + chat.Escape(a.Client)),
+		md("*Client*\n" + chat.Escape(a.Who())),
 	}
 	for _, f := range a.Fields {
 		v := chat.Escape(truncate(f.Text, 300))
@@ -60,9 +65,16 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 		fields = append(fields, md(during+human(a.Downtime(now))+" so far"))
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(md(text), fields, nil)}
+	if len(a.Children) > 0 {
+		blocks = append(blocks, slack.NewSectionBlock(md(childLines(a.Children)), nil, nil),
+			slack.NewContextBlock("", md("The client's sites that failed in the same minutes are gathered here: one page for all, each still resolves on its own.")))
+	}
 	var notes []string
 	if a.AckedBy != "" {
 		notes = append(notes, fmt.Sprintf("Acknowledged by <@%s> %s", a.AckedBy, date(a.AckedAt)))
+	}
+	if a.SilencedBy != "" && a.Status != store.AlertResolved {
+		notes = append(notes, fmt.Sprintf(":double_vertical_bar: Silenced by <@%s> until %s", a.SilencedBy, date(a.SilencedUntil)))
 	}
 	if a.ResolvedBy != "" {
 		notes = append(notes, fmt.Sprintf("Resolved by <@%s> %s", a.ResolvedBy, date(a.ResolvedAt)))
@@ -72,28 +84,18 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	for _, n := range notes {
 		blocks = append(blocks, slack.NewContextBlock("", md(n)))
 	}
-	if a.Status == store.AlertFiring || a.Status == store.AlertAcknowledged {
-		var btns []slack.BlockElement
+	if a.Active() && w.hint != "" {
+		// A finding is quietened by accepting its risk (with an expiry
+		// and a reason), not by a silence or a resolve.
 		if a.Status == store.AlertFiring {
 			ack := slack.NewButtonBlockElement(ActionAlertAck, a.Key, plain("Acknowledge"))
 			ack.Style = slack.StylePrimary
-			btns = append(btns, ack)
+			blocks = append(blocks, slack.NewActionBlock("alert_actions", ack))
 		}
-		if w.hint != "" {
-			// A finding is quietened by accepting its risk (with an expiry
-			// and a reason), not by a silence or a resolve.
-			if len(btns) > 0 {
-				blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
-			}
-			_, id, _ := strings.Cut(strings.TrimPrefix(a.Key, a.Monitor+"/"), "/")
-			blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf(w.hint, chat.Escape(shortID(id))))))
-		} else {
-			res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
-			res.Confirm = slack.NewConfirmationBlockObject(plain("Resolve this alert?"),
-				md("It closes the PagerDuty incident too. If the site is still down it will alert again."), plain("Resolve"), plain("Cancel"))
-			btns = append(btns, res, slack.NewButtonBlockElement(ActionAlertSilence, a.Key, plain("Silence 1h")))
-			blocks = append(blocks, slack.NewActionBlock("alert_actions", btns...))
-		}
+		_, id, _ := strings.Cut(strings.TrimPrefix(a.Key, a.Monitor+"/"), "/")
+		blocks = append(blocks, slack.NewContextBlock("", md(fmt.Sprintf(w.hint, chat.Escape(shortID(id))))))
+	} else if a.Active() {
+		blocks = append(blocks, alertButtons(a, "Resolve this alert?", "It closes the PagerDuty incident too. "+again, true))
 	}
 	// The fallback is a notification's text: vendor text in it is escaped
 	// too, so a finding's title cannot mention @channel.
@@ -101,25 +103,22 @@ func alertMessage(a store.Alert, p alertPayload, now time.Time) chat.Message {
 	return chat.Message{Text: fallback, Blocks: blocks}
 }
 
-// alertWords are how a monitor's alert speaks of its subject.
-type alertWords struct {
-	down, since, during     string // "DOWN", "Down since", "Down for"
-	recovered               string // "RECOVERED"
-	recoveredAfter, downFor string // "Recovered" (after 2h) "down"
-	hint                    string // a context line under the buttons, %s the subject's ID ("" for none)
-}
-
-// wordsFor: sites go down; findings are open until fixed; other monitors
-// (servers, cost) breach a threshold.
-func wordsFor(monitor string) alertWords {
-	switch monitor {
-	case "", "uptime":
-		return alertWords{"DOWN", "Down since", "Down for", "RECOVERED", "Recovered", "down", ""}
-	case FindingMonitor:
-		return alertWords{"OPEN", "Open since", "Open for", "FIXED", "Fixed", "open",
-			"ID `%s`. To quieten it until a date: `/ops findings accept <ID> <duration> <reason>` (security, admin)."}
+// alertButtons are an open alert's Acknowledge (while nobody has),
+// Resolve (confirmed with confirm) and, with silence, Silence 1h.
+func alertButtons(a store.Alert, title, confirm string, silence bool) slack.Block {
+	var btns []slack.BlockElement
+	if a.Status == store.AlertFiring {
+		ack := slack.NewButtonBlockElement(ActionAlertAck, a.Key, plain("Acknowledge"))
+		ack.Style = slack.StylePrimary
+		btns = append(btns, ack)
 	}
-	return alertWords{"IN BREACH", "In breach since", "In breach for", "RECOVERED", "Recovered", "down", ""}
+	res := slack.NewButtonBlockElement(ActionAlertResolve, a.Key, plain("Resolve"))
+	res.Confirm = slack.NewConfirmationBlockObject(plain(title), md(confirm), plain("Resolve"), plain("Cancel"))
+	btns = append(btns, res)
+	if silence {
+		btns = append(btns, slack.NewButtonBlockElement(ActionAlertSilence, a.Key, plain("Silence 1h")))
+	}
+	return slack.NewActionBlock("alert_actions", btns...)
 }
 
 func md(s string) *slack.TextBlockObject {

@@ -34,7 +34,7 @@ type ServerStore interface {
 	SaveServers(ctx context.Context, rec store.ServerRecord) error
 	SetServersFetchError(ctx context.Context, client, reason string, at time.Time) error
 	Thresholds(ctx context.Context, client string) (store.ServerThresholds, error)
-	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
+	Mutes(ctx context.Context, now time.Time) ([]store.Silence, error) // silences and change windows
 	EnqueueOnce(ctx context.Context, marker string, ttl time.Duration, now time.Time, items ...store.OutboxItem) (bool, error)
 }
 
@@ -51,6 +51,9 @@ type ServerClient struct {
 	Thresholds   store.ServerThresholds
 	StatusChecks bool                  // alert (critical) on failed EC2 status checks
 	Severity     integrations.Severity // of CPU and storage alerts; "" = error
+	// PageOn lists the unusual activity that also pages (vanished,
+	// appeared, type_changed, spike); it is always posted.
+	PageOn []string
 }
 
 // ServersOptions tune the monitor; zero values get defaults.

@@ -17,6 +17,7 @@ const (
 	serverStatus      = "status"       // EC2 status checks (critical)
 	serverCPU         = "cpu"          // CPU above the threshold for N periods
 	serverFreeStorage = "free_storage" // RDS free storage below the threshold for N periods
+	serverNoData      = "nodata"       // CloudWatch sent no data for N periods
 )
 
 // gib is how RDS counts storage: free_storage_gb thresholds are in GiB.
@@ -34,6 +35,7 @@ type serverRound struct {
 	eff      store.EffectiveThresholds
 	silences []store.Silence
 	loaded   bool
+	launched map[string]time.Time // EC2 launch times, from the snapshot
 }
 
 // observe feeds every resource's checks to the Alerter: status checks once
@@ -41,7 +43,10 @@ type serverRound struct {
 // breach "for N periods" counts periods, whatever the job's interval).
 // Resources that stopped or vanished observe healthy, so their alerts resolve.
 func (s *Servers) observe(ctx context.Context, c ServerClient, prev, rec store.ServerRecord, snap integrations.ServerSnapshot, eff store.EffectiveThresholds, at time.Time) error {
-	round := &serverRound{s: s, c: c, eff: eff}
+	round := &serverRound{s: s, c: c, eff: eff, launched: map[string]time.Time{}}
+	for _, i := range snap.Instances {
+		round.launched[i.ID] = i.LaunchedAt
+	}
 	series := map[string]integrations.MetricSeries{}
 	for _, m := range snap.Metrics {
 		series[m.Resource+"/"+m.Metric] = m
@@ -77,6 +82,12 @@ func (rd *serverRound) resource(ctx context.Context, r, was store.ServerResource
 		if err := rd.check(ctx, r, serverStatus, !failed, why, at); err != nil {
 			return err
 		}
+	}
+	if why, none := rd.noData(r, was, series[r.ID+"/"+store.MetricCPU], at); none {
+		return rd.stale(ctx, r, why, at)
+	}
+	if err := rd.check(ctx, r, serverNoData, true, "", at); err != nil {
+		return err
 	}
 	for _, p := range rd.newPoints(series[r.ID+"/"+store.MetricCPU], was, store.MetricCPU) {
 		ok := p.Value <= rd.eff.CPU
@@ -116,7 +127,7 @@ func (rd *serverRound) newPoints(m integrations.MetricSeries, was store.ServerRe
 
 // allOK observes every metric of r healthy (stopped, terminated, vanished).
 func (rd *serverRound) allOK(ctx context.Context, r store.ServerResource, at time.Time) error {
-	metrics := []string{serverCPU}
+	metrics := []string{serverCPU, serverNoData}
 	if r.Kind == store.ResourceInstance {
 		metrics = append(metrics, serverStatus)
 	} else {
@@ -135,7 +146,7 @@ func (rd *serverRound) check(ctx context.Context, r store.ServerResource, metric
 	silenced := false
 	if !ok {
 		if !rd.loaded {
-			sils, err := rd.s.st.Silences(ctx, at)
+			sils, err := rd.s.st.Mutes(ctx, at)
 			if err != nil {
 				return fmt.Errorf("jobs: servers %s: silences: %w", rd.c.Key, err)
 			}
@@ -151,15 +162,20 @@ func (rd *serverRound) check(ctx context.Context, r store.ServerResource, metric
 
 // subject describes one metric of one resource to the Alerter.
 func (rd *serverRound) subject(r store.ServerResource, metric string) Subject {
-	what := map[string]string{serverStatus: "status checks", serverCPU: "CPU", serverFreeStorage: "free storage"}[metric]
-	subj := Subject{Key: ServerAlertKey(rd.c.Key, r.ID, metric), Monitor: "server", Client: rd.c.Key,
-		Name: resourceLabel(r) + " " + what, URL: consoleURL(r), Channel: rd.c.Channel, PagerRef: rd.c.PagerRef,
+	what := map[string]string{serverStatus: "status checks", serverCPU: "CPU", serverFreeStorage: "free storage", serverNoData: "metrics"}[metric]
+	subj := Subject{Key: ServerAlertKey(rd.c.Key, r.ID, metric), Monitor: "server", Client: rd.c.Key, ClientName: rd.c.Name,
+		Name: resourceLabel(r) + " " + what, Site: r.ID, URL: consoleURL(r), Channel: rd.c.Channel, PagerRef: rd.c.PagerRef,
 		Severity:   cmp.Or(rd.c.Severity, integrations.SeverityError),
 		Thresholds: store.Thresholds{FailAfter: max(rd.eff.Periods, 1), RecoverAfter: max(rd.eff.Periods, 1)}}
+	if metric == serverNoData {
+		// Its own state, neither in breach nor healthy: a warning, judged once a round.
+		subj.Monitor, subj.Severity, subj.Thresholds = "nodata", integrations.SeverityWarning, store.Thresholds{FailAfter: 1, RecoverAfter: 1}
+	}
 	if metric == serverStatus {
 		// EC2 already waits minutes before calling a check impaired: an
 		// outage pages at once, and one passing round resolves it.
 		subj.Severity, subj.Thresholds = integrations.SeverityCritical, store.Thresholds{FailAfter: 1, RecoverAfter: 1}
+		subj.Gathers = true // the client's sites on it fail with it
 	}
 	return subj
 }

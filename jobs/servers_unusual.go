@@ -1,9 +1,12 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/383project/opsbot/chat"
@@ -44,13 +47,15 @@ func (s *Servers) announceInventory(ctx context.Context, c ServerClient, prev, c
 		case has && !had:
 			text := fmt.Sprintf(":new: *Unusual activity* on %s: %s %s appeared (%s, %s) since %s.",
 				chat.Escape(c.Name), kindWord(r), label(r), chat.Escape(r.Type), chat.Escape(r.Region), date(prev.TakenAt))
-			if err := s.post(ctx, c, "appeared:"+r.ID+":"+since, inventoryEventTTL, text, now); err != nil {
+			summary := fmt.Sprintf("%s — unusual activity: %s %s appeared (%s, %s)", c.Name, kindWord(r), resourceLabel(r), r.Type, r.Region)
+			if err := s.unusual(ctx, c, "appeared", "appeared:"+r.ID+":"+since, inventoryEventTTL, text, summary, now); err != nil {
 				return err
 			}
 		case has && old.Type != "" && r.Type != old.Type:
 			text := fmt.Sprintf(":twisted_rightwards_arrows: *Unusual activity* on %s: %s %s changed type from %s to %s since %s.",
 				chat.Escape(c.Name), kindWord(r), label(r), chat.Escape(old.Type), chat.Escape(r.Type), date(prev.TakenAt))
-			if err := s.post(ctx, c, "type:"+r.ID+":"+old.Type+":"+r.Type+":"+since, inventoryEventTTL, text, now); err != nil {
+			summary := fmt.Sprintf("%s — unusual activity: %s %s changed type from %s to %s", c.Name, kindWord(r), resourceLabel(r), old.Type, r.Type)
+			if err := s.unusual(ctx, c, "type_changed", "type:"+r.ID+":"+old.Type+":"+r.Type+":"+since, inventoryEventTTL, text, summary, now); err != nil {
 				return err
 			}
 		}
@@ -70,7 +75,8 @@ func (s *Servers) announceInventory(ctx context.Context, c ServerClient, prev, c
 		}
 		text := fmt.Sprintf(":ghost: *Unusual activity* on %s: %s %s (%s, %s) %s; it was %s at %s.",
 			chat.Escape(c.Name), kindWord(r), label(r), chat.Escape(r.Type), chat.Escape(r.Region), state, chat.Escape(r.State), date(prev.TakenAt))
-		if err := s.post(ctx, c, "vanished:"+r.ID+":"+since, inventoryEventTTL, text, now); err != nil {
+		summary := fmt.Sprintf("%s — unusual activity: %s %s (%s, %s) %s", c.Name, kindWord(r), resourceLabel(r), r.Type, r.Region, strings.TrimPrefix(state, "is "))
+		if err := s.unusual(ctx, c, "vanished", "vanished:"+r.ID+":"+since, inventoryEventTTL, text, summary, now); err != nil {
 			return err
 		}
 	}
@@ -112,7 +118,8 @@ func (s *Servers) announceSpikes(ctx context.Context, c ServerClient, snap integ
 			chat.Escape(c.Name), what, label(r), metricText(m.Metric, last.Value), date(last.At), ratio,
 			metricText(m.Metric, baseline), start, date(m.Points[start].At), num(factor), metricText(m.Metric, floor))
 		marker := "spike:" + m.Resource + ":" + m.Metric + ":" + strconv.FormatInt(m.Points[start].At.Unix(), 10)
-		if err := s.post(ctx, c, marker, spikeEventTTL, text, now); err != nil {
+		summary := fmt.Sprintf("%s — unusual activity: %s spike on %s, %s", c.Name, what, resourceLabel(r), metricText(m.Metric, last.Value))
+		if err := s.unusual(ctx, c, "spike", marker, spikeEventTTL, text, summary, now); err != nil {
 			return err
 		}
 	}
@@ -163,12 +170,32 @@ func deniedAction(err error) string {
 
 // post queues one message to the client's support channel, once per marker.
 func (s *Servers) post(ctx context.Context, c ServerClient, event string, ttl time.Duration, text string, now time.Time) error {
+	return s.unusual(ctx, c, "", event, ttl, text, "", now)
+}
+
+// unusual announces one event of unusual activity of kind (vanished,
+// appeared, type_changed, spike) once per marker: a post to the support
+// channel and, when the client's config pages on kind, a PagerDuty
+// incident (one per event; there is nothing to recover from, a person
+// resolves it).
+func (s *Servers) unusual(ctx context.Context, c ServerClient, kind, event string, ttl time.Duration, text, summary string, now time.Time) error {
 	marker := "servers:" + c.Key + ":" + event
 	item, err := store.NewOutboxItem(kindSlackPost, "servers/"+c.Key, postPayload{Channel: c.Channel, Text: text}, now)
 	if err != nil {
 		return err
 	}
-	queued, err := s.st.EnqueueOnce(ctx, marker, ttl, now, item)
+	items := []store.OutboxItem{item}
+	if kind != "" && c.PagerRef != "" && slices.Contains(c.PageOn, kind) {
+		ev := integrations.Alert{DedupKey: "opsbot/unusual/" + c.Key + "/" + event, Action: "trigger", At: now,
+			Summary: summary, Source: "opsbot servers " + c.Key, Severity: cmp.Or(c.Severity, integrations.SeverityError),
+			Group: c.Key, Class: "unusual", Component: kind, Details: map[string]any{"client": c.Key, "client_name": c.Name, "event": kind}}
+		page, err := store.NewOutboxItem(kindPager, "servers/"+c.Key, pagerPayload{Ref: c.PagerRef, Event: ev}, now)
+		if err != nil {
+			return err
+		}
+		items = append(items, page)
+	}
+	queued, err := s.st.EnqueueOnce(ctx, marker, ttl, now, items...)
 	if err != nil {
 		return fmt.Errorf("jobs: servers %s: announce %s: %w", c.Key, event, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/383project/opsbot/chat"
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/store"
 )
@@ -16,7 +15,6 @@ import (
 type SLAStore interface {
 	StateChanges(ctx context.Context, key string, from, to time.Time) ([]store.StateChange, error)
 	SetMonthUptime(ctx context.Context, key, month string, pct float64) error
-	EnqueueOnce(ctx context.Context, marker string, ttl time.Duration, now time.Time, items ...store.OutboxItem) (bool, error)
 }
 
 // StatusCakePeriods reads a test's up/down periods (integrations/statuscake satisfies it).
@@ -25,14 +23,15 @@ type StatusCakePeriods interface {
 }
 
 // SLA computes every site's uptime this month, stores it for status, and
-// raises one "SLA incident" per site per month (Slack and PagerDuty) as soon
-// as the month can no longer meet the site's target.
+// raises one "SLA incident" per site per month as soon as the month can no
+// longer meet the site's target: an alert (key "sla/<client>/<site>/<month>")
+// with one message carrying Acknowledge and Resolve, and a PagerDuty
+// incident, both closed by a person.
 type SLA struct {
 	U        *Uptime
 	Store    SLAStore
 	Periods  StatusCakePeriods // nil without StatusCake
 	Location *time.Location
-	Nudge    func()
 	Log      *slog.Logger
 }
 
@@ -74,18 +73,22 @@ func (s SLA) check(ctx context.Context, site UptimeSite, monthStart, monthEnd ti
 	if site.SLATarget <= 0 || down <= allowed {
 		return nil
 	}
-	items, err := slaItems(site, month, pct, down, allowed, now)
-	if err != nil {
-		return err
-	}
-	queued, err := s.Store.EnqueueOnce(ctx, "sla:"+site.Key+":"+month, 40*24*time.Hour, now, items...)
-	if err != nil || !queued {
-		return err
-	}
-	if s.Nudge != nil {
-		s.Nudge()
-	}
-	return nil
+	why := fmt.Sprintf("uptime %.3f %% against a target of %g %% in %s; down %s this month, the month allowed %s",
+		pct, site.SLATarget, month, human(down), human(allowed))
+	return s.U.alerter.Raise(ctx, slaSubject(site, month), why, now)
+}
+
+// slaSubject is a site's SLA incident of one month.
+func slaSubject(site UptimeSite, month string) Subject {
+	subj := site.Subject
+	subj.Key, subj.Monitor, subj.Name = "sla/"+site.Client+"/"+site.Site+"/"+month, "sla", site.Name
+	subj.Severity, subj.Gathers = integrations.SeverityError, false
+	return subj
+}
+
+// Raise fires the one-off alert of subj with why (see store.Alert.Raise).
+func (al *Alerter) Raise(ctx context.Context, subj Subject, why string, at time.Time) error {
+	return al.apply(ctx, subj, at, "raise", func(a *store.Alert) store.Transition { return a.Raise(why, at) })
 }
 
 // periods are the site's up/down periods of the month so far: recorded
@@ -110,27 +113,4 @@ func (s SLA) periods(ctx context.Context, site UptimeSite, from, now time.Time) 
 		out = append(out, p)
 	}
 	return out, nil
-}
-
-// slaItems announce a breach: a message in the site's channel and a PagerDuty incident.
-func slaItems(site UptimeSite, month string, pct float64, down, allowed time.Duration, now time.Time) ([]store.OutboxItem, error) {
-	text := fmt.Sprintf(":red_circle: *SLA breached* for *%s* (%s) in %s: uptime %.3f %% against a target of %g %%. "+
-		"Down %s this month; the month allowed %s.", chat.Escape(site.Name), chat.Escape(site.Client), month, pct, site.SLATarget, human(down), human(allowed))
-	post, err := store.NewOutboxItem(kindSlackPost, "sla/"+site.Key, postPayload{Channel: site.Channel, Text: text}, now)
-	if err != nil {
-		return nil, err
-	}
-	items := []store.OutboxItem{post}
-	if site.PagerRef != "" {
-		ev := integrations.Alert{DedupKey: "opsbot/sla/" + site.Key + "/" + month, Action: "trigger", At: now,
-			Summary: fmt.Sprintf("SLA breached: %s (%s) %.3f%% < %g%% in %s", site.Name, site.Client, pct, site.SLATarget, month),
-			Source:  cmp.Or(site.URL, site.Name), Severity: integrations.SeverityError, Group: site.Client, Class: "sla",
-			Component: site.Name, Details: map[string]any{"uptime_percent": pct, "target_percent": site.SLATarget, "down": down.String()}}
-		pd, err := store.NewOutboxItem(kindPager, "sla/"+site.Key, pagerPayload{Ref: site.PagerRef, Event: ev}, now)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, pd)
-	}
-	return items, nil
 }

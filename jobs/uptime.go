@@ -15,7 +15,8 @@ import (
 // UptimeStore is what the uptime monitor records into.
 type UptimeStore interface {
 	RecordCheck(ctx context.Context, st store.SiteStatus) (changed bool, since time.Time, err error)
-	Silences(ctx context.Context, now time.Time) ([]store.Silence, error)
+	// Mutes are the silences and change windows in force at now.
+	Mutes(ctx context.Context, now time.Time) ([]store.Silence, error)
 	SetSourceStatus(ctx context.Context, st store.SourceStatus) error
 	SyncSites(ctx context.Context, sites []store.SiteStatus, now time.Time) error
 	EnqueueOnce(ctx context.Context, marker string, ttl time.Duration, now time.Time, items ...store.OutboxItem) (bool, error)
@@ -46,6 +47,7 @@ type Uptime struct {
 	byStatusCake map[string]string // StatusCake test ID → site key
 	alerter      *Alerter
 	st           UptimeStore
+	reasons      reasons // why down StatusCake tests fail
 	log          *slog.Logger
 	now          func() time.Time
 }
@@ -58,6 +60,7 @@ func NewUptime(sites []UptimeSite, al *Alerter, st UptimeStore, log *slog.Logger
 		u.now = time.Now
 	}
 	for _, s := range sites {
+		s.Subject.Site = cmp.Or(s.Subject.Site, s.Site)
 		u.sites[s.Key] = s
 		if s.StatusCakeID != "" {
 			u.byStatusCake[s.StatusCakeID] = s.Key
@@ -130,7 +133,7 @@ func (u *Uptime) Observe(ctx context.Context, key string, res integrations.Check
 	up := res.State == integrations.StateUp
 	silenced := false
 	if !up { // a silence only matters to a failing check: healthy ones skip the read
-		silences, err := u.st.Silences(ctx, at)
+		silences, err := u.st.Mutes(ctx, at)
 		if err != nil {
 			return fmt.Errorf("jobs: uptime: silences: %w", err)
 		}
@@ -155,6 +158,7 @@ func (u *Uptime) OnProbe(key string, res integrations.CheckResult, _ time.Time) 
 type StatusCakePoll struct {
 	U      *Uptime
 	Source StatusCakeSource
+	Detail StatusCakeDetail // optional: the status code or error of down tests
 }
 
 // Name implements Job.
@@ -185,6 +189,7 @@ func (p StatusCakePoll) Run(ctx context.Context) error {
 		if !ok {
 			continue
 		}
+		p.U.reasons.explain(ctx, p.Detail, &r, now)
 		if err := p.U.Observe(ctx, key, r); err != nil && firstErr == nil {
 			firstErr = err
 		}

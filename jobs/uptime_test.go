@@ -220,6 +220,8 @@ func TestSLABreachAnnouncedOncePerMonth(t *testing.T) {
 	}
 	if top := waitTop(t, r.slack, 1); len(top) != 1 || !strings.Contains(top[0].Text, "SLA breached") {
 		t.Fatalf("posted = %+v, want the SLA message", top)
+	} else if b := string(top[0].Blocks); !strings.Contains(b, `"action_id":"alert_ack"`) || !strings.Contains(b, `"action_id":"alert_resolve"`) || !strings.Contains(b, `"value":"sla/acme/www/2026-11"`) {
+		t.Fatalf("the SLA message has no Acknowledge/Resolve: %s", b)
 	}
 	events, err := r.pd.WaitEvents(1, 5*time.Second)
 	if err != nil {
@@ -227,7 +229,7 @@ func TestSLABreachAnnouncedOncePerMonth(t *testing.T) {
 	}
 	var sla1 int
 	for _, e := range events {
-		if e.Payload != nil && strings.HasPrefix(e.Payload.Summary, "SLA breached") {
+		if e.Payload != nil && strings.HasPrefix(e.Payload.Summary, "acme — www.acme.example SLA breached: uptime 99.583 %") && e.DedupKey == "opsbot/sla/acme/www/2026-11" {
 			sla1++
 		}
 	}

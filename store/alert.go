@@ -37,6 +37,8 @@ const (
 	Recovered   Transition = "recovered"    // the subject is healthy again
 	Acknowledge Transition = "acknowledged" // by a person
 	Resolve     Transition = "resolved"     // by a person while still failing, or before recovery
+	Silenced    Transition = "silenced"     // by a person from the alert: acknowledged and muted for a while
+	Stale       Transition = "stale"        // closed for want of data: the breach can't be judged any more
 )
 
 // Thresholds hold an alert back until a failure or a recovery is confirmed,
@@ -53,11 +55,22 @@ type Alert struct {
 	Key     string `json:"key"` // unique: "uptime/acme/www"
 	Monitor string `json:"monitor"`
 	Client  string `json:"client"`
-	Subject string `json:"subject"`
-	URL     string `json:"url,omitempty"`
+	// ClientName is the client as people know it ("ACME Ltd"); "" = Client.
+	ClientName string `json:"client_name,omitempty"`
+	Subject    string `json:"subject"`
+	// Site is what a silence names besides the client: the site of an
+	// uptime alert, the resource of a server alert.
+	Site string `json:"site,omitempty"`
+	URL  string `json:"url,omitempty"`
 	// PagerRef names the incident tool routing of this alert (never the key).
-	PagerRef string      `json:"pager_ref,omitempty"`
-	Status   AlertStatus `json:"status"`
+	PagerRef string `json:"pager_ref,omitempty"`
+	Severity string `json:"severity,omitempty"` // of its page; "" = critical
+	// PageSummary and PageDetails, when the monitor gives them, are its
+	// page's summary and custom details (a finding's title and facts).
+	PageSummary string         `json:"page_summary,omitempty"`
+	PageDetails map[string]any `json:"page_details,omitempty"`
+	Home        string         `json:"home,omitempty"` // the channel a new firing posts to
+	Status      AlertStatus    `json:"status"`
 	// Fields are what the monitor shows about the subject besides its
 	// error (a finding's severity, category, location), as plain text.
 	Fields []AlertField `json:"fields,omitempty"`
@@ -75,6 +88,27 @@ type Alert struct {
 	AckedBy    string    `json:"acked_by,omitempty"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	ResolvedBy string    `json:"resolved_by,omitempty"` // empty when it recovered by itself
+	// ResolvedFailing: resolved by hand while its checks were still failing.
+	ResolvedFailing bool `json:"resolved_failing,omitempty"`
+	// Stale: closed because its source stopped sending data (see GoStale).
+	Stale bool `json:"stale,omitempty"`
+	// SilencedBy silenced the alert from its message until SilencedUntil.
+	SilencedBy    string    `json:"silenced_by,omitempty"`
+	SilencedUntil time.Time `json:"silenced_until,omitzero"`
+
+	// Escalated counts the escalation steps taken in this firing, and
+	// EscalationPages are the dedup keys they paged (resolved with it).
+	Escalated       int      `json:"escalated,omitempty"`
+	EscalationPages []string `json:"escalation_pages,omitempty"`
+
+	// Grouping: a gathering alert (an instance failing its status checks)
+	// lists the client's site alerts that failed with it; those name it as
+	// Parent, and were Suppressed when they fired under it (no message or
+	// page of their own). Only creation is suppressed: they resolve as usual.
+	Gathering  bool         `json:"gathering,omitempty"`
+	Children   []ChildAlert `json:"children,omitempty"`
+	Parent     string       `json:"parent,omitempty"`
+	Suppressed bool         `json:"suppressed,omitempty"`
 
 	Channel   string `json:"channel,omitempty"`    // where its one message lives
 	MessageTS string `json:"message_ts,omitempty"` // that message, once posted
@@ -97,6 +131,17 @@ type AlertField struct {
 // DedupKey is the stable incident key of the alert at PagerDuty.
 func (a *Alert) DedupKey() string { return "opsbot/" + a.Key }
 
+// Who is the client as people know it.
+func (a *Alert) Who() string {
+	if a.ClientName != "" {
+		return a.ClientName
+	}
+	return a.Client
+}
+
+// Failing reports whether the last observation failed.
+func (a *Alert) Failing() bool { return a.Failures > 0 }
+
 // Errors returned by the person-driven transitions.
 var (
 	ErrAlertNotFiring = errors.New("the alert is not firing")
@@ -109,6 +154,9 @@ func (th Thresholds) norm() Thresholds {
 
 // active reports whether the alert is announced and open.
 func (a *Alert) active() bool { return a.Status == AlertFiring || a.Status == AlertAcknowledged }
+
+// Active reports whether the alert is announced and open (firing or acknowledged).
+func (a *Alert) Active() bool { return a.active() }
 
 // Observe applies one check: ok or failing with errText, at time at.
 // silenced says whether a silence matches the subject now.
@@ -133,13 +181,7 @@ func (a *Alert) Observe(ok bool, errText string, at time.Time, th Thresholds, si
 			a.Muted = true
 			return NoChange
 		}
-		a.Muted = false
-		if !a.FiredAt.IsZero() {
-			a.PrevFiredAt, a.PrevChannel, a.PrevMessageTS = a.FiredAt, a.Channel, a.MessageTS
-		}
-		a.Status, a.FiredAt = AlertFiring, at
-		a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
-		a.MessageTS, a.Channel = "", "" // a new firing gets a new message
+		a.fire(at)
 		return Fired
 	}
 	if a.Successes == 0 {
@@ -155,7 +197,22 @@ func (a *Alert) Observe(ok bool, errText string, at time.Time, th Thresholds, si
 		return NoChange
 	}
 	a.Status, a.ResolvedAt, a.ResolvedBy = AlertResolved, at, ""
+	a.Gathering = false
 	return Recovered
+}
+
+// fire opens a new firing at at: a new message, a new page.
+func (a *Alert) fire(at time.Time) {
+	a.Muted = false
+	if !a.FiredAt.IsZero() {
+		a.PrevFiredAt, a.PrevChannel, a.PrevMessageTS = a.FiredAt, a.Channel, a.MessageTS
+	}
+	a.Status, a.FiredAt = AlertFiring, at
+	a.AckedAt, a.AckedBy, a.ResolvedAt, a.ResolvedBy = time.Time{}, "", time.Time{}, ""
+	a.Escalated, a.EscalationPages = 0, nil
+	a.SilencedBy, a.SilencedUntil, a.ResolvedFailing, a.Stale = "", time.Time{}, false, false
+	a.Gathering, a.Children, a.Parent, a.Suppressed = false, nil, "", false
+	a.MessageTS, a.Channel = "", "" // a new firing gets a new message
 }
 
 // Downtime is how long the last failing run lasted: from the first failing
@@ -183,6 +240,20 @@ func (a *Alert) Ack(by string, at time.Time) (Transition, error) {
 	return NoChange, ErrAlertNotFiring
 }
 
+// SilenceBy records that a person silenced the open alert until until
+// from its message; a firing alert is acknowledged by them too (someone
+// has it). The silence itself is a Silence in the store.
+func (a *Alert) SilenceBy(by string, until, at time.Time) (Transition, error) {
+	if !a.active() {
+		return NoChange, ErrAlertNotFiring
+	}
+	if a.Status == AlertFiring {
+		a.Status, a.AckedBy, a.AckedAt = AlertAcknowledged, by, at
+	}
+	a.SilencedBy, a.SilencedUntil = by, until
+	return Silenced, nil
+}
+
 // ResolveBy closes the alert by hand. If the subject is still failing it
 // must cross the failure threshold again to fire anew.
 func (a *Alert) ResolveBy(by string, at time.Time) (Transition, error) {
@@ -190,6 +261,8 @@ func (a *Alert) ResolveBy(by string, at time.Time) (Transition, error) {
 		return NoChange, ErrAlertNotFiring
 	}
 	a.Status, a.ResolvedBy, a.ResolvedAt = AlertResolved, by, at
+	a.Gathering = false
+	a.ResolvedFailing = a.Failures > 0
 	a.Failures = 0
 	return Resolve, nil
 }

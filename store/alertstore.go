@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,50 +25,102 @@ func (s *Store) alertKey(key string) string { return s.key("alert", key) }
 // A person's acknowledge or resolve (AckedBy or ResolvedBy newly set) is
 // written to the audit log in the same transaction.
 func (s *Store) UpdateAlert(ctx context.Context, key string, now time.Time, fn func(a *Alert) ([]OutboxItem, error)) (Alert, error) {
-	k := s.alertKey(key)
+	out, err := s.UpdateAlerts(ctx, []string{key}, now, func(as []*Alert) ([]OutboxItem, error) { return fn(as[0]) })
+	if err != nil {
+		return Alert{}, err
+	}
+	return out[0], nil
+}
+
+// UpdateAlerts is UpdateAlert for several alerts changed together (a site
+// alert and the server alert it is gathered under): all are read, changed
+// by fn and saved with fn's deliveries in one transaction, or none is. It
+// also keeps the index of gathering alerts (see AlertGroup) in step with
+// their Gathering flag. keys must be distinct.
+func (s *Store) UpdateAlerts(ctx context.Context, keys []string, now time.Time, fn func(as []*Alert) ([]OutboxItem, error)) ([]Alert, error) {
+	ks := make([]string, len(keys))
+	for i, k := range keys {
+		ks[i] = s.alertKey(k)
+	}
+	groups := s.key("alertgroups")
 	for range 16 {
-		var out Alert
+		var out []Alert
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			a, err := readAlert(ctx, tx, k, key)
+			as := make([]*Alert, len(keys))
+			prev := make([]Alert, len(keys))
+			for i := range keys {
+				a, err := readAlert(ctx, tx, ks[i], keys[i])
+				if err != nil {
+					return err
+				}
+				as[i], prev[i] = &a, a
+			}
+			items, err := fn(as)
 			if err != nil {
 				return err
 			}
-			prev := a
-			items, err := fn(&a)
-			if err != nil {
-				return err
+			var audits []AuditEntry
+			for i := range as {
+				audits = append(audits, alertAudit(prev[i], *as[i])...)
 			}
-			audits := alertAudit(prev, a)
 			if len(audits) > 0 {
 				if err := s.checkAuditWritable(ctx, tx); err != nil {
 					return err
 				}
 			}
-			a.Version++
-			data, err := json.Marshal(a)
-			if err != nil {
-				return fmt.Errorf("encode alert: %w", err)
+			ungather := map[string]string{} // client → key that stops gathering, if it is the indexed one
+			for i, a := range as {
+				if prev[i].Gathering && !a.Gathering {
+					if cur, err := tx.HGet(ctx, groups, a.Client).Result(); err == nil && cur == a.Key {
+						ungather[a.Client] = a.Key
+					}
+				}
 			}
+			out = make([]Alert, len(as))
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				for _, e := range audits {
 					s.addAudit(ctx, p, e)
 				}
-				p.Set(ctx, k, data, 0)
-				p.SAdd(ctx, s.key("alerts"), key)
+				for i, a := range as {
+					a.Version++
+					data, err := json.Marshal(a)
+					if err != nil {
+						return fmt.Errorf("encode alert: %w", err)
+					}
+					p.Set(ctx, ks[i], data, 0)
+					p.SAdd(ctx, s.key("alerts"), keys[i])
+					if a.Gathering && !prev[i].Gathering {
+						p.HSet(ctx, groups, a.Client, a.Key)
+					}
+					out[i] = *a
+				}
+				for client := range ungather {
+					p.HDel(ctx, groups, client)
+				}
 				return s.enqueue(ctx, p, now, items)
 			})
-			out = a
 			return err
-		}, k)
+		}, append(ks, groups)...)
 		if errors.Is(err, redis.TxFailedErr) {
 			continue
 		}
 		if err != nil {
-			return Alert{}, wrap("update alert "+key, err)
+			return nil, wrap("update alerts "+strings.Join(keys, ", "), err)
 		}
 		return out, nil
 	}
-	return Alert{}, fmt.Errorf("store: update alert %s: %w", key, ErrConflict)
+	return nil, fmt.Errorf("store: update alerts %s: %w", strings.Join(keys, ", "), ErrConflict)
+}
+
+// AlertGroup is the key of the alert gathering client's site alerts (an
+// instance of it failing its status checks), "" when none is. The alert
+// may have closed since; read it to know.
+func (s *Store) AlertGroup(ctx context.Context, client string) (string, error) {
+	key, err := s.rdb.HGet(ctx, s.key("alertgroups"), client).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return key, wrap("alert group "+client, err)
 }
 
 // alertAudit are the audit entries of what a person did to an alert

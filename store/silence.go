@@ -27,6 +27,9 @@ type Silence struct {
 	CreatedBy string // Slack user ID
 	Start     time.Time
 	End       time.Time
+	// Change names the change request whose window (or deploy freeze) this
+	// is; "" for a silence a person set. See Store.Mutes.
+	Change string
 }
 
 // Matches reports whether the silence covers an alert for client (and site)
@@ -53,6 +56,7 @@ type silenceRecord struct {
 	CreatedBy string    `json:"created_by"`
 	Start     time.Time `json:"start"`
 	End       time.Time `json:"end"`
+	Change    string    `json:"change,omitempty"`
 }
 
 func (s Silence) marshal() (string, error) {

@@ -38,3 +38,21 @@ func (s *Server) DirectMessage(userID, text string) (envelopeID, eventID, ts str
 	envelopeID, eventID = s.EventCallback(DirectMessageEvent(userID, text, ts), 0)
 	return envelopeID, eventID, ts
 }
+
+// AppHomeOpened sends an app_home_opened event: userID opened the app's
+// Home tab. Returns the envelope ID and the event_id.
+func (s *Server) AppHomeOpened(userID string) (envelopeID, eventID string) {
+	return s.EventCallback(map[string]any{"type": "app_home_opened", "user": userID, "channel": "D" + userID[1:],
+		"tab": "home", "event_ts": slackTS(time.Now())}, 0)
+}
+
+// HomeViews returns the views.publish calls made for userID, oldest first.
+func (s *Server) HomeViews(userID string) []Call {
+	var out []Call
+	for _, c := range s.Calls("views.publish") {
+		if param(c, "user_id") == userID {
+			out = append(out, c)
+		}
+	}
+	return out
+}

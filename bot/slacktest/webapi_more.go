@@ -206,8 +206,8 @@ func (s *Server) viewsUpdate(c Call) map[string]any {
 func (s *Server) viewsPublish(c Call) map[string]any {
 	user := param(c, "user_id")
 	view, found := requestView(c)
-	if user == "" || !found {
-		return apiErr("invalid_arguments")
+	if user == "" || !found || view["type"] != "home" {
+		return apiErr("invalid_arguments") // views.publish takes Home tab views only
 	}
 	id, exists := s.homeViews[user]
 	if !exists {

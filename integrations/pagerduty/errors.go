@@ -44,7 +44,7 @@ func withExchange(ctx context.Context) (context.Context, *exchange) {
 type captureTransport struct{ base http.RoundTripper }
 
 func (t captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
+	resp, err := t.base.RoundTrip(withFrom(req))
 	ex, _ := req.Context().Value(exchangeKey{}).(*exchange)
 	if err != nil || ex == nil || resp == nil {
 		return resp, err

@@ -32,9 +32,10 @@ func alert(action string) integrations.Alert {
 		RoutingKey: routingKey, DedupKey: "opsbot:uptime:acme:6421337", Action: action,
 		Summary: "acme.example homepage is DOWN", Source: "statuscake:6421337",
 		Severity: integrations.SeverityCritical, Component: "homepage", Group: "acme", Class: "uptime",
-		Details: map[string]any{"client": "acme", "status_code": 503},
-		Links:   []integrations.Link{{Href: "https://app.statuscake.com/x", Text: "StatusCake check"}},
-		At:      time.Date(2026, 11, 20, 9, 59, 2, 0, time.FixedZone("CET", 3600)),
+		Details:   map[string]any{"client": "acme", "status_code": 503},
+		Links:     []integrations.Link{{Href: "https://app.statuscake.com/x", Text: "StatusCake check"}},
+		ClientURL: "https://slack.com/archives/C0ACMEALRT/p1763632752004100",
+		At:        time.Date(2026, 11, 20, 9, 59, 2, 0, time.FixedZone("CET", 3600)),
 	}
 }
 
@@ -68,6 +69,8 @@ func TestSendTriggerPayload(t *testing.T) {
 		{"link href", got.Links[0].Href, "https://app.statuscake.com/x"},
 		{"link text", got.Links[0].Text, "StatusCake check"},
 		{"detail", p.CustomDetails["client"].(string), "acme"},
+		{"client", got.Client, "opsbot"},
+		{"client_url", got.ClientURL, "https://slack.com/archives/C0ACMEALRT/p1763632752004100"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

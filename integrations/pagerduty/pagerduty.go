@@ -100,6 +100,7 @@ func (c *Client) Send(ctx context.Context, a integrations.Alert) error {
 	ev := &pd.V2Event{RoutingKey: a.RoutingKey, Action: a.Action, DedupKey: a.DedupKey, Client: "opsbot"}
 	if a.Action == "trigger" {
 		ev.Payload = payload(a)
+		ev.ClientURL = a.ClientURL
 		for _, l := range a.Links {
 			ev.Links = append(ev.Links, map[string]string{"href": l.Href, "text": l.Text})
 		}

@@ -153,3 +153,39 @@ func percent(f float32) float64 {
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
 	return v
 }
+
+// LastCheck returns the newest check of test id, from
+// GET /v1/uptime/{id}/history?limit=1
+// (https://developers.statuscake.com/api/#tag/uptime/operation/list-uptime-test-history):
+// its status code (0 when the target did not answer) and, in Error, why it
+// failed in words: "HTTP 503 from UKCON2", "no response from DEFRA1". A test
+// with no checks yet is integrations.ErrNotFound.
+func (c *Client) LastCheck(ctx context.Context, id string) (integrations.CheckResult, error) {
+	var res sc.UptimeTestHistory
+	err := c.call(ctx, "list history of uptime test "+id, func(ctx context.Context) (err error) {
+		res, err = c.api.ListUptimeTestHistory(ctx, id).Limit(1).Execute()
+		return err
+	})
+	if err != nil {
+		return integrations.CheckResult{}, err
+	}
+	if len(res.Data) == 0 {
+		return integrations.CheckResult{}, fmt.Errorf("statuscake: uptime test %s has no checks yet: %w", id, integrations.ErrNotFound)
+	}
+	run := res.Data[0]
+	out := integrations.CheckResult{Source: Source, ID: id, CheckedAt: run.Created, Uptime: -1}
+	where := ""
+	if run.Location != nil && *run.Location != "" {
+		where = " from " + *run.Location
+	}
+	if run.Performance != nil {
+		out.ResponseTime = time.Duration(*run.Performance) * time.Millisecond
+	}
+	if run.StatusCode == nil || *run.StatusCode == 0 {
+		out.Error = "no response" + where
+		return out, nil
+	}
+	out.StatusCode = int(*run.StatusCode)
+	out.Error = "HTTP " + strconv.Itoa(out.StatusCode) + where
+	return out, nil
+}

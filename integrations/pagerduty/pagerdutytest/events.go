@@ -39,16 +39,18 @@ type Link struct {
 
 // Incident is the fake's view of one incident.
 type Incident struct {
-	ID        string
-	Number    int
-	Title     string
-	Status    string // triggered, acknowledged, resolved
-	Urgency   string
-	DedupKey  string // incident_key
-	Alerts    int    // triggers deduplicated onto it, including the first
-	From      string // From header of the last REST change ("" if none)
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	ID       string
+	Number   int
+	Title    string
+	Status   string // triggered, acknowledged, resolved
+	Urgency  string
+	DedupKey string // incident_key
+	Alerts   int    // triggers deduplicated onto it, including the first
+	From     string // From header of the last REST change ("" if none)
+	// SnoozedUntil is when a snoozed incident re-alerts (zero: not snoozed).
+	SnoozedUntil time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // FailEnqueue queues canned responses for the next enqueues, e.g.
@@ -178,6 +180,11 @@ func validate(ev Event) []string {
 		if p.Timestamp != "" {
 			if _, err := time.Parse(time.RFC3339, p.Timestamp); err != nil {
 				errs = append(errs, "'payload.timestamp' is invalid")
+			}
+		}
+		for i, l := range ev.Links {
+			if l.Href == "" {
+				errs = append(errs, fmt.Sprintf("'links[%d].href' is missing or blank", i))
 			}
 		}
 	case "acknowledge", "resolve":

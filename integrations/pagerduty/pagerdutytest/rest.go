@@ -99,10 +99,8 @@ func incidentJSON(in *Incident) map[string]any {
 // manageIncidents is PUT /incidents: {"incidents":[{"id","type","status"}]}
 // with a From header naming a known user.
 func (s *Server) manageIncidents(w http.ResponseWriter, r *http.Request) {
-	from := r.Header.Get("From")
-	if from == "" {
-		restError(w, http.StatusBadRequest,
-			`You must specify a user's email address in the "From" header to perform this action`, 2016)
+	from, ok := requireFrom(w, r)
+	if !ok {
 		return
 	}
 	var body struct {
@@ -114,8 +112,7 @@ func (s *Server) manageIncidents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.userByEmail(from); !ok {
-		restError(w, http.StatusBadRequest, "Invalid Input Provided", 2001, "Requester User Not Found")
+	if !s.knownRequester(w, from) {
 		return
 	}
 	var targets []*Incident
@@ -200,4 +197,58 @@ func parseOr(s string, def time.Time) time.Time {
 		return t
 	}
 	return def
+}
+
+// snooze is POST /incidents/{id}/snooze {"duration": seconds}, with a From
+// header naming a known user. Only an acknowledged incident can be snoozed.
+func (s *Server) snooze(w http.ResponseWriter, r *http.Request) {
+	from, ok := requireFrom(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Duration *int `json:"duration"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.Duration == nil || *body.Duration <= 0 {
+		restError(w, http.StatusBadRequest, "Invalid Input Provided", 2001, "Duration must be a positive number of seconds")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.knownRequester(w, from) {
+		return
+	}
+	i := slices.IndexFunc(s.incidents, func(in *Incident) bool { return in.ID == r.PathValue("id") })
+	if i < 0 {
+		restError(w, http.StatusNotFound, "Not Found", 2100)
+		return
+	}
+	in := s.incidents[i]
+	if in.Status != "acknowledged" {
+		restError(w, http.StatusBadRequest, "Invalid Input Provided", 2001, "Incident is not acknowledged")
+		return
+	}
+	now := s.now().UTC()
+	in.From, in.UpdatedAt, in.SnoozedUntil = from, now, now.Add(time.Duration(*body.Duration)*time.Second)
+	writeJSON(w, http.StatusCreated, map[string]any{"incident": incidentJSON(in)})
+}
+
+// requireFrom reads the From header write operations need, answering
+// PagerDuty's error when it is missing.
+func requireFrom(w http.ResponseWriter, r *http.Request) (string, bool) {
+	from := r.Header.Get("From")
+	if from == "" {
+		restError(w, http.StatusBadRequest,
+			`You must specify a user's email address in the "From" header to perform this action`, 2016)
+	}
+	return from, from != ""
+}
+
+// knownRequester answers PagerDuty's error when from is no user; s.mu held.
+func (s *Server) knownRequester(w http.ResponseWriter, from string) bool {
+	if _, ok := s.userByEmail(from); !ok {
+		restError(w, http.StatusBadRequest, "Invalid Input Provided", 2001, "Requester User Not Found")
+		return false
+	}
+	return true
 }

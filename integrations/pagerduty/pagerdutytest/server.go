@@ -1,7 +1,7 @@
 // Package pagerdutytest is an in-process fake of PagerDuty that speaks the
 // real wire format of both hosts on one httptest server: the Events API v2
 // (POST /v2/enqueue) and the REST API v2 subset opsbot uses (GET/PUT
-// /incidents, GET /users, GET /oncalls). Point both pagerduty.Config URLs at
+// /incidents, POST /incidents/{id}/snooze, GET /users, GET /oncalls). Point both pagerduty.Config URLs at
 // Server.URL. Events drive an incident state machine: a trigger opens (or
 // dedups onto) an incident per dedup_key; acknowledge/resolve events and REST
 // PUT /incidents change it.
@@ -62,6 +62,7 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("POST /v2/enqueue", s.enqueue)
 	mux.HandleFunc("GET /incidents", s.rest(s.listIncidents))
 	mux.HandleFunc("PUT /incidents", s.rest(s.manageIncidents))
+	mux.HandleFunc("POST /incidents/{id}/snooze", s.rest(s.snooze))
 	mux.HandleFunc("GET /users", s.rest(s.listUsers))
 	mux.HandleFunc("GET /oncalls", s.rest(s.listOnCalls))
 	mux.HandleFunc("/", s.rest(func(w http.ResponseWriter, _ *http.Request) {

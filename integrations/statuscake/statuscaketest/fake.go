@@ -1,6 +1,6 @@
 // Package statuscaketest is a fake StatusCake API v1 for tests. It serves the
 // real paths and JSON shapes (GET /v1/uptime, /v1/uptime/{id},
-// /v1/uptime/{id}/periods) so that statuscake-go runs for real against it,
+// /v1/uptime/{id}/periods, /v1/uptime/{id}/history) so that statuscake-go runs for real against it,
 // with both pagination styles: page/limit + metadata for the test list, and
 // before/after/limit + links.next (newest first) for periods.
 package statuscaketest
@@ -47,6 +47,7 @@ type Server struct {
 	mu       sync.Mutex
 	tests    []*Test
 	periods  map[string][]period
+	runs     map[string][]Run
 	fails    []failure
 	requests map[string]int // by path
 	total    int
@@ -60,11 +61,12 @@ type failure struct {
 
 // New starts a fake and closes it when t ends.
 func New(t testing.TB) *Server {
-	s := &Server{MaxLimit: 100, periods: map[string][]period{}, requests: map[string]int{}}
+	s := &Server{MaxLimit: 100, periods: map[string][]period{}, runs: map[string][]Run{}, requests: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/uptime", s.list)
 	mux.HandleFunc("GET /v1/uptime/{id}", s.get)
 	mux.HandleFunc("GET /v1/uptime/{id}/periods", s.listPeriods)
+	mux.HandleFunc("GET /v1/uptime/{id}/history", s.listHistory)
 	s.Server = httptest.NewServer(s.guard(mux))
 	t.Cleanup(s.Close)
 	return s
