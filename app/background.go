@@ -33,6 +33,7 @@ type background struct {
 	scans   *scanWiring
 	shield  *shieldCheck
 	train   *trainingCheck
+	launch  *launchWiring
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
@@ -95,6 +96,7 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, w wo
 	bg.changes = cw
 	obo := jobs.OutboxOptions{Logger: log.With("component", "outbox"), RoutingKey: routing, Kept: st, Workers: w.outboxWorkers}
 	cw.outboxOptions(&obo, st)
+	obo.Checklists = st
 	bg.outbox = jobs.NewOutbox(st, poster, pager, obo)
 	bg.sched = jobs.NewScheduler(st, st, jobs.Options{Location: cfg.Location, Logger: log.With("component", "scheduler"), FireLog: st})
 	bg.alerter = jobs.NewAlerter(st, bg.changed).GroupWithin(cfg.Alerts.GroupWindowOrDefault())
@@ -116,6 +118,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, w wo
 		return nil, err
 	}
 	if bg.train, err = newTrainingCheck(cfg, st, poster, bg, log); err != nil {
+		return nil, err
+	}
+	if bg.launch, err = newLaunch(cfg, awsBase, st, bg, log); err != nil {
 		return nil, err
 	}
 	return bg, nil
@@ -141,6 +146,7 @@ func (bg *background) wire(d *commands.Deps) {
 	bg.scans.wire(d)
 	bg.shield.wire(d)
 	bg.train.wire(d)
+	bg.launch.wire(d, bg)
 	if bg.pager != nil && bg.cfg.Secrets.PagerDutyToken != "" {
 		d.OnCall = bg.pager
 		if d.Emails != nil {

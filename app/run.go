@@ -173,6 +173,7 @@ func newRouter(cfg *config.Config, st *store.Store, deps commands.Deps, poster c
 	if err != nil {
 		return nil, nil, fmt.Errorf("build the command router: %w", err)
 	}
+	bg.launch.router = router
 	return bg, router, nil
 }
 

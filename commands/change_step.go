@@ -79,7 +79,7 @@ func (s *stepRunner) done(id string) {
 // waits for the steps running here to stop; unfinished ones stay saved for
 // another replica (or the next start) to carry on.
 func (r *Router) RunSteps(ctx context.Context) error {
-	if r.deps.Changes == nil {
+	if r.deps.Changes == nil && r.deps.Checklists == nil {
 		<-ctx.Done()
 		return nil
 	}
@@ -87,7 +87,12 @@ func (r *Router) RunSteps(ctx context.Context) error {
 	t := time.NewTicker(stepScan)
 	defer t.Stop()
 	for {
-		r.scanSteps(ctx)
+		if r.deps.Changes != nil {
+			r.scanSteps(ctx)
+		}
+		if r.deps.Checklists != nil {
+			r.scanChecklistRuns(ctx) // launch checklists' re-verifications (checklist_run.go)
+		}
 		select {
 		case <-ctx.Done():
 			return nil

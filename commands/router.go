@@ -93,6 +93,9 @@ type Deps struct {
 	Detectify       map[string]bool // clients with a detectify block (paid for); nil: status says nothing of scans
 	SecurityChannel string          // where scans and findings are posted
 
+	Checklists        ChecklistStore    // nil: launch checklists not wired (/ops checklist says so)
+	ChecklistSettings ChecklistSettings // templates, conditions, verification sources
+
 	// Nudge wakes the outbox worker after a handler queued deliveries, so a
 	// message is updated at once instead of at the worker's next poll.
 	Nudge func()

@@ -82,6 +82,8 @@ func routes() table {
 				Summary: "is every EC2 instance covered by AWS Shield? A verdict per instance", Example: shieldExample, Run: runShield},
 			{Verb: "training", Perm: store.PermTrainingOwn, Usage: "training [@user] · training record @user <course> <YYYY-MM-DD> <evidence> (security, admin)",
 				Summary: "security-training status: yours, or the team's table for security and admin; record training done elsewhere", Example: trainingExample, Run: runTraining},
+			{Verb: "checklist", Perm: store.PermChecklistView, Usage: "checklist new <client> [template] (support, admin) · checklist [client] · checklist show <id>",
+				Summary: "pre-launch checklists: verified and attested items, waivers, sign-off", Example: checklistExample, Run: runChecklist},
 			{Verb: "freeze", Perm: store.PermFreezeView, Usage: "freeze",
 				Summary: "the active deploy freezes (CI asks GET /v1/freeze?repo=owner/name)", Example: "/ops freeze", Run: runFreeze},
 		},
@@ -101,6 +103,11 @@ func routes() table {
 			{ActionID: actionChangeRollback, Perm: store.PermChangeRun, Run: runChangeRollback},
 			{ActionID: actionChangeRestore, Perm: store.PermChangeRun, Run: runChangeRestore},
 			{ActionID: actionChangeCancel, Perm: store.PermChangeOpen, Run: runChangeCancel},
+			{ActionID: actionChecklistVerify, Perm: store.PermChecklistView, Run: runChecklistVerify},
+			{ActionID: actionChecklistSignOff, Perm: store.PermLaunchSignoff, Run: runChecklistSignOff},
+			{ActionID: actionChecklistAttest, Perm: store.PermChecklistView, Run: runChecklistAttest},
+			{ActionID: actionChecklistWaive, Perm: store.PermChecklistView, Run: runChecklistWaive},
+			{ActionID: actionChecklistApprove, Perm: store.PermChecklistView, Run: runChecklistApprove},
 			{ActionID: actionChangeFromLink, Perm: store.PermChangeOpen, Run: runChangeFromLink},
 		},
 		modals: []ModalRoute{
@@ -110,6 +117,7 @@ func routes() table {
 			{CallbackID: callbackChangeApprove, Perm: store.PermChangeApprove, Run: submitChangeApprove},
 			{CallbackID: callbackChangeReject, Perm: store.PermChangeApprove, Run: submitChangeReject},
 			{CallbackID: callbackChangeSmoke, Perm: store.PermChangeRun, Run: submitChangeSmoke},
+			{CallbackID: callbackChecklistWaive, Perm: store.PermChecklistView, Run: submitChecklistWaiver},
 			{CallbackID: callbackChangeReason, Perm: store.PermChangeOpen, Run: submitChangeReason},
 		},
 	}

@@ -63,6 +63,7 @@ type Config struct {
 	Detectify    Detectify         `yaml:"detectify"`
 	Shield       Shield            `yaml:"shield"`
 	Training     Training          `yaml:"training"`
+	Checklists   Checklists        `yaml:"checklists"`
 	Log          Log               `yaml:"log"`
 
 	// Location is TimeZone loaded; filled by Load.
@@ -123,6 +124,8 @@ type Client struct {
 	UnusualPages *[]string `yaml:"unusual_pages"`
 	// Detectify: the client pays for scans; nil: not scanned.
 	Detectify *ClientDetectify `yaml:"detectify"`
+	// Launch is what the client's pre-launch checklist needs.
+	Launch ClientLaunch `yaml:"launch"`
 }
 
 // Site is one uptime check of a client: watched by StatusCake (statuscake_id)
@@ -255,6 +258,8 @@ type Secrets struct {
 	// UdemyClientID and UdemyClientSecret are the Udemy Business API
 	// credentials (Basic auth; UDEMY_CLIENT_ID, UDEMY_CLIENT_SECRET).
 	UdemyClientID, UdemyClientSecret Secret
+	// LoaderIOKey is the loader.io API key (LOADERIO_API_KEY).
+	LoaderIOKey Secret
 	// RoutingKeys are PagerDuty Events v2 routing keys by client key: the
 	// default (PAGERDUTY_ROUTING_KEY) under "", each client's own under its
 	// key (PAGERDUTY_ROUTING_KEY_<CLIENT>). Only set keys are present; nil if

@@ -111,8 +111,9 @@ func TestLoadFullFile(t *testing.T) {
 		Changes: Changes{Channel: "#ops-support", Approvers: []string{"stakeholder", "finance"}, ApprovalTTL: durationPtr(DefaultApprovalTTL)},
 		Alerts: Alerts{Escalation: []EscalationStep{{After: Duration(2 * time.Hour)}, {After: Duration(4 * time.Hour), Channel: "#ops-escalation", Severity: "critical"}},
 			GroupWindow: durationPtr(5 * time.Minute), UnusualPages: []string{"vanished", "appeared"}},
-		Detectify: Detectify{PollInterval: Duration(30 * time.Second), Digest: "0 8 * * 5"},
-		Shield:    Shield{Schedule: DefaultShieldSchedule},
+		Detectify:  Detectify{PollInterval: Duration(30 * time.Second), Digest: "0 8 * * 5"},
+		Shield:     Shield{Schedule: DefaultShieldSchedule},
+		Checklists: defaultChecklists(),
 		Training: Training{ValidFor: Duration(DefaultTrainingValid), DueSoon: Duration(DefaultTrainingDue), Remind: DefaultTrainingRemind,
 			Sync: DefaultTrainingSync, Who: []string{"engineer", "support", "security"}},
 		Integrations: Integrations{

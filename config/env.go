@@ -71,6 +71,7 @@ func readSecrets(cfg *Config, getenv func(string) string, c *collector) {
 		{"OPSBOT_FREEZE_TOKEN", &s.FreezeToken},
 		{"UDEMY_CLIENT_ID", &s.UdemyClientID},
 		{"UDEMY_CLIENT_SECRET", &s.UdemyClientSecret},
+		{"LOADERIO_API_KEY", &s.LoaderIOKey},
 	} {
 		*v.dst = readSecret(v.name, getenv, c)
 	}

@@ -210,6 +210,7 @@ func applyDefaults(cfg *Config) {
 	applyAlertDefaults(cfg)
 	applyDetectifyDefaults(cfg)
 	applySecurityDefaults(cfg)
+	applyChecklistDefaults(cfg)
 }
 
 func dedupe(ids []string) []string {

@@ -33,11 +33,11 @@ func TestUnknownKeys(t *testing.T) {
 		{"sla prefix", "clients:\n  acme:\n    sla: 99.9\n",
 			`opsbot.yaml:3: clients.acme.sla: unknown key "sla" (did you mean "sla_target"?)`},
 		{"in a client", "clients:\n  acme:\n    url: https://acme.example/\n",
-			`opsbot.yaml:3: clients.acme.url: unknown key "url" (known keys here: aws, channels, detectify, dns_zones, escalation, github_comments, hosting_quote, name, repos, severity, sites, sla_target, thresholds, unusual_pages)`},
+			`opsbot.yaml:3: clients.acme.url: unknown key "url" (known keys here: aws, channels, detectify, dns_zones, escalation, github_comments, hosting_quote, launch, name, repos, severity, sites, sla_target, thresholds, unusual_pages)`},
 		{"in a probe", "clients:\n  acme:\n    sites:\n      - {name: www, url: https://acme.example/}\n      - name: api\n        url: https://api.acme.example/\n        probe: {intervall: 1m}\n",
 			`opsbot.yaml:7: clients.acme.sites[1].probe.intervall: unknown key "intervall" (did you mean "interval"?)`},
 		{"Location is not a key", "location: UTC\n",
-			`opsbot.yaml:1: location: unknown key "location" (known keys here: admins, alerts, changes, channels, clients, cost, detectify, http, integrations, log, redis, servers, shield, slack, timezone, training, uptime)`},
+			`opsbot.yaml:1: location: unknown key "location" (known keys here: admins, alerts, changes, channels, checklists, clients, cost, detectify, http, integrations, log, redis, servers, shield, slack, timezone, training, uptime)`},
 		{"through a merge key", "clients:\n  acme:\n    channels:\n      <<: {alerts: C0AAA, topic: x}\n",
 			`opsbot.yaml:4: clients.acme.channels.topic: unknown key "topic" (known keys here: alerts, general)`},
 	}

@@ -81,6 +81,7 @@ func validate(cfg *Config, c *collector) {
 	validateAlerts(cfg, c)
 	validateDetectify(cfg, c)
 	validateSecurity(cfg, c)
+	validateChecklists(cfg, c)
 	validateSecrets(&cfg.Secrets, c)
 }
 
@@ -110,7 +111,7 @@ func validateSecrets(s *Secrets, c *collector) {
 		{"SLACK_BOT_TOKEN", s.SlackBotToken}, {"SLACK_APP_TOKEN", s.SlackAppToken}, {"REDIS_URL", s.RedisURL},
 		{"PAGERDUTY_TOKEN", s.PagerDutyToken}, {"STATUSCAKE_TOKEN", s.StatusCakeToken}, {"GITHUB_TOKEN", s.GitHubToken},
 		{"DETECTIFY_API_KEY", s.DetectifyKey}, {"DETECTIFY_API_SECRET", s.DetectifySecret},
-		{"UDEMY_CLIENT_ID", s.UdemyClientID}, {"UDEMY_CLIENT_SECRET", s.UdemyClientSecret},
+		{"UDEMY_CLIENT_ID", s.UdemyClientID}, {"UDEMY_CLIENT_SECRET", s.UdemyClientSecret}, {"LOADERIO_API_KEY", s.LoaderIOKey},
 	} {
 		if strings.ContainsFunc(v.s.Reveal(), unicode.IsSpace) {
 			c.addEnv(v.name, "contains whitespace: a stray space or newline? (value not shown)")

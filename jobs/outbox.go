@@ -44,6 +44,8 @@ type OutboxOptions struct {
 	RoutingKey func(ref string) (string, bool)
 	// Changes keeps change requests' messages (nil: change items fail).
 	Changes ChangeMessages
+	// Checklists keeps launch checklists' messages (nil: their items fail).
+	Checklists ChecklistMessages
 	// GitHub comments on change requests' issues (nil: comments are dropped).
 	GitHub IssueCommenter
 	// Kept remembers where kept messages (scan progress, digests) were
@@ -147,6 +149,9 @@ func backoff(base time.Duration, attempts int, retryAfter time.Duration) time.Du
 
 func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 	if ok, err := ob.deliverChange(ctx, c); ok {
+		return err
+	}
+	if ok, err := ob.deliverChecklist(ctx, c); ok {
 		return err
 	}
 	switch c.Item.Kind {

@@ -15,7 +15,7 @@ type OutboxLane struct {
 // and anything queued before lanes existed, wait in the shared due set,
 // which the catch-all lane drains (it delivers any kind).
 var outboxLanes = []OutboxLane{
-	{Name: "slack", Kinds: []string{"slack.", "change."}},
+	{Name: "slack", Kinds: []string{"slack.", "change.", "checklist."}},
 	{Name: "pagerduty", Kinds: []string{"pagerduty"}},
 	{Name: "github", Kinds: []string{"github."}},
 }

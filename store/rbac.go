@@ -72,7 +72,7 @@ var rolePermissions = map[Role][]Permission{
 		PermFindingsView, PermChecklistView, PermChecklistTick, PermShieldView},
 	Engineer:    {PermChangeOpen, PermChecklistView},
 	Finance:     {PermCostView, PermChangeApprove, PermChangelogView, PermChangelogExport},
-	Stakeholder: {PermServersView, PermCostView, PermChangeApprove, PermFindingsView},
+	Stakeholder: {PermServersView, PermCostView, PermChangeApprove, PermFindingsView, PermChecklistView},
 	Security:    {PermScanRun, PermFindingsView, PermFindingsAccept, PermChecklistView, PermChecklistSecure, PermShieldView, PermTrainingTeam},
 }
 

@@ -24,6 +24,7 @@ type xmlDBInstance struct {
 	Engine           string      `xml:"Engine"`
 	Status           string      `xml:"DBInstanceStatus"`
 	AllocatedStorage int32       `xml:"AllocatedStorage"`
+	BackupRetention  int32       `xml:"BackupRetentionPeriod"`
 	ARN              string      `xml:"DBInstanceArn"`
 	Tags             []xmlRDSTag `xml:"TagList>Tag"`
 }
@@ -81,7 +82,7 @@ func (s *Server) describeDBInstances(w http.ResponseWriter, region string, form 
 	}
 	resp := describeDBInstancesResponse{Xmlns: rdsXmlns, Marker: next, RequestID: "fake-request"}
 	for _, d := range found[from:to] {
-		x := xmlDBInstance{ID: d.ID, Class: d.Class, Engine: d.Engine, Status: d.Status, AllocatedStorage: d.StorageGiB, ARN: dbARN(d)}
+		x := xmlDBInstance{ID: d.ID, Class: d.Class, Engine: d.Engine, Status: d.Status, AllocatedStorage: d.StorageGiB, ARN: dbARN(d), BackupRetention: d.BackupRetention}
 		for _, k := range slices.Sorted(maps.Keys(d.Tags)) {
 			x.Tags = append(x.Tags, xmlRDSTag{k, d.Tags[k]})
 		}

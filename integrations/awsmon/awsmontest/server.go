@@ -71,6 +71,9 @@ type DBInstance struct {
 	Region            string
 	StorageGiB        int32
 	Tags              map[string]string
+	// BackupRetention is BackupRetentionPeriod in days; 0: automated
+	// backups off (AWS always sends the field).
+	BackupRetention int32
 }
 
 // Point is one metric datapoint.
@@ -140,13 +143,15 @@ func (s *Server) AddInstances(in ...Instance) {
 	slices.SortFunc(s.instances, func(a, b Instance) int { return strings.Compare(a.ID, b.ID) })
 }
 
-// AddDBInstances adds RDS DB instances.
+// AddDBInstances adds RDS DB instances; one with the identifier of an
+// existing one in its region replaces it (identifiers are unique there).
 func (s *Server) AddDBInstances(dbs ...DBInstance) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, d := range dbs {
 		d.Region = orDefault(d.Region, DefaultRegion)
 		d.Status = orDefault(d.Status, "available")
+		s.dbs = slices.DeleteFunc(s.dbs, func(o DBInstance) bool { return o.ID == d.ID && o.Region == d.Region })
 		s.dbs = append(s.dbs, d)
 	}
 	slices.SortFunc(s.dbs, func(a, b DBInstance) int { return strings.Compare(a.ID, b.ID) })

@@ -2,7 +2,8 @@
 // serving GET /repos/{o}/{r}/issues/{n}, POST .../issues/{n}/comments and
 // PATCH /repos/{o}/{r}/issues/comments/{id} with GitHub's JSON, Bearer token
 // checks, GitHub's error bodies (404 for a comment of another repository,
-// 422 for a missing body), scripted failures (rate limit, 5xx) and a record
+// 422 for a missing body), repositories with their default branch's
+// combined status and check runs (repos.go), scripted failures (rate limit, 5xx) and a record
 // of every request. Paths are served at the root and, for Enterprise-style
 // bases, under /api/v3/.
 package githubtest
@@ -65,6 +66,7 @@ type Server struct {
 	issues   map[string]Issue
 	comments map[string][]*Comment // by issue key, oldest first
 	byID     map[int64]string      // comment ID → issue key
+	repos    map[string]Repo       // by lower-case owner/name (repos.go)
 	fails    []failure
 	reqs     []Request
 	nextID   int64
@@ -216,6 +218,9 @@ func notFound(w http.ResponseWriter, doc string) {
 func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 	p := strings.TrimPrefix(r.URL.Path, "/api/v3")
 	seg := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	if s.routeRepo(w, r, seg) {
+		return
+	}
 	if len(seg) < 5 || seg[0] != "repos" || seg[3] != "issues" {
 		notFound(w, "issues")
 		return

@@ -1,0 +1,133 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/383project/opsbot/store"
+)
+
+// LoadTester runs load tests (integrations/loaderio through an adapter).
+type LoadTester interface {
+	// VerifyFile checks the target still serves its verification token.
+	VerifyFile(ctx context.Context, target, token string) error
+	StartLoadTest(ctx context.Context, s LoadSpec) (testID, resultID string, err error)
+	LoadResult(ctx context.Context, testID, resultID string) (LoadResult, error)
+}
+
+// LoadSpec is one client's load test and its pass criteria.
+type LoadSpec struct {
+	Name             string
+	URL              string
+	Token            string // the target's loaderio-<hex> verification token
+	Total            int    // clients over the whole test (per-test) ...
+	ClientsPerSecond int    // ... or per second (per-second)
+	Duration         int    // seconds
+	MaxAvgMS         float64
+	MaxErrorRate     float64 // percent, as loader.io reports avg_error_rate
+}
+
+// LoadResult is a run as loader.io reports it.
+type LoadResult struct {
+	Ready           bool
+	ReportURL       string
+	Success, Errors int64 // Errors: HTTP and network errors
+	AvgMS           float64
+	ErrorRate       float64 // percent
+}
+
+// Claimer takes an account-wide lock with a note on who holds it
+// (*store.Store).
+type Claimer interface {
+	Claim(ctx context.Context, name string, ttl time.Duration, note string) (release func(context.Context) error, ok bool, holder string, err error)
+}
+
+// LoadtestCheck is "load test passed": one loader.io run at a time per
+// account, after checking the verification file; the run's public report
+// is attached.
+type LoadtestCheck struct {
+	Tester LoadTester // nil: LOADERIO_API_KEY not set
+	Tests  map[string]LoadSpec
+	Locks  Claimer
+	Poll   time.Duration // between result reads; default 5s
+	Now    func() time.Time
+}
+
+// Check runs the client's load test without progress reports.
+func (l LoadtestCheck) Check(ctx context.Context, client string) store.CheckResult {
+	return l.CheckProgress(ctx, client, nil)
+}
+
+// CheckProgress runs the client's load test, telling progress (may be nil)
+// how it goes.
+func (l LoadtestCheck) CheckProgress(ctx context.Context, client string, progress func(string)) store.CheckResult {
+	spec, ok := l.Tests[client]
+	switch {
+	case !ok:
+		return failing("no load test is configured for %s (launch.loadtest)", client)
+	case l.Tester == nil:
+		return failing("loader.io is not configured (LOADERIO_API_KEY)")
+	}
+	if progress == nil {
+		progress = func(string) {}
+	}
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
+	note := fmt.Sprintf("the load test of %s (%s) started %s", client, spec.URL, now().UTC().Format("15:04 MST"))
+	release, ok, holder, err := l.Locks.Claim(ctx, "loaderio", time.Duration(spec.Duration)*time.Second+10*time.Minute, note)
+	switch {
+	case err != nil:
+		return failing("the loader.io lock could not be taken: %v", err)
+	case !ok:
+		return failing("loader.io runs one test at a time and is busy with %s: press Re-verify when it ends", cmpOr(holder, "another test"))
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		_ = release(rctx)
+		cancel()
+	}()
+	progress("load test: checking the verification file")
+	if err := l.Tester.VerifyFile(ctx, spec.URL, spec.Token); err != nil {
+		return failing("%v; no test was started", err)
+	}
+	testID, resultID, err := l.Tester.StartLoadTest(ctx, spec)
+	if err != nil {
+		return failing("loader.io refused the test: %v", err)
+	}
+	poll := l.Poll
+	if poll <= 0 {
+		poll = 5 * time.Second
+	}
+	started := now()
+	for {
+		res, err := l.Tester.LoadResult(ctx, testID, resultID)
+		if err == nil && res.Ready {
+			return judge(spec, res)
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			progress("load test: reading the result failed, retrying: " + err.Error())
+		} else {
+			progress(fmt.Sprintf("load test running: %s of about %ds", now().Sub(started).Round(time.Second), spec.Duration))
+		}
+		select {
+		case <-ctx.Done():
+			return failing("the load test did not finish in time (loader.io test %s)", testID)
+		case <-time.After(poll):
+		}
+	}
+}
+
+// judge applies the pass criteria to a finished run.
+func judge(spec LoadSpec, res LoadResult) store.CheckResult {
+	words := fmt.Sprintf("%d requests, %d errors, error rate %.2f %% (max %.2f %%), average %.0f ms (max %.0f ms)",
+		res.Success+res.Errors, res.Errors, res.ErrorRate, spec.MaxErrorRate, res.AvgMS, spec.MaxAvgMS)
+	out := store.CheckResult{State: store.ItemVerified, Detail: words, URL: res.ReportURL}
+	if res.ErrorRate > spec.MaxErrorRate || (spec.MaxAvgMS > 0 && res.AvgMS > spec.MaxAvgMS) {
+		out.State, out.Detail = store.ItemFailing, "failed: "+words
+	}
+	return out
+}
