@@ -198,18 +198,12 @@ func lastEventAt(c ChangeRequest, now time.Time) time.Time {
 }
 
 func readChange(ctx context.Context, c redis.Cmdable, k, id string) (ChangeRequest, error) {
-	raw, err := c.Get(ctx, k).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return ChangeRequest{}, fmt.Errorf("%w: %s", ErrChangeNotFound, id)
-	}
-	if err != nil {
-		return ChangeRequest{}, err
-	}
 	var cr ChangeRequest
-	if err := json.Unmarshal(raw, &cr); err != nil {
-		return ChangeRequest{}, fmt.Errorf("decode change %s: %w", id, err)
+	found, err := readJSON(ctx, c, k, "change "+id, &cr)
+	if err == nil && !found {
+		err = fmt.Errorf("%w: %s", ErrChangeNotFound, id)
 	}
-	return cr, nil
+	return cr, err
 }
 
 // GetChange returns request id, or ErrChangeNotFound.

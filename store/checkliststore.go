@@ -140,18 +140,12 @@ func (s *Store) UpdateChecklist(ctx context.Context, id string, now time.Time, f
 }
 
 func readChecklist(ctx context.Context, c redis.Cmdable, key, id string) (Checklist, error) {
-	raw, err := c.Get(ctx, key).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return Checklist{}, fmt.Errorf("%w: %s", ErrChecklistNotFound, id)
-	}
-	if err != nil {
-		return Checklist{}, err
-	}
 	var cl Checklist
-	if err := json.Unmarshal(raw, &cl); err != nil {
-		return Checklist{}, fmt.Errorf("decode checklist %s: %w", id, err)
+	found, err := readJSON(ctx, c, key, "checklist "+id, &cl)
+	if err == nil && !found {
+		err = fmt.Errorf("%w: %s", ErrChecklistNotFound, id)
 	}
-	return cl, nil
+	return cl, err
 }
 
 // GetChecklist returns checklist id, or ErrChecklistNotFound.

@@ -168,18 +168,9 @@ func (s *Store) UpdateScanRun(ctx context.Context, client string, now time.Time,
 }
 
 func readScanRun(ctx context.Context, c redis.Cmdable, k string) (ScanRun, bool, error) {
-	raw, err := c.Get(ctx, k).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return ScanRun{}, false, nil
-	}
-	if err != nil {
-		return ScanRun{}, false, err
-	}
 	var r ScanRun
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return ScanRun{}, false, fmt.Errorf("decode scan run %s: %w", k, err)
-	}
-	return r, true, nil
+	found, err := readJSON(ctx, c, k, "scan run "+k, &r)
+	return r, found, err
 }
 
 // LastScanRun returns the client's current or last scan run.
