@@ -57,7 +57,8 @@ func (c *Cluster) create() error {
 		}
 	}
 	for _, n := range c.Nodes[1:] {
-		if _, err := c.Nodes[0].Do("cluster", "meet", "127.0.0.1", n.port()); err != nil {
+		// The bus port is given: it is not the default port+10000 here.
+		if _, err := c.Nodes[0].Do("cluster", "meet", "127.0.0.1", n.port(), n.busPort); err != nil {
 			return fmt.Errorf("redistest: cluster meet %s: %w", n.Addr, err)
 		}
 	}

@@ -13,11 +13,13 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -38,10 +40,18 @@ type Server struct {
 	// conf, when set, is a config file given first (a sentinel's).
 	args []string
 	conf string
+	// busPort is a Cluster node's bus port, chosen free like Addr's:
+	// Redis's default (port+10000) may be another process's port.
+	busPort int
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
 }
+
+// errExited marks a redis-server that exited while starting: most often
+// its port was taken between freePort choosing it and the server binding it.
+var errExited = errors.New("redistest: redis-server exited while starting")
 
 // Available reports whether redis-server is on PATH.
 func Available() bool {
@@ -94,15 +104,32 @@ func startServer(t testing.TB, persistent bool, args ...string) *Server {
 func New(dir string) (*Server, error) { return newServer(dir, false) }
 
 func newServer(dir string, persistent bool, args ...string) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	return launch(dir, "", persistent, args...)
+}
+
+// launch starts a server on free ports. Another process may take a port
+// between freePort and the bind (the cluster bus port above all, which
+// sits among the ports outgoing connections use), so a server that exits
+// at once is tried again on new ports.
+func launch(dir, conf string, persistent bool, args ...string) (*Server, error) {
+	var err error
+	for range 5 {
+		s := &Server{dir: dir, conf: conf, persistent: persistent, args: args}
+		port, perr := freePort()
+		if perr != nil {
+			return nil, perr
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if slices.Contains(args, "--cluster-enabled") {
+			if s.busPort, perr = freePort(); perr != nil {
+				return nil, perr
+			}
+		}
+		if err = s.Restart(); err == nil || !errors.Is(err, errExited) {
+			return s, err
+		}
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, persistent: persistent, args: args}
-	if err := s.Restart(); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return nil, err
 }
 
 // URL is the redis:// URL of the server.
@@ -132,6 +159,9 @@ func (s *Server) Restart() error {
 		argv = append(argv, s.conf)
 	}
 	argv = append(argv, "--port", s.port(), "--bind", "127.0.0.1", "--save", "")
+	if s.busPort != 0 {
+		argv = append(argv, "--cluster-port", strconv.Itoa(s.busPort))
+	}
 	if s.persistent {
 		argv = append(argv, "--appendonly", "yes", "--appendfsync", "always")
 	} else {
@@ -147,20 +177,45 @@ func (s *Server) Restart() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
 	}
-	s.cmd = cmd
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.cmd, s.done = cmd, done
+	// Short timeouts of its own: go-redis ignores a context's deadline
+	// unless told, and a check between PINGs must come often.
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1,
+		DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond})
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	// A loaded CI machine running many servers at once can be slow to
+	// start one; 30 s is generous, and an exit is noticed at once.
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		err := c.Ping(ctx).Err()
 		cancel()
 		if err == nil {
 			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-done:
+			s.cmd, s.done = nil, nil
+			return fmt.Errorf("%w on %s: %s", errExited, s.Addr, s.logTail())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return fmt.Errorf("redistest: redis-server on %s did not answer PING within 10s (log: %s)", s.Addr, filepath.Join(s.dir, "redis.log"))
+	return fmt.Errorf("redistest: redis-server on %s did not answer PING within 30s: %s", s.Addr, s.logTail())
+}
+
+// logTail is the end of the server's log, for an error that says why.
+func (s *Server) logTail() string {
+	b, err := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+	if err != nil {
+		return "no log: " + err.Error()
+	}
+	const keep = 600
+	if len(b) > keep {
+		b = b[len(b)-keep:]
+	}
+	return "log ends: " + string(b)
 }
 
 // Stop kills the process (as a crash would) and waits for it to exit. Data is lost.
@@ -171,8 +226,8 @@ func (s *Server) Stop() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
-	s.cmd = nil
+	<-s.done
+	s.cmd, s.done = nil, nil
 }
 
 // Running reports whether the process is up (not stopped by Stop).

@@ -38,10 +38,6 @@ func startSentinel(t testing.TB, persistent bool) *Sentinel {
 	s.Replica = StartReplica(t, s.Primary)
 	for range 3 {
 		dir := t.TempDir()
-		port, err := freePort()
-		if err != nil {
-			t.Fatal(err)
-		}
 		conf := filepath.Join(dir, "sentinel.conf")
 		text := fmt.Sprintf("sentinel monitor %[1]s 127.0.0.1 %[2]s 2\n"+
 			"sentinel down-after-milliseconds %[1]s 1000\n"+
@@ -49,8 +45,8 @@ func startSentinel(t testing.TB, persistent bool) *Sentinel {
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		sen := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir, conf: conf, args: []string{"--sentinel"}}
-		if err := sen.Restart(); err != nil {
+		sen, err := launch(dir, conf, false, "--sentinel")
+		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(sen.Stop)
