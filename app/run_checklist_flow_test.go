@@ -111,6 +111,14 @@ func TestChecklistEndToEnd(t *testing.T) {
 		t.Fatal("signed off with failing items")
 	}
 	e.threadHas(t, cl, "sign-off by", "refused", "Deployment pipeline tested", "Load test passed")
+	// ... and the admin who clicked is told, alone, what holds it back.
+	if _, err := e.fake.WaitCall("chat.postEphemeral", func(c slacktest.Call) bool {
+		txt := c.Form.Get("text")
+		return c.Form.Get("user") == admin && c.Form.Get("channel") == cl.Channel && strings.Contains(txt, "Sign-off of L-1 refused") &&
+			strings.Contains(txt, "*Deployment pipeline tested* — ") && strings.Contains(txt, "ci/deploy") && strings.Contains(txt, "*Load test passed*")
+	}, wait); err != nil {
+		t.Fatalf("the admin was not told why the sign-off was refused: %v\nlogs:\n%s", err, e.logs)
+	}
 	e.gh.SetRepo(githubtest.Repo{Owner: "acme", Name: "web", Statuses: []githubtest.Status{{Context: "ci/deploy", State: "success"}}})
 
 	// Waivers: bad forms change nothing; four eyes.

@@ -43,8 +43,7 @@ func checklistError(err error) error {
 	var refused *store.SignOffRefused
 	switch {
 	case errors.As(err, &refused):
-		return &UserError{Msg: "🛑 Sign-off refused: held back by " + Escape(store.BlockerTitles(refused.Blockers)) +
-			". Each must be verified, attested, waived or not applicable."}
+		return &UserError{Msg: signOffRefusal("", refused.Blockers)}
 	case errors.As(err, &ce):
 		return &UserError{Msg: ce.Msg}
 	}
@@ -91,13 +90,13 @@ func (c *Call) beginChecklistRun(ctx context.Context, id string, signOff bool) (
 		budget = 15 * time.Minute
 	}
 	if _, err := c.updateChecklist(ctx, id, func(cl *store.Checklist) error {
-		return cl.BeginRun(c.User.ID, signOff, c.Now, budget)
+		return cl.BeginRun(c.User.ID, c.ChannelID, signOff, c.Now, budget)
 	}); err != nil {
 		return Reply{}, err
 	}
 	c.r.steps.kick()
 	if signOff {
-		return Reply{Text: "🔄 Re-verifying " + id + " before the sign-off: the checklist's message shows the progress, its thread the outcome."}, nil
+		return Reply{Text: "🔄 Re-verifying " + id + " before the sign-off: the checklist's message shows the progress; if anything holds the launch back, you are told here."}, nil
 	}
 	return Reply{Text: "🔄 Re-verifying " + id + ": the checklist's message shows the progress."}, nil
 }

@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,17 +50,43 @@ func (r *Router) scanChecklistRuns(ctx context.Context) {
 	}
 }
 
-// carryChecklistRun runs every verified item of checklist id at once,
-// saves each result as it comes (the message shows the progress), then
-// ends the run and, when asked, signs off if nothing holds the launch back.
+// runGrace lets a re-verification taken up after its budget ran out (every
+// replica carrying it died) read each source once more, as a change step
+// does (stepGrace), rather than record every item as timed out. One read
+// of the slowest source (Cost Explorer's forecast, a GitHub status) takes
+// seconds.
+const runGrace = 30 * time.Second
+
+// errRunGone: the run ended (another replica finished it) between the scan
+// and the lease.
+var errRunGone = errors.New("re-verification already ended")
+
+// carryChecklistRun runs (or resumes) every verified item of checklist id
+// at once, saves each result as it comes (the message shows the progress),
+// then ends the run and, when asked, signs off if nothing holds the launch
+// back. When ctx ends (shutdown, lease lost) nothing more is recorded: the
+// run stays for the next holder, which reads every source again.
 func (r *Router) carryChecklistRun(ctx context.Context, id string) error {
-	cl, err := r.deps.Checklists.GetChecklist(ctx, id)
-	if err != nil || cl.Run == nil {
-		return err
+	cl, err := r.saveChecklist(ctx, id, func(cl *store.Checklist) ([]store.OutboxItem, error) {
+		if cl.Run == nil {
+			return nil, errRunGone
+		}
+		cl.TakeRun(r.deps.Now())
+		return nil, nil
+	})
+	if errors.Is(err, errRunGone) || errors.Is(err, store.ErrChecklistNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("take checklist run %s: %w", id, err)
 	}
 	run := *cl.Run
-	rctx, cancel := context.WithDeadline(ctx, run.Deadline)
+	budget := max(run.Deadline.Sub(r.deps.Now()), runGrace)
+	rctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
+	if run.Runs > 1 {
+		r.log.Info("checklist run resumed", "checklist_id", id, "by", run.By, "run", run.Runs, "budget", budget.Round(time.Second))
+	}
 	type result struct {
 		key string
 		res store.CheckResult
@@ -73,11 +101,14 @@ func (r *Router) carryChecklistRun(ctx context.Context, id string) error {
 	}
 	go func() { wg.Wait(); close(results) }()
 	for res := range results {
-		if _, err := r.saveChecklist(ctx, id, func(cl *store.Checklist) error {
+		if ctx.Err() != nil {
+			continue // interrupted: a cancelled read is no result
+		}
+		if _, err := r.saveChecklist(ctx, id, func(cl *store.Checklist) ([]store.OutboxItem, error) {
 			if cl.Run != nil {
 				cl.Run.Done++
 			}
-			return cl.Record(res.key, res.res, r.deps.Now())
+			return nil, cl.Record(res.key, res.res, r.deps.Now())
 		}); err != nil {
 			return err
 		}
@@ -85,29 +116,88 @@ func (r *Router) carryChecklistRun(ctx context.Context, id string) error {
 	if ctx.Err() != nil {
 		return nil // shut down: the run stays saved for another replica
 	}
-	var announce bool
-	cl, err = r.saveChecklist(ctx, id, func(cl *store.Checklist) error {
+	return r.endChecklistRun(ctx, id, run)
+}
+
+// endChecklistRun ends the run and, when asked, signs off in the same
+// update: the announcements of a sign-off, or the clicker's refusal naming
+// what holds the launch back, are queued with it, so a crash between the
+// two cannot lose them.
+func (r *Router) endChecklistRun(ctx context.Context, id string, run store.ChecklistRun) error {
+	var p store.Principal
+	if run.SignOff {
+		var err error
+		if p, err = r.principal(ctx, run.By); err != nil {
+			return fmt.Errorf("checklist %s: roles of %s: %w", id, run.By, err)
+		}
+	}
+	_, err := r.saveChecklist(ctx, id, func(cl *store.Checklist) ([]store.OutboxItem, error) {
 		cl.Run = nil
 		if !run.SignOff {
-			return nil
+			return nil, nil
 		}
-		p, err := r.principal(ctx, run.By)
-		if err != nil {
-			return err
+		now := r.deps.Now()
+		err := cl.SignOff(p, now)
+		var refused *store.SignOffRefused
+		var ce *store.ChecklistError
+		switch {
+		case err == nil:
+			return r.signOffAnnouncements(*cl, now)
+		case errors.As(err, &refused):
+			tell, terr := r.tellRunner(*cl, run, signOffRefusal(cl.ID, refused.Blockers), now)
+			if terr != nil {
+				return nil, terr
+			}
+			return tell, err // the refusal is saved with its history line
+		case errors.As(err, &ce):
+			// No longer an admin, or signed off meanwhile: the run ends
+			// all the same and the clicker is told why.
+			return r.tellRunner(*cl, run, "🛑 "+ce.Msg, now)
 		}
-		err = cl.SignOff(p, r.deps.Now())
-		announce = err == nil
-		return err
+		return nil, err
 	})
 	var refused *store.SignOffRefused
-	var ce *store.ChecklistError
-	if errors.As(err, &refused) || errors.As(err, &ce) {
-		return nil // recorded in the thread
-	}
-	if err == nil && announce {
-		err = r.announceSignOff(ctx, cl)
+	if errors.As(err, &refused) {
+		return nil // recorded in the thread, told to the clicker
 	}
 	return err
+}
+
+// tellRunner queues text for the person who started run, shown to them
+// alone where they clicked (as the click's own refusal would be).
+func (r *Router) tellRunner(cl store.Checklist, run store.ChecklistRun, text string, now time.Time) ([]store.OutboxItem, error) {
+	channel := cmpOr(run.Channel, cl.Channel)
+	if channel == "" || run.By == "" {
+		return nil, nil
+	}
+	it, err := store.NewOutboxItem(store.KindSlackEphemeral, "checklist/"+cl.ID+"/"+run.By,
+		store.EphemeralPayload{Channel: channel, User: run.By, Text: text}, now)
+	if err != nil {
+		return nil, err
+	}
+	return []store.OutboxItem{it}, nil
+}
+
+// signOffRefusal names the items holding a sign-off back, each with what
+// is wrong, for the person who asked.
+func signOffRefusal(id string, blockers []store.ChecklistItem) string {
+	head := "🛑 Sign-off refused"
+	if id != "" {
+		head = "🛑 Sign-off of " + id + " refused after re-verifying"
+	}
+	lines := []string{head + ": held back by " + Escape(store.BlockerTitles(blockers)) + "."}
+	for _, b := range blockers[:min(len(blockers), 20)] {
+		line := "• " + store.StateEmoji(b.State) + " *" + Escape(b.Title) + "*"
+		switch {
+		case b.Detail != "":
+			line += " — " + Escape(truncate(oneLine(b.Detail), 200))
+		case b.Kind == store.ItemKindAttested:
+			line += " — not ticked yet (by " + cmpOr(string(b.Role), "admin") + ")"
+		}
+		lines = append(lines, line)
+	}
+	lines = append(lines, "Each must be verified, attested, waived or not applicable.")
+	return strings.Join(lines, "\n")
 }
 
 // checkItem runs one item's source, bounded; a missing source answers
@@ -122,11 +212,11 @@ func (r *Router) checkItem(ctx context.Context, id, client string, s store.ItemS
 	var res store.CheckResult
 	if pc, ok := chk.(ChecklistProgressCheck); ok {
 		res = pc.CheckProgress(ctx, client, func(note string) {
-			if _, err := r.saveChecklist(ctx, id, func(cl *store.Checklist) error {
+			if _, err := r.saveChecklist(ctx, id, func(cl *store.Checklist) ([]store.OutboxItem, error) {
 				if cl.Run != nil {
 					cl.Run.Note = note
 				}
-				return nil
+				return nil, nil
 			}); err != nil && ctx.Err() == nil {
 				r.log.Warn("checklist progress not saved", "checklist_id", id, "err", err)
 			}
@@ -140,11 +230,13 @@ func (r *Router) checkItem(ctx context.Context, id, client string, s store.ItemS
 	return res
 }
 
-// saveChecklist is updateChecklist for the bot's own steps (no caller).
-func (r *Router) saveChecklist(ctx context.Context, id string, fn func(*store.Checklist) error) (store.Checklist, error) {
+// saveChecklist is updateChecklist for the bot's own steps (no caller):
+// fn changes the checklist and names deliveries of its own, queued with the
+// message's update and thread lines in the same transaction.
+func (r *Router) saveChecklist(ctx context.Context, id string, fn func(*store.Checklist) ([]store.OutboxItem, error)) (store.Checklist, error) {
 	now := r.deps.Now()
 	cl, err := r.deps.Checklists.UpdateChecklist(ctx, id, now, func(cl *store.Checklist) ([]store.OutboxItem, error) {
-		ferr := fn(cl)
+		extra, ferr := fn(cl)
 		var refused *store.SignOffRefused
 		if ferr != nil && !errors.As(ferr, &refused) {
 			return nil, ferr
@@ -153,7 +245,7 @@ func (r *Router) saveChecklist(ctx context.Context, id string, fn func(*store.Ch
 		if err != nil {
 			return nil, err
 		}
-		return items, ferr
+		return append(items, extra...), ferr
 	})
 	r.nudge()
 	if errors.Is(err, store.ErrNotReplicated) {
@@ -162,24 +254,20 @@ func (r *Router) saveChecklist(ctx context.Context, id string, fn func(*store.Ch
 	return cl, err
 }
 
-// announceSignOff tells the support channel and the client's channel.
-func (r *Router) announceSignOff(ctx context.Context, cl store.Checklist) error {
+// signOffAnnouncements tell the support channel and the client's channel
+// of a sign-off; queued with it.
+func (r *Router) signOffAnnouncements(cl store.Checklist, now time.Time) ([]store.OutboxItem, error) {
 	if r.deps.ChecklistSettings.Announce == nil {
-		return nil
+		return nil, nil
 	}
 	text := "🚀 Launch " + cl.ID + " of " + r.clientName(cl.Client) + " signed off by <@" + cl.SignedOffBy + ">: every item verified, attested, waived or not applicable."
 	var items []store.OutboxItem
 	for _, ch := range r.deps.ChecklistSettings.Announce(cl.Client) {
-		it, err := store.NewOutboxItem(store.KindSlackPost, "signoff/"+cl.ID+"/"+ch, store.PostPayload{Channel: ch, Text: text}, r.deps.Now())
+		it, err := store.NewOutboxItem(store.KindSlackPost, "signoff/"+cl.ID+"/"+ch, store.PostPayload{Channel: ch, Text: text}, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		items = append(items, it)
 	}
-	if len(items) == 0 {
-		return nil
-	}
-	_, err := r.deps.Checklists.UpdateChecklist(ctx, cl.ID, r.deps.Now(), func(*store.Checklist) ([]store.OutboxItem, error) { return items, nil })
-	r.nudge()
-	return err
+	return items, nil
 }

@@ -177,6 +177,13 @@ func (ob *Outbox) deliver(ctx context.Context, c store.Claimed) error {
 		}
 		_, _, err = ob.postOnce(ctx, c, channel, chat.Message{Text: p.Text, ThreadTS: ts})
 		return err
+	case store.KindSlackEphemeral:
+		// Seen by one person only and never found again: at least once.
+		var p store.EphemeralPayload
+		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {
+			return fmt.Errorf("ephemeral payload: %w", err)
+		}
+		return ob.poster.Ephemeral(ctx, p.Channel, p.User, chat.Message{Text: p.Text})
 	case kindSlackPost:
 		var p postPayload
 		if err := json.Unmarshal(c.Item.Payload, &p); err != nil {

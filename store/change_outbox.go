@@ -12,11 +12,22 @@ const (
 	KindChangeThread  = "change.thread"  // a line in that message's thread: ChangeThread
 	KindGitHubComment = "github.comment" // the request's status comment on its GitHub issue: GitHubComment
 	KindChangeNotice  = "change.notice"  // a message with buttons (an approval request in a DM): ChangeNotice
+	// KindSlackEphemeral is a message only one person sees: EphemeralPayload.
+	// A background step's refusal goes to the person who clicked, as the
+	// click's own refusal would.
+	KindSlackEphemeral = "slack.ephemeral"
 )
 
 // PostPayload is a standalone message to a channel.
 type PostPayload struct {
 	Channel string `json:"channel"`
+	Text    string `json:"text"`
+}
+
+// EphemeralPayload is a message shown to User alone in Channel.
+type EphemeralPayload struct {
+	Channel string `json:"channel"`
+	User    string `json:"user"`
 	Text    string `json:"text"`
 }
 

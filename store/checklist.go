@@ -115,11 +115,13 @@ type CheckResult struct {
 // long step).
 type ChecklistRun struct {
 	By       string    `json:"by"`
+	Channel  string    `json:"channel,omitempty"`  // where it was clicked: a refusal is shown there to By alone
 	SignOff  bool      `json:"sign_off,omitempty"` // sign off afterwards if nothing holds it back
 	Started  time.Time `json:"started"`
 	Deadline time.Time `json:"deadline"`
 	Done     int       `json:"done,omitempty"` // items checked so far, for the progress line
 	Note     string    `json:"note,omitempty"` // a long check's progress ("load test running: 20s of about 60s")
+	Runs     int       `json:"runs,omitempty"` // times a replica took it up; > 1 means resumed
 }
 
 // ChecklistEvent is one line of a checklist's history: audited and posted

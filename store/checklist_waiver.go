@@ -145,15 +145,31 @@ func (e *SignOffRefused) Error() string {
 }
 
 // BeginRun starts a re-verification (refused while one runs).
-func (c *Checklist) BeginRun(by string, signOff bool, at time.Time, budget time.Duration) error {
+// channel is where it was asked (a refusal is shown there to by alone).
+func (c *Checklist) BeginRun(by, channel string, signOff bool, at time.Time, budget time.Duration) error {
 	if err := c.writable(); err != nil {
 		return err
 	}
 	if c.Run != nil {
 		return refuse("A re-verification started by <@%s> is still running; the checklist's message shows its progress.", c.Run.By)
 	}
-	c.Run = &ChecklistRun{By: by, SignOff: signOff, Started: at, Deadline: at.Add(budget)}
+	c.Run = &ChecklistRun{By: by, Channel: channel, SignOff: signOff, Started: at, Deadline: at.Add(budget)}
 	return nil
+}
+
+// TakeRun counts a replica taking the re-verification up: a first run, or
+// a resume after the replica carrying it stopped (every item is read
+// again, so the progress starts over), which the thread and the audit log
+// show.
+func (c *Checklist) TakeRun(at time.Time) {
+	if c.Run == nil {
+		return
+	}
+	c.Run.Runs++
+	if c.Run.Runs > 1 {
+		c.Run.Done, c.Run.Note = 0, ""
+		c.note("", "checklist.run_resumed", "", at, "🔄 re-verification resumed: the opsbot replica carrying it stopped; every verified item is read again", "")
+	}
 }
 
 // Verified lists the keys of the items a re-verification runs.
