@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -96,8 +97,23 @@ func TestChecklistEndToEnd(t *testing.T) {
 	if got := states(e.checklist(t, "L-1"), time.Now()); got["quote"] != store.ItemUnchecked || got["quoted"] != store.ItemVerified {
 		t.Fatalf("refused ticks changed items: %v", got)
 	}
-	click(admin, "checklist.attest", "L-1|quote")
+	// The hosting quote is ticked through its form: the quote and the
+	// forecast opsbot measured, confirmed by the admin.
+	if got := e.command(t, admin, "cost acme --refresh"); !strings.Contains(got, "$1,050.00") {
+		t.Fatalf("cost refresh: %s", got)
+	}
+	quoteForm := e.openForm(t, admin, "checklist.attest", cl, "quote")
+	if got := string(quoteForm.raw); !strings.Contains(got, "Hosting quote:* $1,000.00 a month") || !strings.Contains(got, "Forecast this month:* $1,050.00") {
+		t.Fatalf("quote form: %s", got)
+	}
+	if got := e.submitForm(t, admin, "checklist.evidence", quoteForm.meta, vals(map[string]map[string]any{
+		"cl_quote_confirm": {"type": "checkboxes", "selected_options": []any{map[string]any{"value": "reviewed"}}}, "cl_note": txt("")})); got != "" {
+		t.Fatalf("quote form submitted: %s", got)
+	}
 	click(launchBob, "checklist.attest", "L-1|compliance")
+	if cur := e.checklist(t, "L-1"); cur.Items[0].State != store.ItemAttested || !strings.Contains(cur.Items[0].Detail, "re-reviewed against the forecast $1,050.00") {
+		t.Fatalf("quote after its form: %+v", cur.Items[0])
+	}
 
 	// Sign-off: not by support; by an admin it re-verifies first — the
 	// pipeline broke meanwhile — and is refused naming what holds it back.
@@ -124,25 +140,9 @@ func TestChecklistEndToEnd(t *testing.T) {
 	// Waivers: bad forms change nothing; four eyes.
 	waive := func(user, key string, reason, days string) string {
 		t.Helper()
-		cl := cl
-		sent := time.Now()
-		env := e.fake.BlockAction(user, slacktest.BlockAction{ActionID: "checklist.waive", BlockID: "cl-item-" + key, Value: cl.ID + "|" + key, ChannelID: cl.Channel, MessageTS: cl.MessageTS})
-		if _, err := e.fake.WaitAck(env, wait); err != nil {
-			t.Fatal(err)
-		}
-		call, err := e.fake.WaitCall("views.open", func(c slacktest.Call) bool { return !c.At.Before(sent) }, wait)
-		if err != nil {
-			t.Fatalf("no waiver form: %v\nlogs:\n%s", err, e.logs)
-		}
-		view, _ := call.JSON["view"].(map[string]any)
-		meta, _ := view["private_metadata"].(string)
-		sub := e.fake.ViewSubmission(user, slacktest.ViewSubmission{CallbackID: "checklist.waiver", PrivateMetadata: meta,
-			Values: vals(map[string]map[string]any{"cl_category": opt("business priority"), "cl_reason": txt(reason), "cl_days": txt(days)})})
-		ack, err := e.fake.WaitAck(sub, wait)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(ack.Payload)
+		form := e.openForm(t, user, "checklist.waive", cl, key)
+		return e.submitForm(t, user, "checklist.waiver", form.meta,
+			vals(map[string]map[string]any{"cl_category": opt("business priority"), "cl_reason": txt(reason), "cl_days": txt(days)}))
 	}
 	if got := waive(launchAlice, "loadtest", "", "30"); !strings.Contains(got, "needs a reason") {
 		t.Errorf("waiver without a reason: %s", got)
@@ -239,4 +239,39 @@ func waitMessageIn(t *testing.T, e *launchEnv, channel, want string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+type openedForm struct {
+	meta string
+	raw  []byte
+}
+
+// openForm presses a button of an item that opens a form and returns the
+// form opened (its sealed metadata and JSON).
+func (e *launchEnv) openForm(t *testing.T, user, action string, cl store.Checklist, key string) openedForm {
+	t.Helper()
+	sent := time.Now()
+	env := e.fake.BlockAction(user, slacktest.BlockAction{ActionID: action, BlockID: "cl-item-" + key, Value: cl.ID + "|" + key, ChannelID: cl.Channel, MessageTS: cl.MessageTS})
+	if _, err := e.fake.WaitAck(env, wait); err != nil {
+		t.Fatal(err)
+	}
+	call, err := e.fake.WaitCall("views.open", func(c slacktest.Call) bool { return !c.At.Before(sent) }, wait)
+	if err != nil {
+		t.Fatalf("no form for %s: %v\nlogs:\n%s", key, err, e.logs)
+	}
+	view, _ := call.JSON["view"].(map[string]any)
+	meta, _ := view["private_metadata"].(string)
+	raw, _ := json.Marshal(view)
+	return openedForm{meta: meta, raw: raw}
+}
+
+// submitForm submits a form and returns the ack's payload ("" closes it).
+func (e *launchEnv) submitForm(t *testing.T, user, callback, meta string, values map[string]map[string]any) string {
+	t.Helper()
+	sub := e.fake.ViewSubmission(user, slacktest.ViewSubmission{CallbackID: callback, PrivateMetadata: meta, Values: values})
+	ack, err := e.fake.WaitAck(sub, wait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(ack.Payload)
 }

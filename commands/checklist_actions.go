@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,9 @@ func runChecklistAttest(ctx context.Context, c *Call, a Action) (Reply, error) {
 	cl, key, err := c.checklistTarget(ctx, a.Value)
 	if err != nil || key == "" {
 		return Reply{}, cmpErr(err, "attest")
+	}
+	if slices.Contains(evidenceItems, key) {
+		return c.checklistEvidenceForm(ctx, cl, key)
 	}
 	cl, err = c.updateChecklist(ctx, cl.ID, func(cl *store.Checklist) error { return cl.Attest(key, c.Principal, "", c.Now) })
 	if err != nil {

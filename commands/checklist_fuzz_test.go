@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/383project/opsbot/commands"
@@ -36,6 +37,38 @@ func FuzzParseChecklistArgs(f *testing.F) {
 		case "list":
 		default:
 			t.Fatalf("%q: sub %q", s, a.Sub)
+		}
+	})
+}
+
+// FuzzParsePentestEvidence: whatever is typed and picked, the evidence is
+// refused with a word under a field of the form, or accepted with a
+// reference of the documented shape and a date neither in the future nor
+// older than PentestMaxAge.
+func FuzzParsePentestEvidence(f *testing.F) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	for _, s := range [][2]string{{"ZN-2026-0142", "2026-11-30"}, {"", ""}, {"<b>", "2026-12-06"}, {"ZN 1", "2025-12-01"}, {"a/b#c", "2026-13-01"}, {"ZN", "2026-12-07"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, ref, date string) {
+		evidence, errs := commands.ParsePentestEvidence(ref, date, now)
+		if len(errs) > 0 {
+			for block, msg := range errs {
+				if (block != "cl_pentest_ref" && block != "cl_pentest_date") || msg == "" {
+					t.Fatalf("%q %q: error %q under %q", ref, date, msg, block)
+				}
+			}
+			if evidence != "" {
+				t.Fatalf("%q %q: evidence with errors", ref, date)
+			}
+			return
+		}
+		d, err := time.Parse(time.DateOnly, date)
+		if err != nil || d.After(now.AddDate(0, 0, 1)) || now.Sub(d) > commands.PentestMaxAge+48*time.Hour {
+			t.Fatalf("%q %q accepted", ref, date)
+		}
+		if strings.ContainsAny(evidence, "<>&*`\n") || !strings.HasPrefix(evidence, "Zoonu report ") {
+			t.Fatalf("%q %q: evidence %q", ref, date, evidence)
 		}
 	})
 }

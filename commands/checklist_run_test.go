@@ -55,13 +55,17 @@ func (s *sourceCheck) count() int {
 var launchTemplate = []store.ItemSpec{
 	{Key: "quoted", Title: "Provisioned as quoted", Kind: store.ItemKindVerified, Check: "quoted"},
 	{Key: "pipeline", Title: "Deployment pipeline tested", Kind: store.ItemKindVerified, Check: "pipeline"},
-	{Key: "quote", Title: "Hosting quote re-reviewed", Kind: store.ItemKindAttested, Role: store.Admin},
+	{Key: "compliance", Title: "Compliance reviewed", Kind: store.ItemKindAttested, Role: store.Security},
 }
 
 // checklistFixture opens L-1 for acme (by admin, in C0OPS0001) with a
 // verified item per source and one attested item, ticked; the sources
 // answer verified until a test says otherwise.
 func checklistFixture(t *testing.T, wrap func(*store.Store) commands.ChecklistStore) (*fixture, map[string]*sourceCheck) {
+	return checklistFixtureWith(t, launchTemplate, wrap, nil)
+}
+
+func checklistFixtureWith(t *testing.T, template []store.ItemSpec, wrap func(*store.Store) commands.ChecklistStore, with func(*commands.Deps)) (*fixture, map[string]*sourceCheck) {
 	t.Helper()
 	sources := map[string]*sourceCheck{
 		"quoted":   {res: store.CheckResult{State: store.ItemVerified, Detail: "forecast $1,020.00 within 15 % of the quote"}},
@@ -76,14 +80,22 @@ func checklistFixture(t *testing.T, wrap func(*store.Store) commands.ChecklistSt
 		for k, s := range sources {
 			checks[k] = s
 		}
-		d.ChecklistSettings = commands.ChecklistSettings{Templates: map[string][]store.ItemSpec{"default": launchTemplate}, Checks: checks,
+		d.ChecklistSettings = commands.ChecklistSettings{Templates: map[string][]store.ItemSpec{"default": template}, Checks: checks,
 			Budget: time.Minute, Announce: func(string) []string { return []string{"C0SUPPORT", "C0ACMEGEN"} }}
+		if with != nil {
+			with(d)
+		}
 	})
 	if got := text(f.run(admin, "checklist new acme")); !strings.Contains(got, "L-1 opened") {
 		t.Fatalf("checklist new: %s", got)
 	}
-	if got := text(f.click(admin, "checklist.attest", "L-1|quote")); !strings.Contains(got, "ticked") {
-		t.Fatalf("tick: %s", got)
+	if _, err := f.st.GetChecklist(context.Background(), "L-1"); err != nil {
+		t.Fatal(err)
+	}
+	if template[len(template)-1].Key == "compliance" {
+		if got := text(f.click(admin, "checklist.attest", "L-1|compliance")); !strings.Contains(got, "ticked") {
+			t.Fatalf("tick: %s", got)
+		}
 	}
 	return f, sources
 }

@@ -118,6 +118,7 @@ func routes() table {
 			{CallbackID: callbackChangeReject, Perm: store.PermChangeApprove, Run: submitChangeReject},
 			{CallbackID: callbackChangeSmoke, Perm: store.PermChangeRun, Run: submitChangeSmoke},
 			{CallbackID: callbackChecklistWaive, Perm: store.PermChecklistView, Run: submitChecklistWaiver},
+			{CallbackID: callbackChecklistEvidence, Perm: store.PermChecklistView, Run: submitChecklistEvidence},
 			{CallbackID: callbackChangeReason, Perm: store.PermChangeOpen, Run: submitChangeReason},
 		},
 	}
