@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/store"
 )
 
@@ -38,10 +39,10 @@ type LoadResult struct {
 	ErrorRate       float64 // percent
 }
 
-// Claimer takes an account-wide lock with a note on who holds it
-// (*store.Store).
+// Claimer runs work under an account-wide lock, renewed while work runs,
+// with a note on who holds it (*store.Store).
 type Claimer interface {
-	Claim(ctx context.Context, name string, ttl time.Duration, note string) (release func(context.Context) error, ok bool, holder string, err error)
+	Claim(ctx context.Context, name string, ttl time.Duration, note string, work func(ctx context.Context) error) (held bool, holder string, err error)
 }
 
 // LoadtestCheck is "load test passed": one loader.io run at a time per
@@ -52,7 +53,10 @@ type LoadtestCheck struct {
 	Tests  map[string]LoadSpec
 	Locks  Claimer
 	Poll   time.Duration // between result reads; default 5s
-	Now    func() time.Time
+	// LockTTL is how long the account's lock outlives a replica that died
+	// running a test; it is renewed while the test runs. Default 30s.
+	LockTTL time.Duration
+	Now     func() time.Time
 }
 
 // Check runs the client's load test without progress reports.
@@ -78,18 +82,27 @@ func (l LoadtestCheck) CheckProgress(ctx context.Context, client string, progres
 		now = l.Now
 	}
 	note := fmt.Sprintf("the load test of %s (%s) started %s", client, spec.URL, now().UTC().Format("15:04 MST"))
-	release, ok, holder, err := l.Locks.Claim(ctx, "loaderio", time.Duration(spec.Duration)*time.Second+10*time.Minute, note)
+	ttl := l.LockTTL
+	if ttl <= 0 {
+		ttl = 30 * time.Second
+	}
+	var out store.CheckResult
+	held, holder, err := l.Locks.Claim(ctx, "loaderio", ttl, note, func(ctx context.Context) error {
+		out = l.run(ctx, spec, progress, now)
+		return nil
+	})
 	switch {
 	case err != nil:
 		return failing("the loader.io lock could not be taken: %v", err)
-	case !ok:
+	case !held:
 		return failing("loader.io runs one test at a time and is busy with %s: press Re-verify when it ends", cmpOr(holder, "another test"))
 	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		_ = release(rctx)
-		cancel()
-	}()
+	return out
+}
+
+// run checks the verification file, starts the test and polls its result,
+// under the account's lock (ctx ends when the lock is lost).
+func (l LoadtestCheck) run(ctx context.Context, spec LoadSpec, progress func(string), now func() time.Time) store.CheckResult {
 	progress("load test: checking the verification file")
 	if err := l.Tester.VerifyFile(ctx, spec.URL, spec.Token); err != nil {
 		return failing("%v; no test was started", err)
@@ -113,10 +126,14 @@ func (l LoadtestCheck) CheckProgress(ctx context.Context, client string, progres
 		} else {
 			progress(fmt.Sprintf("load test running: %s of about %ds", now().Sub(started).Round(time.Second), spec.Duration))
 		}
+		wait := poll
+		if re := (*integrations.RetryableError)(nil); errors.As(err, &re) && re.RetryAfter > wait {
+			wait = re.RetryAfter // a 429: as long as loader.io asked
+		}
 		select {
 		case <-ctx.Done():
 			return failing("the load test did not finish in time (loader.io test %s)", testID)
-		case <-time.After(poll):
+		case <-time.After(wait):
 		}
 	}
 }

@@ -5,33 +5,44 @@ import (
 	"errors"
 	"time"
 
+	"github.com/bsm/redislock"
 	"github.com/redis/go-redis/v9"
 )
 
-// Claim is Lock with a note saying who holds it and for what: when another
-// holder has the lock, ok is false and holder is their note ("" if it
-// expired meanwhile), so a second request can say who runs what.
-func (s *Store) Claim(ctx context.Context, name string, ttl time.Duration, note string) (release func(context.Context) error, ok bool, holder string, err error) {
-	release, ok, err = s.Lock(ctx, name, ttl)
+// Claim runs work once if it can take the lock name, as Hold does (renewed
+// every ttl/3 while work runs, work's ctx cancelled as soon as the lock is
+// lost, released when work returns; a holder that dies frees it within
+// ttl), with a note saying who holds it and for what: when another holder
+// has the lock, held is false, work is not run and holder is their note
+// ("" if unknown), so a second request can say who runs what.
+//
+// The ttl bounds how long a dead holder blocks others, not how long work
+// may run: a load test of many minutes holds a lock of seconds.
+func (s *Store) Claim(ctx context.Context, name string, ttl time.Duration, note string, work func(ctx context.Context) error) (held bool, holder string, err error) {
 	noteKey := s.key("locknote", name)
-	if err != nil {
-		return release, false, "", err
-	}
-	if !ok {
+	l, err := redislock.New(s.rdb).Obtain(ctx, s.key("lock", name), ttl, nil)
+	switch {
+	case errors.Is(err, redislock.ErrNotObtained):
 		holder, err = s.rdb.Get(ctx, noteKey).Result()
 		if errors.Is(err, redis.Nil) {
 			err = nil
 		}
-		return release, false, holder, wrap("lock note "+name, err)
+		return false, holder, wrap("lock note "+name, err)
+	case err != nil:
+		return false, "", wrap("lock "+name, err)
 	}
-	if err := s.rdb.Set(ctx, noteKey, note, ttl).Err(); err != nil {
-		_ = release(ctx)
-		return func(context.Context) error { return nil }, false, "", wrap("lock note "+name, err)
+	// The note outlives a dead holder's lock, harmlessly: it is read only
+	// while someone holds the lock, and each holder writes its own first.
+	// A day bounds what a crash leaves behind.
+	err = s.rdb.Set(ctx, noteKey, note, 24*time.Hour).Err()
+	if err == nil {
+		err = s.leadWith(ctx, l, ttl, work)
+	} else {
+		err = wrap("lock note "+name, err)
 	}
-	unlock := release
-	release = func(ctx context.Context) error {
-		s.rdb.Del(ctx, noteKey)
-		return unlock(ctx)
-	}
-	return release, true, "", nil
+	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	s.rdb.Del(relCtx, noteKey)
+	_ = l.Release(relCtx)
+	return true, "", err
 }

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/383project/opsbot/integrations"
 )
@@ -181,7 +182,8 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 		_ = json.Unmarshal(raw, &e)
 		err := fmt.Errorf("%s: %s", resp.Status, strings.Join(e.Errors, "; "))
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-			return &integrations.RetryableError{Op: method + " " + path, Err: err}
+			return &integrations.RetryableError{Op: method + " " + path, StatusCode: resp.StatusCode,
+				RetryAfter: integrations.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), Err: err}
 		}
 		return err
 	}

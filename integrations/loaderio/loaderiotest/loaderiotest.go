@@ -3,8 +3,8 @@
 // the loaderio-auth key checked, loader.io's error bodies
 // ({"message":"error","errors":[...]}), the target's verification file
 // fetched on every run as loader.io does (missing: 422, no test made), one
-// running test per account, and results "not_ready" for a set number of
-// polls before "ready".
+// running test per account, results "not_ready" for a set number of
+// polls before "ready", and 429 with Retry-After when told to (Throttle).
 package loaderiotest
 
 import (
@@ -47,6 +47,8 @@ type Server struct {
 	outcome  Outcome
 	created  []map[string]any
 	requests []string
+	throttle int    // requests left to answer 429
+	retry    string // their Retry-After
 }
 
 // New starts a fake closed at the end of the test.
@@ -75,6 +77,15 @@ func (s *Server) SetOutcome(o Outcome, polls int) {
 	s.outcome, s.polls = o, polls
 }
 
+// Throttle answers the next n requests 429 Too Many Requests with
+// Retry-After (seconds) and loader.io's error body: its limits are
+// undocumented, so a client must take the 429 as it comes.
+func (s *Server) Throttle(n int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttle, s.retry = n, retryAfter
+}
+
 // Created are the bodies of the tests created.
 func (s *Server) Created() []map[string]any {
 	s.mu.Lock()
@@ -99,7 +110,16 @@ func fail(w http.ResponseWriter, status int, msg string) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+	throttled, retry := s.throttle > 0, s.retry
+	if throttled {
+		s.throttle--
+	}
 	s.mu.Unlock()
+	if throttled {
+		w.Header().Set("Retry-After", retry)
+		fail(w, http.StatusTooManyRequests, "Rate limit exceeded")
+		return
+	}
 	if r.Header.Get("loaderio-auth") != Key {
 		fail(w, http.StatusUnauthorized, "Invalid API key")
 		return

@@ -1,0 +1,64 @@
+package jobs_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/383project/opsbot/jobs"
+	"github.com/383project/opsbot/store"
+	"github.com/383project/opsbot/store/redistest"
+)
+
+// slowTester is a loader.io run that takes runFor (wall clock) to be ready.
+type slowTester struct {
+	runFor  time.Duration
+	started chan string // receives each test's name as it starts
+	mu      sync.Mutex
+	at      time.Time
+}
+
+func (s *slowTester) VerifyFile(context.Context, string, string) error { return nil }
+func (s *slowTester) StartLoadTest(_ context.Context, spec jobs.LoadSpec) (string, string, error) {
+	s.mu.Lock()
+	s.at = time.Now()
+	s.mu.Unlock()
+	s.started <- spec.Name
+	return "t1", "r1", nil
+}
+func (s *slowTester) LoadResult(context.Context, string, string) (jobs.LoadResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return jobs.LoadResult{Ready: time.Since(s.at) >= s.runFor, Success: 100, AvgMS: 80, ReportURL: "https://loader.io/reports/t1/results/r1"}, nil
+}
+
+// A test running far longer than the account lock's ttl keeps the lock:
+// it is renewed while the test runs, so a second request meanwhile is told
+// who runs what, and the lock is free once the test ends.
+func TestLoadtestLockRenewedWhileTheTestRuns(t *testing.T) {
+	t.Parallel()
+	st := store.New(redistest.Start(t).Client(t), "opsbot:")
+	tester := &slowTester{runFor: 1500 * time.Millisecond, started: make(chan string, 4)}
+	spec := jobs.LoadSpec{URL: "https://acme.example/", Total: 100, Duration: 60, MaxAvgMS: 500, MaxErrorRate: 1}
+	acme, beta := spec, spec
+	acme.Name, beta.Name = "acme launch", "beta launch"
+	chk := jobs.LoadtestCheck{Tester: tester, Tests: map[string]jobs.LoadSpec{"acme": acme, "beta": beta}, Locks: st,
+		Poll: 20 * time.Millisecond, LockTTL: 300 * time.Millisecond}
+	ctx := context.Background()
+	done := make(chan store.CheckResult, 1)
+	go func() { done <- chk.Check(ctx, "acme") }()
+	<-tester.started
+	time.Sleep(900 * time.Millisecond) // three times the lock's ttl
+	if res := chk.Check(ctx, "beta"); res.State != store.ItemFailing || !strings.Contains(res.Detail, "busy with the load test of acme") {
+		t.Fatalf("beta while acme runs past the lock's ttl: %+v", res)
+	}
+	if res := <-done; res.State != store.ItemVerified || res.URL == "" {
+		t.Fatalf("acme: %+v", res)
+	}
+	tester.runFor = 0
+	if res := chk.Check(ctx, "beta"); res.State != store.ItemVerified {
+		t.Fatalf("beta once acme ended: %+v", res)
+	}
+}
