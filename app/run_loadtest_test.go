@@ -130,3 +130,50 @@ func TestChecklistLoadTestEndToEnd(t *testing.T) {
 		t.Fatalf("%d tests created, want 2: none without the verification file", n)
 	}
 }
+
+// The replica carrying a re-verification is killed (SIGKILL) while its
+// load test runs: another replica takes the run up once the lease lapses,
+// says so in the thread, finds loader.io's lock free (it is renewed only
+// while its holder lives) and records what loader.io says.
+func TestChecklistRunResumedWhenItsReplicaIsKilled(t *testing.T) {
+	t.Parallel()
+	e, fake, _ := startLoad(t)
+	fake.SetOutcome(loaderiotest.Outcome{Success: 6000, AvgResponseTime: 120}, 1_000_000)
+	e.halt(t)
+	kill := e.spawnReplica(t)
+	if got := e.press(t, admin, "checklist.reverify", "L-1"); !strings.Contains(got, "Re-verifying") {
+		t.Fatalf("re-verify: %s", got)
+	}
+	deadline := time.Now().Add(wait)
+	for len(fake.Created()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the load test never started\nlogs:\n%s", e.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	kill()
+	killed := time.Now()
+	if cl := e.checklist(t, "L-1"); cl.Run == nil || cl.Run.Runs != 1 {
+		t.Fatalf("after the kill: %+v", cl.Run)
+	}
+	fake.Finish() // the killed replica's test ends on loader.io's side
+	fake.SetOutcome(loaderiotest.Outcome{Success: 6000, AvgResponseTime: 110}, 2)
+
+	e.runReplica(t)
+	deadline = time.Now().Add(90 * time.Second)
+	cl := e.checklist(t, "L-1")
+	for ; cl.Run != nil; cl = e.checklist(t, "L-1") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the run was not carried on: %+v\nlogs:\n%s", *cl.Run, e.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if it := cl.Items[0]; it.State != store.ItemVerified || !strings.Contains(it.Detail, "average 110 ms") {
+		t.Fatalf("after the resume: %+v\nlogs:\n%s", it, e.logs)
+	}
+	if n := len(fake.Created()); n != 2 {
+		t.Fatalf("%d tests created, want the killed one and the resumed one", n)
+	}
+	e.threadHas(t, cl, "re-verification resumed")
+	t.Logf("re-verification resumed and recorded %v after its replica was killed", time.Since(killed).Round(time.Millisecond))
+}

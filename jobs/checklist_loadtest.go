@@ -54,7 +54,10 @@ type LoadtestCheck struct {
 	Locks  Claimer
 	Poll   time.Duration // between result reads; default 5s
 	// LockTTL is how long the account's lock outlives a replica that died
-	// running a test; it is renewed while the test runs. Default 30s.
+	// running a test; it is renewed while the test runs. Default 8s:
+	// it lapses before a checklist run's lease (15s, renewed every 5s: at
+	// least 10s after its holder died), so the replica that takes
+	// the run up finds loader.io free.
 	LockTTL time.Duration
 	Now     func() time.Time
 }
@@ -84,7 +87,7 @@ func (l LoadtestCheck) CheckProgress(ctx context.Context, client string, progres
 	note := fmt.Sprintf("the load test of %s (%s) started %s", client, spec.URL, now().UTC().Format("15:04 MST"))
 	ttl := l.LockTTL
 	if ttl <= 0 {
-		ttl = 30 * time.Second
+		ttl = 8 * time.Second
 	}
 	var out store.CheckResult
 	held, holder, err := l.Locks.Claim(ctx, "loaderio", ttl, note, func(ctx context.Context) error {

@@ -86,6 +86,16 @@ func (s *Server) Throttle(n int, retryAfter string) {
 	s.throttle, s.retry = n, retryAfter
 }
 
+// Finish ends every running test, as loader.io does once a test's duration
+// has passed (whether or not anyone reads its result).
+func (s *Server) Finish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.runs {
+		r.polls = 0
+	}
+}
+
 // Created are the bodies of the tests created.
 func (s *Server) Created() []map[string]any {
 	s.mu.Lock()
