@@ -154,6 +154,21 @@ func (e *launchEnv) verify(t *testing.T, user, action, id string) time.Duration 
 	return time.Since(start)
 }
 
+// posted waits until checklist id's message is posted and returns it.
+func (e *launchEnv) posted(t *testing.T, id string) store.Checklist {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		if cl := e.checklist(t, id); cl.MessageTS != "" {
+			return cl
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no message for checklist %s\nlogs:\n%s", id, e.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func states(cl store.Checklist, now time.Time) map[string]store.ItemState {
 	out := map[string]store.ItemState{}
 	for _, it := range cl.Items {

@@ -60,13 +60,7 @@ integrations:
 	if got := e.commandIn(t, admin, "C0SUPPORT", "checklist new acme load"); !strings.Contains(got, "L-1 opened") {
 		t.Fatalf("new: %s\nlogs:\n%s", got, e.logs)
 	}
-	deadline := time.Now().Add(wait)
-	for e.checklist(t, "L-1").MessageTS == "" {
-		if time.Now().After(deadline) {
-			t.Fatalf("no checklist message\nlogs:\n%s", e.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	e.posted(t, "L-1")
 	return e, fake, serving
 }
 
