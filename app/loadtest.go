@@ -15,7 +15,7 @@ import (
 // newLoadtestCheck is "load test passed" through loader.io: nil without
 // LOADERIO_API_KEY (the item then says loader.io is not configured).
 func newLoadtestCheck(cfg *config.Config, st *store.Store, log *slog.Logger) jobs.LoadtestCheck {
-	chk := jobs.LoadtestCheck{Tests: map[string]jobs.LoadSpec{}, Locks: st, Poll: cfg.Checklists.LoadtestPoll.Std()}
+	chk := jobs.LoadtestCheck{Tests: map[string]jobs.LoadSpec{}, Locks: st, Runs: st, Poll: cfg.Checklists.LoadtestPoll.Std()}
 	for key, cl := range cfg.Clients {
 		lt := cl.Launch.Loadtest
 		if lt == nil {

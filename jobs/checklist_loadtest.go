@@ -45,6 +45,14 @@ type Claimer interface {
 	Claim(ctx context.Context, name string, ttl time.Duration, note string, work func(ctx context.Context) error) (held bool, holder string, err error)
 }
 
+// LoadRuns keeps the test running on the account, so a check carried on
+// by another replica reads it rather than starting another (*store.Store).
+type LoadRuns interface {
+	SaveLoadRun(ctx context.Context, r store.LoadRun, ttl time.Duration) error
+	CurrentLoadRun(ctx context.Context) (store.LoadRun, bool, error)
+	ClearLoadRun(ctx context.Context) error
+}
+
 // LoadtestCheck is "load test passed": one loader.io run at a time per
 // account, after checking the verification file; the run's public report
 // is attached.
@@ -52,6 +60,7 @@ type LoadtestCheck struct {
 	Tester LoadTester // nil: LOADERIO_API_KEY not set
 	Tests  map[string]LoadSpec
 	Locks  Claimer
+	Runs   LoadRuns      // nil: a check carried on after a death starts a new test
 	Poll   time.Duration // between result reads; default 5s
 	// LockTTL is how long the account's lock outlives a replica that died
 	// running a test; it is renewed while the test runs. Default 8s:
@@ -91,7 +100,7 @@ func (l LoadtestCheck) CheckProgress(ctx context.Context, client string, progres
 	}
 	var out store.CheckResult
 	held, holder, err := l.Locks.Claim(ctx, "loaderio", ttl, note, func(ctx context.Context) error {
-		out = l.run(ctx, spec, progress, now)
+		out = l.run(ctx, client, spec, progress, now)
 		return nil
 	})
 	switch {
@@ -104,15 +113,30 @@ func (l LoadtestCheck) CheckProgress(ctx context.Context, client string, progres
 }
 
 // run checks the verification file, starts the test and polls its result,
-// under the account's lock (ctx ends when the lock is lost).
-func (l LoadtestCheck) run(ctx context.Context, spec LoadSpec, progress func(string), now func() time.Time) store.CheckResult {
-	progress("load test: checking the verification file")
-	if err := l.Tester.VerifyFile(ctx, spec.URL, spec.Token); err != nil {
-		return failing("%v; no test was started", err)
+// under the account's lock (ctx ends when the lock is lost). A test of the
+// client that a replica now gone started is read instead.
+func (l LoadtestCheck) run(ctx context.Context, client string, spec LoadSpec, progress func(string), now func() time.Time) store.CheckResult {
+	var testID, resultID string
+	if l.Runs != nil {
+		if r, ok, err := l.Runs.CurrentLoadRun(ctx); err == nil && ok && r.Client == client {
+			testID, resultID = r.TestID, r.ResultID
+			progress("load test: reading the test started " + r.Started.UTC().Format("15:04 MST") + " by a replica that stopped")
+		}
 	}
-	testID, resultID, err := l.Tester.StartLoadTest(ctx, spec)
-	if err != nil {
-		return failing("loader.io refused the test: %v", err)
+	if testID == "" {
+		progress("load test: checking the verification file")
+		if err := l.Tester.VerifyFile(ctx, spec.URL, spec.Token); err != nil {
+			return failing("%v; no test was started", err)
+		}
+		var err error
+		if testID, resultID, err = l.Tester.StartLoadTest(ctx, spec); err != nil {
+			return failing("loader.io refused the test: %v", err)
+		}
+		if l.Runs != nil {
+			// Not kept: a replica carrying the check on starts another test.
+			_ = l.Runs.SaveLoadRun(ctx, store.LoadRun{Client: client, TestID: testID, ResultID: resultID, Started: now()},
+				time.Duration(spec.Duration)*time.Second+10*time.Minute)
+		}
 	}
 	poll := l.Poll
 	if poll <= 0 {
@@ -122,6 +146,9 @@ func (l LoadtestCheck) run(ctx context.Context, spec LoadSpec, progress func(str
 	for {
 		res, err := l.Tester.LoadResult(ctx, testID, resultID)
 		if err == nil && res.Ready {
+			if l.Runs != nil {
+				_ = l.Runs.ClearLoadRun(context.WithoutCancel(ctx))
+			}
 			return judge(spec, res)
 		}
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {

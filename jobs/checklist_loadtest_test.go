@@ -62,3 +62,30 @@ func TestLoadtestLockRenewedWhileTheTestRuns(t *testing.T) {
 		t.Fatalf("beta once acme ended: %+v", res)
 	}
 }
+
+// A check cut short (its replica stopped) leaves its test on loader.io; the
+// check carried on reads that test's result instead of starting another.
+func TestLoadtestCarriedOnReadsTheRunningTest(t *testing.T) {
+	t.Parallel()
+	st := store.New(redistest.Start(t).Client(t), "opsbot:")
+	tester := &slowTester{runFor: time.Hour, started: make(chan string, 4)}
+	spec := jobs.LoadSpec{Name: "acme launch", URL: "https://acme.example/", Total: 100, Duration: 60, MaxAvgMS: 500, MaxErrorRate: 1}
+	chk := jobs.LoadtestCheck{Tester: tester, Tests: map[string]jobs.LoadSpec{"acme": spec}, Locks: st, Runs: st, Poll: 20 * time.Millisecond}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan store.CheckResult, 1)
+	go func() { done <- chk.Check(ctx, "acme") }()
+	<-tester.started
+	stop()
+	<-done
+	tester.mu.Lock()
+	tester.runFor = 0
+	tester.mu.Unlock()
+	var notes []string
+	res := chk.CheckProgress(context.Background(), "acme", func(s string) { notes = append(notes, s) })
+	if res.State != store.ItemVerified || len(tester.started) != 0 || !strings.Contains(strings.Join(notes, "\n"), "reading the test started") {
+		t.Fatalf("carried on: %+v, %d more test(s) started, progress %q", res, len(tester.started), notes)
+	}
+	if _, kept, err := st.CurrentLoadRun(context.Background()); err != nil || kept {
+		t.Fatalf("the run is still kept after its result was read: %v %v", kept, err)
+	}
+}
