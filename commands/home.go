@@ -34,6 +34,7 @@ type homeSection struct {
 	lines  []string
 	blocks []slack.Block
 	more   string // e.g. "`/ops status`"
+	hint   string // always shown under the lines: the command that shows more
 }
 
 // Home builds the App Home of u for u: what waits for them and what is
@@ -70,6 +71,12 @@ func (r *Router) homeBlocks(ctx context.Context, u User) ([]slack.Block, error) 
 		_, clients := p.Scope(store.PermStatusView)
 		sections = append(sections, c.homeApprovals(d, store.ApproverStakeholder), c.homeClients(d, clients), c.homeCosts(d, clients))
 	}
+	if d.sec != nil {
+		sections = append(sections, c.homeFindings(d), c.homeShield(d), c.homeTraining(d))
+	}
+	if d.launches != nil {
+		sections = append(sections, c.homeLaunches(d), c.homeWaivers(d))
+	}
 	blocks := []slack.Block{header("opsbot — your Home"),
 		slack.NewContextBlock("", mrkdwn("Updated "+slackDate(now)+" · `/ops help` lists what you may run"))}
 	for _, s := range sections {
@@ -90,6 +97,9 @@ func (r *Router) homeBlocks(ctx context.Context, u User) ([]slack.Block, error) 
 func (s homeSection) render(budget int) []slack.Block {
 	out := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn("*"+s.title+"*"), nil, nil)}
 	budget -= len(out) + len(s.blocks)
+	if s.hint != "" {
+		budget--
+	}
 	packed, used := packLines(s.lines, max(budget-1, 1))
 	out = append(out, packed...)
 	if used < len(s.lines) {
@@ -98,6 +108,9 @@ func (s homeSection) render(budget int) []slack.Block {
 			more += ": " + s.more
 		}
 		out = append(out, slack.NewContextBlock("", mrkdwn(more+".")))
+	}
+	if s.hint != "" {
+		out = append(out, slack.NewContextBlock("", mrkdwn(s.hint)))
 	}
 	return append(out, s.blocks...)
 }
@@ -110,7 +123,9 @@ type homeData struct {
 	mutes    []store.Silence
 	costs    map[string]store.CostRecord
 	changelg []store.ChangeLogEntry
-	oncall   []string // lines
+	oncall   []string          // lines
+	sec      *homeSecurity     // security and admin only
+	launches []store.Checklist // open launches the admin may see; nil: not read
 }
 
 func (c *Call) loadHome(ctx context.Context) (homeData, error) {
@@ -143,6 +158,12 @@ func (c *Call) loadHome(ctx context.Context) (homeData, error) {
 		}
 	}
 	d.oncall = c.homeOnCall(ctx)
+	if err := c.loadHomeSecurity(ctx, &d); err != nil {
+		return d, err
+	}
+	if err := c.loadHomeLaunches(ctx, &d); err != nil {
+		return d, err
+	}
 	return d, nil
 }
 
