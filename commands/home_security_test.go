@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func homeSecurityDeps(d *commands.Deps, st *store.Store) {
 	d.Shield, d.ShieldLevels = st, map[string]string{"acme": "advanced", "beta": "standard"}
 	d.Training = st
 	d.TrainingSettings = commands.TrainingSettings{Who: []store.Role{store.Engineer, store.Support, store.Security},
-		Rules: store.TrainingRules{ValidFor: 365 * 24 * time.Hour, DueSoon: 30 * 24 * time.Hour}, Take: func() string { return "" }}
+		Rules: store.TrainingRules{ValidFor: 365 * 24 * time.Hour, DueSoon: 30 * 24 * time.Hour}, Take: func() string { return "" }, Location: time.UTC}
 	d.Checklists = st
 }
 
@@ -187,5 +188,41 @@ func TestHomeReverifyButtonUsesTheMessagesGuard(t *testing.T) {
 	}
 	if cl, err := f.st.GetChecklist(context.Background(), "L-1"); err != nil || cl.Run != nil {
 		t.Errorf("a refused Re-verify started a run: %+v, %v", cl.Run, err)
+	}
+}
+
+// Accepting a finding's risk and recording training change what Home shows
+// (open findings, who is overdue), so each refreshes it through the same
+// signal as a queued message.
+func TestHomeRefreshedAfterAcceptAndTrainingRecord(t *testing.T) {
+	var nudges atomic.Int32
+	f := newFixtureWith(t, func(d *commands.Deps, st *store.Store) {
+		d.Now = func() time.Time { return homeT0 }
+		homeSecurityDeps(d, st)
+		d.Nudge = func() { nudges.Add(1) }
+	})
+	f.grant(t, homeEngineer, store.Grant{Role: store.Engineer})
+	seedHomeSecurity(t, f)
+	before := homeJSON(t, f, homeSecurity)
+	if r := text(f.run(homeSecurity, "findings accept e26b149d 7d fix deployed on Monday")); !strings.Contains(r, "Accepted the risk") {
+		t.Fatalf("findings accept: %s", r)
+	}
+	if n := nudges.Load(); n != 1 {
+		t.Errorf("%d refreshes after an acceptance, want 1", n)
+	}
+	if r := text(f.run(homeSecurity, "training record <@UENGINEER1> owasp 2026-11-19 certificate https://x.example/1")); !strings.Contains(r, "Recorded") {
+		t.Fatalf("training record: %s", r)
+	}
+	if n := nudges.Load(); n != 2 {
+		t.Errorf("%d refreshes after a recorded training, want 2", n)
+	}
+	after := homeJSON(t, f, homeSecurity)
+	for _, c := range []struct{ before, after string }{
+		{"open high and critical findings (2)", "open high and critical findings (1)"},
+		{"training overdue (2)", "training overdue (1)"},
+	} {
+		if !strings.Contains(before, c.before) || !strings.Contains(after, c.after) {
+			t.Errorf("Home before %q, after %q: not so\n%s", c.before, c.after, after)
+		}
 	}
 }

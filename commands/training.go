@@ -195,6 +195,7 @@ func (c *Call) trainingRecord(ctx context.Context) (Reply, error) {
 		Evidence: a.Evidence, By: c.User.ID, At: c.Now}); err != nil {
 		return Reply{}, err
 	}
+	c.r.nudge() // App Home lists who is overdue: refresh it
 	return Reply{Text: fmt.Sprintf(":white_check_mark: Recorded: %s completed %s on %s (evidence: %s). It is in the audit log.",
 		mention(user), Escape(a.Course), a.Date.Format("2 Jan 2006"), Escape(chat.Truncate(a.Evidence, 200)))}, nil
 }
