@@ -93,8 +93,8 @@ func topLines(items []string, rest string) []string {
 // then the most severe and oldest few with where and since when.
 func (c *Call) homeFindings(d homeData) homeSection {
 	ov := d.sec.findings
-	if ov == nil {
-		return homeSection{}
+	if ov == nil || len(d.sec.findingClients) == 0 {
+		return homeSection{} // no client the person sees pays for scans
 	}
 	counts := map[string]map[string]int{}
 	var open []store.Finding
