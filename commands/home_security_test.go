@@ -226,3 +226,19 @@ func TestHomeRefreshedAfterAcceptAndTrainingRecord(t *testing.T) {
 		}
 	}
 }
+
+// The console (no Home tab) prints the admin's Home as a message, security
+// and launches included, within a message's 50 blocks.
+func TestHomeAdminInTheConsole(t *testing.T) {
+	f := newHomeFixture(t)
+	r := f.run(admin, "home")
+	got := text(r)
+	if len(r.Blocks) == 0 || len(r.Blocks) > 50 {
+		t.Fatalf("/ops home: %d blocks", len(r.Blocks))
+	}
+	for _, want := range []string{"Security: Shield gaps (2)", "Launches blocked (1)", "Waivers expiring this week (1)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the admin's Home in the console lacks %q:\n%s", want, got)
+		}
+	}
+}
