@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/383project/opsbot/commands"
 	"github.com/383project/opsbot/store"
+	"github.com/slack-go/slack"
 )
 
 const homeSecurity = "USECURITY1"
@@ -240,5 +242,30 @@ func TestHomeAdminInTheConsole(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("the admin's Home in the console lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// /ops training for security: the summary, then the team as one Block Kit
+// table, worst first, that Slack takes in a message.
+func TestTrainingTeamAsATable(t *testing.T) {
+	f := newHomeFixture(t)
+	r := f.run(homeSecurity, "training") // checkReply: within Slack's message rules
+	if !strings.Contains(text(r), "3 people: 1 current, 0 due soon, 2 overdue, 0 unmatched.") {
+		t.Errorf("summary: %s", text(r))
+	}
+	tbl, ok := r.Blocks[len(r.Blocks)-1].(*slack.TableBlock)
+	if !ok {
+		t.Fatalf("last block %T, want the team table", r.Blocks[len(r.Blocks)-1])
+	}
+	raw, _ := json.Marshal(tbl)
+	got := string(raw)
+	for _, want := range []string{`"text":"Person"`, `"user_id":"USECURITY1"`, `"text":"🔴 overdue"`, `"text":"🟢 current"`, `"text":"Secure Coding (udemy)"`,
+		`"type":"date","timestamp":` + fmt.Sprint(homeT0.Add(-100*24*time.Hour).Unix())} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the table lacks %s:\n%s", want, got)
+		}
+	}
+	if len(tbl.Rows) != 4 || strings.Index(got, "🟢 current") < strings.Index(got, "🔴 overdue") {
+		t.Errorf("rows: want the header and 3 people, worst first:\n%s", got)
 	}
 }

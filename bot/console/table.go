@@ -115,6 +115,10 @@ func richText(els []slack.RichTextElement) string {
 				b.WriteString(cmp.Or(e.Text, e.URL))
 			case *slack.RichTextSectionUserElement:
 				b.WriteString("@" + e.UserID)
+			case *slack.RichTextSectionDateElement:
+				if e.Fallback != nil {
+					b.WriteString(*e.Fallback)
+				}
 			}
 		}
 	}

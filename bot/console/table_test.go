@@ -10,14 +10,18 @@ import (
 
 // A table reaches the terminal as padded columns, its first row in bold
 // (plain here: no ANSI); rich-text cells as their words, links by their
-// text, users as @ID; a data table under its caption.
+// text, users as @ID, dates as their
+// fallback; a data table under its caption.
 func TestRenderTables(t *testing.T) {
+	fallback := "2 Mar 2026"
 	tbl := slack.NewTableBlock("").
 		AddRow(slack.NewTableRawTextCell("Client"), slack.NewTableRawTextCell("Open"), slack.NewTableRawTextCell("Owner")).
 		AddRow(slack.NewTableRawTextCell("Acme Ltd"), slack.NewTableRawNumberCell(12), slack.NewTableRichTextCell(slack.NewRichTextSection(
 			slack.NewRichTextSectionUserElement("U0ALICE", nil)))).
 		AddRow(slack.NewTableRawTextCell("Beta"), slack.NewTableRawNumberCell(3).WithText("three"), slack.NewTableRichTextCell(slack.NewRichTextSection(
-			slack.NewRichTextSectionLinkElement("https://x.example", "the runbook", nil))))
+			slack.NewRichTextSectionLinkElement("https://x.example", "the runbook", nil)))).
+		AddRow(slack.NewTableRawTextCell("Gamma"), slack.NewTableRawNumberCell(1), slack.NewTableRichTextCell(slack.NewRichTextSection(
+			slack.NewRichTextSectionDateElement(1772409600, "{date_short}", nil, &fallback))))
 	data := &slack.DataTableBlock{Type: slack.MBTDataTable, Caption: "Findings", Rows: [][]slack.DataTableCell{
 		{slack.NewDataTableRawTextCell("Severity"), slack.NewDataTableRawTextCell("n")},
 		{slack.NewDataTableRawTextCell("high"), slack.NewDataTableRawNumberCell(2.5)},
@@ -26,6 +30,7 @@ func TestRenderTables(t *testing.T) {
 Client   │ Open  │ Owner
 Acme Ltd │ 12    │ @U0ALICE
 Beta     │ three │ the runbook
+Gamma    │ 1     │ 2 Mar 2026
 Findings
 Severity │ n
 high     │ 2.5
