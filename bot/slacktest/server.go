@@ -80,6 +80,9 @@ type File struct {
 // "file_upload" for the upload step of files.uploadV2. Form holds the URL
 // query plus a form-encoded or multipart body (never nil); JSON holds a JSON
 // object body (nil otherwise). Treat Form, JSON and Header as read-only.
+// A slash command's reply carried in its ack is recorded as a "response_url"
+// Call too (Via ViaAck, Path its response_url's path, JSON the payload):
+// Slack shows it to the person just as it shows a post to the URL.
 type Call struct {
 	Method string
 	Path   string
@@ -87,6 +90,7 @@ type Call struct {
 	JSON   map[string]any
 	Header http.Header
 	At     time.Time
+	Via    string // "" for an HTTP request, ViaAck for a reply in an ack
 }
 
 // Ack is one frame written by the client over the socket. Payload is nil for
@@ -125,6 +129,11 @@ type envState struct {
 	// inputs are the input block IDs of the view a view_submission
 	// carries, when the view was opened through the fake (nil: unknown).
 	inputs map[string]bool
+	// typ, accepts and responsePath describe the latest delivery: its
+	// envelope type, accepts_response_payload and response_url path.
+	typ          string
+	accepts      bool
+	responsePath string
 }
 
 type ackRec struct {
@@ -160,6 +169,7 @@ type Server struct {
 	// recordings
 	calls     []Call
 	byMethod  map[string][]int
+	byHook    map[string][]int // "response_url" calls by path
 	acks      []Ack
 	dropped   []DroppedAck
 	refusals  []string // payloads refused for Slack's limits
@@ -204,6 +214,7 @@ func New(t testing.TB) *Server {
 		archived:     map[string]bool{},
 		notJoined:    map[string]bool{},
 		byMethod:     map[string][]int{},
+		byHook:       map[string][]int{},
 		envs:         map[string]*envState{},
 		msgByTS:      map[string]*Message{},
 		files:        map[string]*pendingFile{},
