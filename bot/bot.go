@@ -63,6 +63,11 @@ type Config struct {
 	// router: past it the modal is closed with a plain ack (Slack allows 3 s)
 	// and the outcome reaches the user as a DM; default 2.5 s.
 	SubmitAckBudget time.Duration
+	// CommandAckBudget is how long a slash command's ack waits for its
+	// reply, which then travels in the ack; past it the command is acked
+	// plain and the reply posted to its response_url; default 100 ms, so
+	// an ack never waits long on stuck work (a Redis stall, a slow API).
+	CommandAckBudget time.Duration
 }
 
 // ackTimeout bounds one ack: once the socket loop has exited (shutdown) the
@@ -114,6 +119,7 @@ func New(cfg Config, dedup Deduper) *Bot {
 	cfg.DedupTTL = cmp.Or(cfg.DedupTTL, 10*time.Minute)
 	cfg.HandlerTimeout = cmp.Or(cfg.HandlerTimeout, 30*time.Second)
 	cfg.SubmitAckBudget = cmp.Or(cfg.SubmitAckBudget, 2500*time.Millisecond)
+	cfg.CommandAckBudget = cmp.Or(cfg.CommandAckBudget, 100*time.Millisecond)
 	lg := cfg.Logger.With("component", "slack")
 	libLog := slogOutput{lg}
 	common := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken), slack.OptionAPIURL(cfg.APIURL),
@@ -257,6 +263,15 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 			return
 		}
 	}
+	// A slash command's reply rides in its ack when it is ready in time.
+	if cmd, ok := evt.Data.(slack.SlashCommand); ok && req.AcceptsResponsePayload {
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			b.serveCommand(ctx, a, cmd, h, sem)
+		}()
+		return
+	}
 	// Everything else is acknowledged first so Slack never times out.
 	a.send(nil)
 	// The slot is taken inside the goroutine so a busy pool never delays the
@@ -289,18 +304,33 @@ type envAck struct {
 // is returned so the caller can tell the user.
 func (a *envAck) send(payload any) error {
 	var payloadErr error
-	a.once.Do(func() {
-		if payload != nil {
-			if payloadErr = a.b.ackCtx(a.req.EnvelopeID, payload); payloadErr == nil {
-				return
-			}
-			a.b.log.Warn("ack with payload failed; acking without", "envelope_id", a.req.EnvelopeID, "err", payloadErr)
-		}
-		if err := a.b.ackCtx(a.req.EnvelopeID, nil); err != nil {
-			a.b.log.Warn("ack failed", "envelope_id", a.req.EnvelopeID, "err", err)
-		}
-	})
+	a.once.Do(func() { payloadErr = a.ack(payload) })
 	return payloadErr
+}
+
+// sendFirst acks the envelope with payload unless it was already acked, and
+// reports whether the payload went out (false: acked before, or the payload
+// refused and a plain ack sent in its place).
+func (a *envAck) sendFirst(payload any) bool {
+	sent := false
+	a.once.Do(func() { sent = a.ack(payload) == nil })
+	return sent
+}
+
+// ack is the one ack of send and sendFirst: with payload, or plain when
+// payload is nil or cannot be sent (its error is returned).
+func (a *envAck) ack(payload any) error {
+	var err error
+	if payload != nil {
+		if err = a.b.ackCtx(a.req.EnvelopeID, payload); err == nil {
+			return nil
+		}
+		a.b.log.Warn("ack with payload failed; acking without", "envelope_id", a.req.EnvelopeID, "err", err)
+	}
+	if perr := a.b.ackCtx(a.req.EnvelopeID, nil); perr != nil {
+		a.b.log.Warn("ack failed", "envelope_id", a.req.EnvelopeID, "err", perr)
+	}
+	return err
 }
 
 // ackCtx queues one ack, giving up after ackTimeout.
