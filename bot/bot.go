@@ -109,13 +109,13 @@ func New(cfg Config, dedup Deduper) *Bot {
 	if cfg.APIURL == "" {
 		cfg.APIURL = slack.APIURL
 	}
+	cfg.Workers = cmp.Or(cfg.Workers, 16)
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: newTransport(cfg.Workers)}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.Workers = cmp.Or(cfg.Workers, 16)
 	cfg.DedupTTL = cmp.Or(cfg.DedupTTL, 10*time.Minute)
 	cfg.HandlerTimeout = cmp.Or(cfg.HandlerTimeout, 30*time.Second)
 	cfg.SubmitAckBudget = cmp.Or(cfg.SubmitAckBudget, 2500*time.Millisecond)
@@ -137,6 +137,17 @@ func New(cfg Config, dedup Deduper) *Bot {
 		hosts[u.Host] = true // a proxy or test server also serves the hooks
 	}
 	return &Bot{cfg: cfg, log: lg, api: api, outboxAPI: outbox, sm: socketmode.New(api, opts...), dedup: dedup, hooksHost: hosts}
+}
+
+// newTransport is the one HTTP transport of the Web API and response_url
+// posts. It keeps an idle connection to Slack for every worker (plus the
+// outbox's and App Home's): the default two per host made most posts of a
+// busy pool open a new TLS connection.
+func newTransport(workers int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = workers + 4
+	t.MaxIdleConns = max(t.MaxIdleConns, 2*t.MaxIdleConnsPerHost)
+	return t
 }
 
 // Connected reports whether the Socket Mode connection is up (for /readyz).

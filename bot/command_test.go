@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,5 +107,46 @@ func TestDuplicateSlashCommandAckedPlain(t *testing.T) {
 	}
 	if runs != 1 || len(s.fake.Calls("response_url")) != 1 {
 		t.Errorf("%d runs, %d replies; want 1 and 1", runs, len(s.fake.Calls("response_url")))
+	}
+}
+
+// Replies posted to response_urls by a busy pool reuse connections: the
+// default transport kept two idle per host, so most posts dialled anew.
+func TestResponseURLPostsReuseConnections(t *testing.T) {
+	fake := slacktest.New(t)
+	const n = 16
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	h := &stubRouter{command: func(context.Context, commands.Command) commands.Reply {
+		<-release // past the budget: every reply goes to its response_url, all at once
+		return commands.Reply{Text: "done"}
+	}}
+	startStub(t, fake, h, bot.Config{CommandAckBudget: time.Millisecond}, true)
+	round := func() {
+		envs := make([]string, n)
+		for i := range n {
+			envs[i] = fake.SlashCommand(user, "C0OPS0001", "x")
+		}
+		for _, env := range envs {
+			if _, err := fake.WaitAck(env, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+		release <- struct{}{} // one reply first: the connections of the round before are idle again
+		for range n - 1 {
+			wg.Go(func() { release <- struct{}{} })
+		}
+		wg.Wait()
+		for _, env := range envs {
+			if _, err := fake.WaitResponse(env, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	round()
+	before := fake.TCPConns()
+	round()
+	if opened := fake.TCPConns() - before; opened > 2 {
+		t.Errorf("the second round of %d replies opened %d new connections", n, opened)
 	}
 }

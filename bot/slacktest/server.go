@@ -29,11 +29,13 @@ package slacktest
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -190,6 +192,7 @@ type Server struct {
 	cur         *wsConn
 	conns       map[*wsConn]struct{}
 	connections int
+	tcpConns    atomic.Int64 // TCP connections accepted (HTTP and websocket)
 	pongs       int
 	pending     []pendingEnv
 
@@ -233,7 +236,13 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/hooks/", s.serveHook)
 	mux.HandleFunc("/upload/", s.serveUpload)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewUnstartedServer(mux)
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.tcpConns.Add(1)
+		}
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	s.wsURL = "ws" + strings.TrimPrefix(s.URL, "http")
 	t.Cleanup(s.close)
@@ -258,6 +267,10 @@ func (s *Server) close() {
 	s.wg.Wait()
 	s.srv.Close()
 }
+
+// TCPConns returns how many TCP connections the fake has accepted (HTTP
+// requests and websockets): a client that reuses its connections opens few.
+func (s *Server) TCPConns() int { return int(s.tcpConns.Load()) }
 
 // APIURL is the value for slack.OptionAPIURL: URL + "/api/".
 func (s *Server) APIURL() string { return s.URL + "/api/" }
