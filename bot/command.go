@@ -31,7 +31,8 @@ func (b *Bot) serveCommand(ctx context.Context, a *envAck, cmd slack.SlashComman
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.HandlerTimeout)
 	defer cancel()
 	defer b.recoverPanic(a)
-	if !b.firstSeen(hctx, dedupKey(a.req)) {
+	hctx, first := b.firstSeenFor(hctx, dedupKey(a.req), cmd.UserID)
+	if !first {
 		a.send(nil)
 		return
 	}
