@@ -257,7 +257,9 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 		return // lifecycle or unparseable frames: nothing to ack
 	}
 	b.cfg.Metrics.Envelope(string(evt.Type))
-	b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
+	if b.log.Enabled(ctx, slog.LevelDebug) { // its arguments cost allocations on every envelope
+		b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
+	}
 	a := &envAck{b: b, req: req}
 	// View submissions and block suggestions carry their answer (validation
 	// errors, options) in the ack, so they are acked after the router

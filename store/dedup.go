@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // MinDedupTTL is the shortest time an envelope key is remembered. Slack
@@ -31,15 +29,10 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 // them an instant later; any later Roles call reads Redis again.
 func (s *Store) FirstSeenFor(ctx context.Context, key string, ttl time.Duration, userID string) (context.Context, bool, error) {
 	ttl = max(ttl, MinDedupTTL)
-	var (
-		seen  *redis.BoolCmd
-		roles *redis.StringSliceCmd
-	)
-	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		seen = p.SetNX(ctx, s.key("seen", key), 1, ttl)
-		roles = p.SMembers(ctx, s.key("roles", userID))
-		return nil
-	})
+	p := s.rdb.Pipeline()
+	seen := p.SetNX(ctx, s.key("seen", key), 1, ttl)
+	roles := p.SMembers(ctx, s.key("roles", userID))
+	_, _ = p.Exec(ctx) // each command's error is read below
 	first, err := seen.Result()
 	if err != nil {
 		return ctx, false, wrap("dedup "+key, err)
