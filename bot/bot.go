@@ -1,13 +1,13 @@
 // Package bot is the Slack transport: a Socket Mode loop that acks every
-// envelope first, drops redeliveries, runs handlers on a bounded worker pool
-// with panics contained, and delivers replies through the Web API. It knows
-// Slack and the commands router, nothing else.
+// envelope in time (a slash command's quick reply and a form's answer in
+// the ack, everything else first), drops redeliveries, runs handlers on a
+// bounded worker pool with panics contained, and delivers replies through
+// the Web API. It knows Slack and the commands router, nothing else.
 package bot
 
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,18 +38,6 @@ type Handler interface {
 	LinkShared(ctx context.Context, ev commands.LinkShared) map[string]slack.Attachment
 }
 
-// Deduper remembers envelopes already handled (Redis SET NX in production).
-type Deduper interface {
-	FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
-}
-
-// UserDeduper is a Deduper that reads, in the same round trip, what the
-// router will need about the envelope's user (their roles) and hands it on
-// through the returned context (*store.Store does, as FirstSeenFor).
-type UserDeduper interface {
-	FirstSeenFor(ctx context.Context, key string, ttl time.Duration, userID string) (context.Context, bool, error)
-}
-
 // Config configures the transport. Tokens are only handed to slack-go.
 type Config struct {
 	BotToken   string // xoxb-...
@@ -76,10 +64,6 @@ type Config struct {
 	// an ack never waits long on stuck work (a Redis stall, a slow API).
 	CommandAckBudget time.Duration
 }
-
-// ackTimeout bounds one ack: once the socket loop has exited (shutdown) the
-// response queue is no longer drained and an unbounded ack would block forever.
-const ackTimeout = 2 * time.Second
 
 // fatalAuthErrors are auth.test answers no retry can fix.
 var fatalAuthErrors = []string{"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
@@ -308,102 +292,6 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 		}
 		b.handle(hctx, evt, h)
 	}()
-}
-
-// envAck acks one envelope at most once, whatever path (result, budget,
-// panic, duplicate) gets there first.
-type envAck struct {
-	b    *Bot
-	req  *socketmode.Request
-	once sync.Once
-}
-
-// send acks the envelope with payload (nil for a plain ack) unless it was
-// already acked. When the payload cannot be sent (over Slack's 20 KB limit,
-// say) a plain ack follows so Slack does not re-send, and the payload's error
-// is returned so the caller can tell the user.
-func (a *envAck) send(payload any) error {
-	var payloadErr error
-	a.once.Do(func() { payloadErr = a.ack(payload) })
-	return payloadErr
-}
-
-// sendFirst acks the envelope with payload unless it was already acked, and
-// reports whether the payload went out (false: acked before, or the payload
-// refused and a plain ack sent in its place).
-func (a *envAck) sendFirst(payload any) bool {
-	sent := false
-	a.once.Do(func() { sent = a.ack(payload) == nil })
-	return sent
-}
-
-// ack is the one ack of send and sendFirst: with payload, or plain when
-// payload is nil or cannot be sent (its error is returned).
-func (a *envAck) ack(payload any) error {
-	var err error
-	if payload != nil {
-		if err = a.b.ackCtx(a.req.EnvelopeID, payload); err == nil {
-			return nil
-		}
-		a.b.log.Warn("ack with payload failed; acking without", "envelope_id", a.req.EnvelopeID, "err", err)
-	}
-	if perr := a.b.ackCtx(a.req.EnvelopeID, nil); perr != nil {
-		a.b.log.Warn("ack failed", "envelope_id", a.req.EnvelopeID, "err", perr)
-	}
-	return err
-}
-
-// ackCtx queues one ack, giving up after ackTimeout.
-func (b *Bot) ackCtx(envelopeID string, payload any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
-	defer cancel()
-	return b.sm.AckCtx(ctx, envelopeID, payload)
-}
-
-// firstSeen drops redeliveries. When the store is down the envelope is
-// handled anyway: the handler then tells the user the store is unavailable.
-func (b *Bot) firstSeen(ctx context.Context, key string) bool {
-	first, err := b.dedup.FirstSeen(ctx, key, b.cfg.DedupTTL)
-	return b.seenResult(key, first, err)
-}
-
-// firstSeenFor is firstSeen for an envelope from userID, through
-// UserDeduper when the Deduper is one (one round trip for the dedup and
-// the user's roles); the context returned carries what it read.
-func (b *Bot) firstSeenFor(ctx context.Context, key, userID string) (context.Context, bool) {
-	ud, ok := b.dedup.(UserDeduper)
-	if !ok {
-		return ctx, b.firstSeen(ctx, key)
-	}
-	ctx, first, err := ud.FirstSeenFor(ctx, key, b.cfg.DedupTTL, userID)
-	return ctx, b.seenResult(key, first, err)
-}
-
-// seenResult logs and counts a dedup verdict and says whether to handle.
-func (b *Bot) seenResult(key string, first bool, err error) bool {
-	if err != nil {
-		b.log.Warn("dedup check failed; handling envelope", "key", key, "err", err)
-		return true
-	}
-	if !first {
-		b.cfg.Metrics.Duplicate()
-		b.log.Info("duplicate envelope dropped", "key", key)
-	}
-	return first
-}
-
-// dedupKey is the event_id for Events API envelopes (Slack may redeliver an
-// event under a new envelope) and the envelope_id otherwise.
-func dedupKey(req *socketmode.Request) string {
-	if req.Type == socketmode.RequestTypeEventsAPI {
-		var p struct {
-			EventID string `json:"event_id"`
-		}
-		if json.Unmarshal(req.Payload, &p) == nil && p.EventID != "" {
-			return "event:" + p.EventID
-		}
-	}
-	return "envelope:" + req.EnvelopeID
 }
 
 // slogOutput routes slack-go's logging to slog at debug level.
