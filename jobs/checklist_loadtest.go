@@ -133,9 +133,13 @@ func (l LoadtestCheck) run(ctx context.Context, client string, spec LoadSpec, pr
 			return failing("loader.io refused the test: %v", err)
 		}
 		if l.Runs != nil {
-			// Not kept: a replica carrying the check on starts another test.
-			_ = l.Runs.SaveLoadRun(ctx, store.LoadRun{Client: client, TestID: testID, ResultID: resultID, Started: now()},
+			// Kept even when ctx ended just now (a shutdown, the lock lost):
+			// that is when the replica carrying the check on needs it. Not
+			// kept (Redis down), that one starts another test.
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			_ = l.Runs.SaveLoadRun(sctx, store.LoadRun{Client: client, TestID: testID, ResultID: resultID, Started: now()},
 				time.Duration(spec.Duration)*time.Second+10*time.Minute)
+			cancel()
 		}
 	}
 	poll := l.Poll
