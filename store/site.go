@@ -84,6 +84,35 @@ func (s *Store) RecordCheck(ctx context.Context, st SiteStatus) (changed bool, s
 	return res[0].(int64) == 1, time.UnixMilli(ms), nil
 }
 
+// TouchSites stores the newest check of sites whose state did not change
+// (the caller knows it from its own last RecordCheck): only the check's
+// data is written, one HSET each, in one pipeline. It returns the keys of
+// sites whose record was missing (Redis lost it): the caller records those
+// again in full (RecordCheck), as their state and index entry are gone too.
+func (s *Store) TouchSites(ctx context.Context, sts []SiteStatus) (missing []string, err error) {
+	if len(sts) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(sts))
+	for i, st := range sts {
+		data, err := json.Marshal(st)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode site %s: %w", st.Key, err)
+		}
+		cmds[i] = pipe.HSet(ctx, s.siteKey(st.Key), "data", data)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, wrap("touch sites", err)
+	}
+	for i, c := range cmds {
+		if c.Val() == 1 { // a new field: the record was not there
+			missing = append(missing, sts[i].Key)
+		}
+	}
+	return missing, nil
+}
+
 // SetMonthUptime stores the month's uptime percentage of a site.
 func (s *Store) SetMonthUptime(ctx context.Context, key, month string, pct float64) error {
 	err := s.rdb.HSet(ctx, s.siteKey(key), "month", month, "month_uptime", strconv.FormatFloat(pct, 'f', 4, 64)).Err()
