@@ -47,10 +47,7 @@ func newShieldCheck(cfg *config.Config, base aws.Config, st *store.Store, bg *ba
 		if a.ResourceTag != nil {
 			scope.TagKey, scope.TagValue = a.ResourceTag.Key, a.ResourceTag.Value
 		}
-		sc := jobs.ShieldClient{Key: key, Name: cl.Name, Scope: scope, Advanced: level == config.ShieldAdvanced}
-		if _, ok := cfg.RoutingKey(key); ok {
-			sc.PagerRef = key
-		}
+		sc := jobs.ShieldClient{Key: key, Name: cl.Name, Scope: scope, Advanced: level == config.ShieldAdvanced, PagerRef: cfg.PagerRef(key)}
 		clients = append(clients, sc)
 		accounts[key] = awsapi.Config{Region: firstOr(a.Regions, cfg.Integrations.AWS.Region), RoleARN: a.RoleARN,
 			ExternalID: a.ExternalID, EndpointURL: endpoint, STSEndpointURL: endpoint}
@@ -59,7 +56,7 @@ func newShieldCheck(cfg *config.Config, base aws.Config, st *store.Store, bg *ba
 		return s, nil
 	}
 	src := &shieldSource{c: shield.New(base, &http.Client{Timeout: 60 * time.Second}, log.With("component", "shield")), accounts: accounts}
-	s.job = jobs.NewShield(clients, src, st, jobs.ShieldOptions{Channel: cfg.Channels.Security, Nudge: bg.outbox.Nudge,
+	s.job = jobs.NewShield(clients, src, st, jobs.ShieldOptions{Channel: cfg.Channels.Security, Nudge: bg.changed,
 		Logger: log.With("component", "shield")})
 	if err := bg.sched.Add(cfg.Shield.Schedule, s.job); err != nil {
 		return nil, fmt.Errorf("shield.schedule %q: %w", cfg.Shield.Schedule, err)
