@@ -111,10 +111,14 @@ func (al *Alerter) GroupWithin(window time.Duration) *Alerter {
 }
 
 // Observe records one check of subj. It returns the transition it caused.
-// A passing check of an alert this process saw saved settled healthy is
-// not written (see quietAlerts): nothing anyone reads would change.
 func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced bool) (store.Transition, error) {
-	if ok && al.quiet.settled(subj) {
+	return al.observe(ctx, subj, ok, errText, at, silenced, false)
+}
+
+// observe is Observe; sole (see ObserveSole) lets it skip the write of a
+// passing check of an alert saved settled, and mark the alerts it saves so.
+func (al *Alerter) observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced, sole bool) (store.Transition, error) {
+	if sole && ok && al.quiet.settled(subj) {
 		return store.NoChange, nil
 	}
 	obs := func(a *store.Alert) store.Transition {
@@ -139,9 +143,9 @@ func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText s
 			tr = obs(a)
 			return announce(a, tr, "", at)
 		})
-		saved := &cur
-		if err != nil {
-			saved = nil
+		var saved *store.Alert
+		if err == nil && sole {
+			saved = &cur
 		}
 		al.quiet.end(g, &subj, saved, subj.Key)
 		if err == nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // quietAlerts remembers which alerts this process last saw saved settled
-// healthy: not open, no failing run, not muted, and at least RecoverAfter
+// healthy by ObserveSole: not open, no failing run, not muted, and at least RecoverAfter
 // passing observations in a row. Another passing observation of such an
 // alert changes nothing anyone reads (only its check count and time), so
 // Observe skips its transaction: a healthy site costs no alert command.
@@ -112,6 +112,16 @@ func (s quietStore) UpdateAlerts(ctx context.Context, keys []string, now time.Ti
 	g := s.q.begin(keys...)
 	defer s.q.end(g, nil, nil, keys...)
 	return s.AlertStore.UpdateAlerts(ctx, keys, now, fn)
+}
+
+// ObserveSole is Observe for the only observer of subj: the probe engine,
+// which runs on one replica at a time under a lease. A passing check of an
+// alert it saw saved settled healthy is not written (see quietAlerts):
+// nothing anyone reads would change. A monitor that may run on any replica
+// (the scheduler's) must use Observe: another replica's failing check would
+// be hidden from it.
+func (al *Alerter) ObserveSole(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced bool) (store.Transition, error) {
+	return al.observe(ctx, subj, ok, errText, at, silenced, true)
 }
 
 // Forget makes the Alerter read and write every alert again at its next

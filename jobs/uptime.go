@@ -113,6 +113,13 @@ func (u *Uptime) ProbeTargets() []ProbeTarget {
 // An unknown result (paused test, cancelled check) is recorded but does not
 // move the alert either way.
 func (u *Uptime) Observe(ctx context.Context, key string, res integrations.CheckResult) error {
+	return u.observe(ctx, key, res, false)
+}
+
+// observe is Observe; sole says the caller is the probe engine, the only
+// observer of its sites (under its lease): a check that changes no state
+// then costs at most one command (see steadySites and ObserveSole).
+func (u *Uptime) observe(ctx context.Context, key string, res integrations.CheckResult, sole bool) error {
 	site, ok := u.sites[key]
 	if !ok {
 		return fmt.Errorf("jobs: uptime: unknown site %q", key)
@@ -124,7 +131,7 @@ func (u *Uptime) Observe(ctx context.Context, key string, res integrations.Check
 	st := store.SiteStatus{Key: key, Client: site.Client, Site: site.Site, URL: site.URL,
 		Source: res.Source, State: string(res.State), LastChecked: at, ResponseTime: res.ResponseTime,
 		Error: res.Error, CertExpiry: res.CertExpiry}
-	if err := u.record(ctx, st); err != nil {
+	if err := u.record(ctx, st, sole); err != nil {
 		return fmt.Errorf("jobs: uptime: record %s: %w", key, err)
 	}
 	if err := u.warnCert(ctx, site, res.CertExpiry, at); err != nil {
@@ -144,15 +151,19 @@ func (u *Uptime) Observe(ctx context.Context, key string, res integrations.Check
 			silenced = silenced || s.Matches(site.Client, site.Site, at)
 		}
 	}
-	_, err := u.alerter.Observe(ctx, site.Subject, up, res.Error, at, silenced)
+	observe := u.alerter.Observe
+	if sole {
+		observe = u.alerter.ObserveSole
+	}
+	_, err := observe(ctx, site.Subject, up, res.Error, at, silenced)
 	return err
 }
 
-// record stores a check: a site still up since its last full record only
-// has its data refreshed (one command, maybe batched); anything else is
-// recorded in full at once.
-func (u *Uptime) record(ctx context.Context, st store.SiteStatus) error {
-	if st.State == string(integrations.StateUp) && u.steady.unchanged(st.Key, st.State) {
+// record stores a check: for the probe engine (sole), a site still up
+// since its last full record only has its data refreshed (one command,
+// maybe batched); anything else is recorded in full at once.
+func (u *Uptime) record(ctx context.Context, st store.SiteStatus, sole bool) error {
+	if sole && st.State == string(integrations.StateUp) && u.steady.unchanged(st.Key, st.State) {
 		return u.refresh(ctx, st)
 	}
 	u.steady.drop(st.Key)
@@ -168,7 +179,7 @@ func (u *Uptime) record(ctx context.Context, st store.SiteStatus) error {
 func (u *Uptime) OnProbe(key string, res integrations.CheckResult, _ time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := u.Observe(ctx, key, res); err != nil {
+	if err := u.observe(ctx, key, res, true); err != nil {
 		u.log.Warn("probe result not recorded", "site", key, "err", err)
 	}
 }

@@ -43,9 +43,7 @@ func BenchmarkHealthyCheckRecording(b *testing.B) {
 		site := ss[n%sites]
 		at := t0.Add(time.Duration(n/sites) * 10 * time.Second)
 		res := integrations.CheckResult{ID: site.Key, Source: "probe", State: integrations.StateUp, CheckedAt: at, ResponseTime: 3 * time.Millisecond}
-		if err := u.Observe(ctx, site.Key, res); err != nil {
-			b.Fatal(err)
-		}
+		u.OnProbe(site.Key, res, at) // as the probe engine delivers it
 	}
 	for i := range sites {
 		observe(i) // the change to up

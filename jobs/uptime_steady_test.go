@@ -20,12 +20,11 @@ func checkOf(up bool, i int) integrations.CheckResult {
 	return integrations.CheckResult{Source: "probe", State: integrations.StateDown, Error: "status 503 (expected 2xx/3xx)", CheckedAt: tick(i)}
 }
 
+// observeAll delivers checks as the probe engine does (OnProbe).
 func observeAll(t *testing.T, u *jobs.Uptime, key string, from int, ups ...bool) {
 	t.Helper()
 	for i, up := range ups {
-		if err := u.Observe(context.Background(), key, checkOf(up, from+i)); err != nil {
-			t.Fatal(err)
-		}
+		u.OnProbe(key, checkOf(up, from+i), tick(from+i))
 	}
 }
 
@@ -140,5 +139,31 @@ func TestWriteBehindNeverOverwritesAChange(t *testing.T) {
 	}
 	if st := status(); st.State != "up" || !st.Since.Equal(tick(3)) || st.ResponseTime != 104*time.Millisecond {
 		t.Fatalf("status after the write-behind stopped = %+v; want the last check written", st)
+	}
+}
+
+// Monitors that may run on any replica (StatusCake's poll) observe through
+// Observe, which never skips a write: a failure recorded by another replica
+// in between is seen, so up, down, up, down on alternating replicas never
+// fires a FailAfter 2 alert.
+func TestObserveOnAlternatingReplicasKeepsFailuresConsecutive(t *testing.T) {
+	r := newRig(t, redistest.Start(t), slacktest.New(t), pagerdutytest.New(t))
+	site := uptimeSite("uptime/acme/www", "www", "")
+	u1 := jobs.NewUptime([]jobs.UptimeSite{site}, r.al, r.st, nil, nil)
+	u2 := jobs.NewUptime([]jobs.UptimeSite{site}, jobs.NewAlerter(r.st, nil), r.st, nil, nil)
+	for i, c := range []struct {
+		u  *jobs.Uptime
+		up bool
+	}{{u1, true}, {u1, true}, {u2, false}, {u1, true}, {u2, false}} {
+		if err := c.u.Observe(context.Background(), site.Key, checkOf(c.up, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, _, err := r.st.GetAlert(context.Background(), site.Key)
+	if err != nil || a.Status == store.AlertFiring || a.Failures != 1 {
+		t.Fatalf("alert = %+v, %v; want not firing, one failure", a, err)
+	}
+	if all, _ := r.st.SiteStatuses(context.Background()); len(all) != 1 || all[0].State != "down" {
+		t.Fatalf("status = %+v", all)
 	}
 }
