@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +13,9 @@ import (
 // unknown, in each 15-minute slot, so the month's uptime is a sum of a few
 // hundred numbers however often the site changed state. It is a hash per
 // site with one field per UTC day ("<days since the epoch>") holding 96
-// slots of two little-endian uint32 (down ms, unknown ms): 768 bytes a day
-// with any downtime, ≤ 48 KB for the 62 days kept. A period is added to the
+// slots of two numbers (down ms, unknown ms), each 4 base-36 digits (text:
+// the embedded store's Lua has no struct library): 768 bytes a day with
+// any downtime, ≤ 48 KB for the 62 days kept. A period is added to the
 // slots when it ends (the next state change); the current one is added by
 // the reader. Every time zone's month starts on the 15-minute grid, so a
 // month's total is exact to the millisecond.
@@ -36,6 +36,16 @@ func (s *Store) outageKey(key string) string { return s.key("site", key, "outage
 // at ms, data json, trim-before ms, key, changes kept.
 var recordScript = redis.NewScript(`
 local SLOT, DAY, PER = 900000, 86400000, 96
+local DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
+local function enc(n)
+  local out = ''
+  for _ = 1, 4 do
+    local d = n % 36
+    out = DIGITS:sub(d + 1, d + 1) .. out
+    n = math.floor(n / 36)
+  end
+  return out
+end
 local prev = redis.call('HGET', KEYS[1], 'state')
 local since = redis.call('HGET', KEYS[1], 'since')
 local changed = 0
@@ -51,7 +61,7 @@ local function attribute(state, from, to)
     local field = tostring(day)
     local v = redis.call('HGET', KEYS[4], field)
     if not v then
-      v = string.rep('\0', PER * 8)
+      v = string.rep('0', PER * 8)
       for _, f in ipairs(redis.call('HKEYS', KEYS[4])) do
         if tonumber(f) < cutoffDay then redis.call('HDEL', KEYS[4], f) end
       end
@@ -60,8 +70,8 @@ local function attribute(state, from, to)
       local slot = math.floor((t - day * DAY) / SLOT)
       local slotEnd = math.min(day * DAY + (slot + 1) * SLOT, dayEnd)
       local off = slot * 8 + col
-      local cur = struct.unpack('<I4', v, off + 1)
-      v = v:sub(1, off) .. struct.pack('<I4', cur + slotEnd - t) .. v:sub(off + 5)
+      local cur = tonumber(v:sub(off + 1, off + 4), 36)
+      v = v:sub(1, off) .. enc(cur + slotEnd - t) .. v:sub(off + 5)
       t = slotEnd
     end
     if day >= cutoffDay then redis.call('HSET', KEYS[4], field, v) end
@@ -160,8 +170,10 @@ func (s *Store) slotOutage(ctx context.Context, key string, lower, to time.Time)
 				continue
 			}
 			b := raw[slot*outageSlotSize:]
-			down += time.Duration(binary.LittleEndian.Uint32([]byte(b[0:4]))) * time.Millisecond
-			unknown += time.Duration(binary.LittleEndian.Uint32([]byte(b[4:8]))) * time.Millisecond
+			d, _ := strconv.ParseUint(b[0:4], 36, 32)
+			u, _ := strconv.ParseUint(b[4:8], 36, 32)
+			down += time.Duration(d) * time.Millisecond
+			unknown += time.Duration(u) * time.Millisecond
 		}
 	}
 	return down, unknown, nil
