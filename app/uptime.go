@@ -77,8 +77,22 @@ func (m *uptimeMonitor) start(ctx context.Context, g *errgroup.Group, log *slog.
 		cancel()
 	}
 	if m.engine != nil {
-		g.Go(func() error { return m.st.Lead(ctx, "probe-engine", 30*time.Second, m.engine.Run) })
+		g.Go(func() error { return m.st.Lead(ctx, "probe-engine", 30*time.Second, m.runProbes) })
 	}
+}
+
+// runProbes is one term as the probing replica: what this process
+// remembers of the sites and alerts is forgotten first (another replica may
+// have recorded changes since), and the checks that change no state are
+// written behind, once a second, until the engine stops.
+func (m *uptimeMonitor) runProbes(ctx context.Context) error {
+	m.uptime.Forget()
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.uptime.WriteBehind(wctx) }()
+	err := m.engine.Run(ctx)
+	stop()
+	return errors.Join(err, <-done)
 }
 
 // checkNow checks the own-probed site under key at once, besides its

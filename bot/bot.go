@@ -163,8 +163,14 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 	var inflight sync.WaitGroup
 	sem := make(chan struct{}, b.cfg.Workers)
 	runErr := make(chan error, 1)
-	go func() { runErr <- b.sm.RunContext(ctx) }()
+	// The socket outlives ctx until in-flight work is done: a command being
+	// answered when the stop comes still needs the socket for its ack (and
+	// its reply riding in it). No new envelope is dispatched after ctx ends;
+	// Slack re-sends what is not acked to another connection.
+	sockCtx, closeSocket := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { runErr <- b.sm.RunContext(sockCtx) }()
 
+	defer closeSocket()
 	defer inflight.Wait()
 	for {
 		select {

@@ -156,3 +156,33 @@ func TestResponseURLPostsReuseConnections(t *testing.T) {
 		t.Errorf("%d rounds of %d replies opened %d connections", rounds, n, opened)
 	}
 }
+
+// A command in flight when the bot is told to stop still gets its reply in
+// its ack: the socket stays open until in-flight work has acked. Before,
+// the socket closed with the context and the queued ack was dropped, so
+// Slack showed the user a timeout.
+func TestCommandInFlightAtShutdownStillAcked(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := &stubRouter{command: func(_ context.Context, c commands.Command) commands.Reply {
+		close(entered)
+		<-release
+		return commands.Reply{Text: "done " + c.Text}
+	}}
+	s := startStub(t, nil, h, bot.Config{CommandAckBudget: 2 * time.Second}, true)
+	env := s.fake.SlashCommand(user, "C0OPS0001", "late")
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command never reached the router")
+	}
+	s.cancel()
+	time.Sleep(100 * time.Millisecond) // let the shutdown reach the socket
+	close(release)
+	c, err := s.fake.WaitResponse(env, 5*time.Second)
+	if err != nil {
+		t.Fatalf("no reply for the command in flight at shutdown: %v", err)
+	}
+	if c.Via != slacktest.ViaAck || c.JSON["text"] != "done late" {
+		t.Errorf("reply %+v", c)
+	}
+}

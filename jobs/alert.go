@@ -87,14 +87,20 @@ type pagerPayload struct {
 // Alerter turns observations and people's actions into alert transitions and
 // the deliveries that announce them (queued in the same transaction).
 type Alerter struct {
-	store  AlertStore
+	store  AlertStore    // raw, behind quietStore: its writes forget quiet marks
+	raw    AlertStore    // the store itself, for Observe's own bookkeeping of quiet
+	quiet  quietAlerts   // alerts settled healthy: a passing check needs no write
 	nudge  func()        // wakes the outbox worker; may be nil
 	window time.Duration // site alerts within this of a gathering alert gather under it; 0: never
 }
 
 // NewAlerter returns an Alerter; nudge (optional) is called after each
 // transition so delivery starts at once instead of at the next poll.
-func NewAlerter(s AlertStore, nudge func()) *Alerter { return &Alerter{store: s, nudge: nudge} }
+func NewAlerter(s AlertStore, nudge func()) *Alerter {
+	al := &Alerter{raw: s, nudge: nudge}
+	al.store = quietStore{AlertStore: s, q: &al.quiet}
+	return al
+}
 
 // GroupWithin makes a client's site alerts that fire within window of one
 // of its gathering alerts (Subject.Gathers) gather under it; 0 turns
@@ -106,6 +112,15 @@ func (al *Alerter) GroupWithin(window time.Duration) *Alerter {
 
 // Observe records one check of subj. It returns the transition it caused.
 func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced bool) (store.Transition, error) {
+	return al.observe(ctx, subj, ok, errText, at, silenced, false)
+}
+
+// observe is Observe; sole (see ObserveSole) lets it skip the write of a
+// passing check of an alert saved settled, and mark the alerts it saves so.
+func (al *Alerter) observe(ctx context.Context, subj Subject, ok bool, errText string, at time.Time, silenced, sole bool) (store.Transition, error) {
+	if sole && ok && al.quiet.settled(subj) {
+		return store.NoChange, nil
+	}
 	obs := func(a *store.Alert) store.Transition {
 		describe(a, subj)
 		// A muted alert whose silence has ended fires on its next failing
@@ -123,10 +138,16 @@ func (al *Alerter) Observe(ctx context.Context, subj Subject, ok bool, errText s
 	case al.window > 0 && subj.Monitor == "uptime" && !ok:
 		tr, err = al.observeUnderGroup(ctx, subj, at, obs)
 	default:
-		cur, err = al.store.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
+		g := al.quiet.begin(subj.Key)
+		cur, err = al.raw.UpdateAlert(ctx, subj.Key, at, func(a *store.Alert) ([]store.OutboxItem, error) {
 			tr = obs(a)
 			return announce(a, tr, "", at)
 		})
+		var saved *store.Alert
+		if err == nil && sole {
+			saved = &cur
+		}
+		al.quiet.end(g, &subj, saved, subj.Key)
 		if err == nil {
 			err = al.afterTransition(ctx, cur, tr, at)
 		}

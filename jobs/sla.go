@@ -13,7 +13,9 @@ import (
 
 // SLAStore is what the SLA job reads and writes.
 type SLAStore interface {
-	StateChanges(ctx context.Context, key string, from, to time.Time) ([]store.StateChange, error)
+	// Outage is how long a site was down, and its state unknown, between
+	// from and to (see store.Outage).
+	Outage(ctx context.Context, key string, from, to time.Time) (down, unknown time.Duration, err error)
 	SetMonthUptime(ctx context.Context, key, month string, pct float64) error
 }
 
@@ -91,8 +93,8 @@ func (al *Alerter) Raise(ctx context.Context, subj Subject, why string, at time.
 	return al.apply(ctx, subj, at, "raise", func(a *store.Alert) store.Transition { return a.Raise(why, at) })
 }
 
-// periods are the site's up/down periods of the month so far: recorded
-// state changes for own probes, StatusCake's periods for its tests.
+// periods are the site's up/down periods of the month so far: its outage
+// record for own probes, StatusCake's periods for its tests.
 func (s SLA) periods(ctx context.Context, site UptimeSite, from, now time.Time) ([]integrations.Period, error) {
 	if site.StatusCakeID != "" {
 		if s.Periods == nil {
@@ -100,17 +102,14 @@ func (s SLA) periods(ctx context.Context, site UptimeSite, from, now time.Time) 
 		}
 		return s.Periods.Periods(ctx, site.StatusCakeID, from, now)
 	}
-	changes, err := s.Store.StateChanges(ctx, site.Key, from, now)
+	down, unknown, err := s.Store.Outage(ctx, site.Key, from, now)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]integrations.Period, 0, len(changes))
-	for i, c := range changes {
-		p := integrations.Period{State: integrations.CheckState(c.State), Start: c.At}
-		if i+1 < len(changes) {
-			p.End = changes[i+1].At
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	// MonthUptime needs only the totals: the down and unknown time, laid
+	// end to end from the month's start.
+	return []integrations.Period{
+		{State: integrations.StateDown, Start: from, End: from.Add(down)},
+		{State: integrations.StateUnknown, Start: from.Add(down), End: from.Add(down + unknown)},
+	}, nil
 }

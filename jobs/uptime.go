@@ -15,6 +15,8 @@ import (
 // UptimeStore is what the uptime monitor records into.
 type UptimeStore interface {
 	RecordCheck(ctx context.Context, st store.SiteStatus) (changed bool, since time.Time, err error)
+	// TouchSites stores checks that changed no state (see store.TouchSites).
+	TouchSites(ctx context.Context, sts []store.SiteStatus) (missing []string, err error)
 	// Mutes are the silences and change windows in force at now.
 	Mutes(ctx context.Context, now time.Time) ([]store.Silence, error)
 	SetSourceStatus(ctx context.Context, st store.SourceStatus) error
@@ -48,6 +50,7 @@ type Uptime struct {
 	alerter      *Alerter
 	st           UptimeStore
 	reasons      reasons // why down StatusCake tests fail
+	steady       steadySites
 	log          *slog.Logger
 	now          func() time.Time
 }
@@ -110,6 +113,13 @@ func (u *Uptime) ProbeTargets() []ProbeTarget {
 // An unknown result (paused test, cancelled check) is recorded but does not
 // move the alert either way.
 func (u *Uptime) Observe(ctx context.Context, key string, res integrations.CheckResult) error {
+	return u.observe(ctx, key, res, false)
+}
+
+// observe is Observe; sole says the caller is the probe engine, the only
+// observer of its sites (under its lease): a check that changes no state
+// then costs at most one command (see steadySites and ObserveSole).
+func (u *Uptime) observe(ctx context.Context, key string, res integrations.CheckResult, sole bool) error {
 	site, ok := u.sites[key]
 	if !ok {
 		return fmt.Errorf("jobs: uptime: unknown site %q", key)
@@ -118,10 +128,10 @@ func (u *Uptime) Observe(ctx context.Context, key string, res integrations.Check
 	if at.IsZero() {
 		at = u.now()
 	}
-	_, _, err := u.st.RecordCheck(ctx, store.SiteStatus{Key: key, Client: site.Client, Site: site.Site, URL: site.URL,
+	st := store.SiteStatus{Key: key, Client: site.Client, Site: site.Site, URL: site.URL,
 		Source: res.Source, State: string(res.State), LastChecked: at, ResponseTime: res.ResponseTime,
-		Error: res.Error, CertExpiry: res.CertExpiry})
-	if err != nil {
+		Error: res.Error, CertExpiry: res.CertExpiry}
+	if err := u.record(ctx, st, sole); err != nil {
 		return fmt.Errorf("jobs: uptime: record %s: %w", key, err)
 	}
 	if err := u.warnCert(ctx, site, res.CertExpiry, at); err != nil {
@@ -141,15 +151,35 @@ func (u *Uptime) Observe(ctx context.Context, key string, res integrations.Check
 			silenced = silenced || s.Matches(site.Client, site.Site, at)
 		}
 	}
-	_, err = u.alerter.Observe(ctx, site.Subject, up, res.Error, at, silenced)
+	observe := u.alerter.Observe
+	if sole {
+		observe = u.alerter.ObserveSole
+	}
+	_, err := observe(ctx, site.Subject, up, res.Error, at, silenced)
 	return err
+}
+
+// record stores a check: for the probe engine (sole), a site still up
+// since its last full record only has its data refreshed (one command,
+// maybe batched); anything else is recorded in full at once.
+func (u *Uptime) record(ctx context.Context, st store.SiteStatus, sole bool) error {
+	if sole && st.State == string(integrations.StateUp) && u.steady.unchanged(st.Key, st.State) {
+		return u.refresh(ctx, st)
+	}
+	u.steady.drop(st.Key)
+	if _, _, err := u.st.RecordCheck(ctx, st); err != nil {
+		u.steady.forgetSite(st.Key)
+		return err
+	}
+	u.steady.recorded(st)
+	return nil
 }
 
 // OnProbe is the probe engine's result callback.
 func (u *Uptime) OnProbe(key string, res integrations.CheckResult, _ time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := u.Observe(ctx, key, res); err != nil {
+	if err := u.observe(ctx, key, res, true); err != nil {
 		u.log.Warn("probe result not recorded", "site", key, "err", err)
 	}
 }
@@ -214,10 +244,14 @@ func (u *Uptime) warnCert(ctx context.Context, site UptimeSite, notAfter, now ti
 		return err
 	}
 	marker := fmt.Sprintf("cert:%s:%d", site.Key, notAfter.Unix())
+	if u.steady.certQueued(marker) {
+		return nil
+	}
 	queued, err := u.st.EnqueueOnce(ctx, marker, CertWarnWithin+30*24*time.Hour, now, item)
 	if err != nil {
 		return fmt.Errorf("jobs: uptime: certificate warning %s: %w", site.Key, err)
 	}
+	u.steady.markCert(marker)
 	if queued && u.alerter.nudge != nil {
 		u.alerter.nudge()
 	}

@@ -43,26 +43,9 @@ type StateChange struct {
 // transitionsKept bounds the state-change history: this month and last.
 const transitionsKept = 62 * 24 * time.Hour
 
-// recordScript stores a check and, when the state changed, the change.
-// KEYS: site hash, transitions zset, index set. ARGV: state, at ms, data
-// json, trim-before ms, key.
-var recordScript = redis.NewScript(`
-local prev = redis.call('HGET', KEYS[1], 'state')
-local since = redis.call('HGET', KEYS[1], 'since')
-local changed = 0
-if prev ~= ARGV[1] then
-  since = ARGV[2]
-  changed = 1
-  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1] .. '|' .. ARGV[2])
-  -- trim old changes but keep the newest one before the cutoff: it is the
-  -- state in force at the cutoff, which month uptime needs
-  local old = redis.call('ZCOUNT', KEYS[2], '-inf', '(' .. ARGV[4])
-  if old > 1 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, old - 2) end
-end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'since', since, 'data', ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[5])
-return {changed, since}
-`)
+// changesKept bounds the raw state changes kept since the outage record
+// began (see recordScript): a flapping site's changes are summarised there.
+const changesKept = 64
 
 func (s *Store) siteKey(key string) string        { return s.key("site", key) }
 func (s *Store) transitionsKey(key string) string { return s.key("site", key, "changes") }
@@ -75,13 +58,42 @@ func (s *Store) RecordCheck(ctx context.Context, st SiteStatus) (changed bool, s
 		return false, time.Time{}, fmt.Errorf("store: encode site %s: %w", st.Key, err)
 	}
 	at := st.LastChecked.UnixMilli()
-	res, err := recordScript.Run(ctx, s.rdb, []string{s.siteKey(st.Key), s.transitionsKey(st.Key), s.key("sites")},
-		st.State, at, data, st.LastChecked.Add(-transitionsKept).UnixMilli(), st.Key).Slice()
+	res, err := recordScript.Run(ctx, s.rdb, []string{s.siteKey(st.Key), s.transitionsKey(st.Key), s.key("sites"), s.outageKey(st.Key)},
+		st.State, at, data, st.LastChecked.Add(-transitionsKept).UnixMilli(), st.Key, changesKept).Slice()
 	if err != nil {
 		return false, time.Time{}, wrap("record check "+st.Key, err)
 	}
 	ms, _ := strconv.ParseInt(fmt.Sprint(res[1]), 10, 64)
 	return res[0].(int64) == 1, time.UnixMilli(ms), nil
+}
+
+// TouchSites stores the newest check of sites whose state did not change
+// (the caller knows it from its own last RecordCheck): only the check's
+// data is written, one HSET each, in one pipeline. It returns the keys of
+// sites whose record was missing (Redis lost it): the caller records those
+// again in full (RecordCheck), as their state and index entry are gone too.
+func (s *Store) TouchSites(ctx context.Context, sts []SiteStatus) (missing []string, err error) {
+	if len(sts) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(sts))
+	for i, st := range sts {
+		data, err := json.Marshal(st)
+		if err != nil {
+			return nil, fmt.Errorf("store: encode site %s: %w", st.Key, err)
+		}
+		cmds[i] = pipe.HSet(ctx, s.siteKey(st.Key), "data", data)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, wrap("touch sites", err)
+	}
+	for i, c := range cmds {
+		if c.Val() == 1 { // a new field: the record was not there
+			missing = append(missing, sts[i].Key)
+		}
+	}
+	return missing, nil
 }
 
 // SetMonthUptime stores the month's uptime percentage of a site.
@@ -128,7 +140,10 @@ func (s *Store) SiteStatuses(ctx context.Context) ([]SiteStatus, error) {
 func str(v any) string { s, _ := v.(string); return s }
 
 // StateChanges returns the state in force at from (if known) followed by
-// every change up to to, oldest first.
+// every change up to to, oldest first, of the changes kept: the newest
+// changesKept since the site's outage record began, and those before it
+// (recorded by an older opsbot) until they age out. Durations over a
+// period are Outage's.
 func (s *Store) StateChanges(ctx context.Context, key string, from, to time.Time) ([]StateChange, error) {
 	k := s.transitionsKey(key)
 	pipe := s.rdb.Pipeline()
