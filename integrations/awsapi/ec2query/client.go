@@ -1,8 +1,8 @@
 // Package ec2query is a small client of the EC2 Query API for the three
 // read calls opsbot makes (DescribeInstances, DescribeInstanceStatus,
 // DescribeAddresses). It replaces aws-sdk-go-v2/service/ec2, which alone
-// took about half of a cold build's compile time and most of its peak memory
-// for these three calls. It is built on the SDK's core pieces, which the
+// took a quarter of a cold build's compile CPU (~100 s of ~400 s) and set
+// its memory peak (3.2 GB in one compiler process) for these three calls. It is built on the SDK's core pieces, which the
 // other AWS clients compile anyway: the aws.Config (region, credentials,
 // HTTP client, retry settings), the SigV4 signer and the standard retryer.
 // Its errors have the shape of the generated clients' (smithy.OperationError
