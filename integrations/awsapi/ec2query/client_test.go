@@ -45,6 +45,7 @@ func fake(t *testing.T) *awsmontest.Server {
 		awsmontest.Instance{ID: "i-0aaa", Name: "web-1", Type: "t3.small", Region: "eu-west-1", Tags: map[string]string{"client": "acme"}, PrivateIP: "10.0.0.1"},
 		awsmontest.Instance{ID: "i-0bbb", Name: "web-2", Type: "t3.small", Region: "eu-west-1", Tags: map[string]string{"client": "acme"}, State: "stopped"},
 		awsmontest.Instance{ID: "i-0ccc", Name: "elsewhere", Type: "t3.small", Region: "us-east-1", Tags: map[string]string{"client": "acme"}},
+		awsmontest.Instance{ID: "i-0ddd", Name: "not-acme", Type: "t3.small", Region: "eu-west-1", Tags: map[string]string{"client": "other"}},
 	)
 	return srv
 }
@@ -61,7 +62,7 @@ func TestDescribeAgainstTheFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got[0].InstanceID != "i-0aaa" || got[0].Tag("Name") != "web-1" || got[0].PrivateIP != "10.0.0.1" || got[1].State != "stopped" {
-		t.Errorf("instances = %+v, want i-0aaa (web-1, 10.0.0.1) and i-0bbb (stopped), not us-east-1's", got)
+		t.Errorf("instances = %+v, want i-0aaa (web-1, 10.0.0.1) and i-0bbb (stopped), not other's nor us-east-1's", got)
 	}
 	calls := srv.Calls(awsmontest.OpDescribeInstances)
 	if len(calls) != 2 || calls[1].Form.Get("NextToken") == "" || calls[0].Form.Get("Version") != "2016-11-15" || calls[0].Region != "eu-west-1" {
