@@ -65,7 +65,7 @@ func newAWSMonitors(cfg *config.Config, base aws.Config, st *store.Store, bg *ba
 			configured := serverThresholds(cl.Thresholds.Or(cfg.Servers.Thresholds))
 			m.configd[key] = configured
 			serverClients = append(serverClients, jobs.ServerClient{Key: key, Name: cl.Name, Scope: scope,
-				Channel: cfg.Channels.Support, PagerRef: key, Thresholds: configured,
+				Channel: cfg.Channels.Support, PagerRef: cfg.PagerRef(key), Thresholds: configured,
 				StatusChecks: eff.StatusChecks == nil || *eff.StatusChecks, Severity: integrations.Severity(cl.Severity),
 				PageOn: cfg.UnusualPages(key)})
 			accounts[key] = awsapi.Config{Region: firstOr(a.Regions, cfg.Integrations.AWS.Region), RoleARN: a.RoleARN,

@@ -31,7 +31,7 @@ func newScanWiring(cfg *config.Config, st *store.Store, bg *background, log *slo
 		cl := cfg.Clients[key]
 		w.paid[key] = true
 		clients = append(clients, jobs.ScanClient{Key: key, Name: cl.Name, Profiles: cl.Detectify.Profiles,
-			Routing: cl.Detectify.Routing, PagerRef: key})
+			Routing: cl.Detectify.Routing, PagerRef: cfg.PagerRef(key)})
 	}
 	if len(clients) == 0 {
 		return w, nil

@@ -47,10 +47,7 @@ func newShieldCheck(cfg *config.Config, base aws.Config, st *store.Store, bg *ba
 		if a.ResourceTag != nil {
 			scope.TagKey, scope.TagValue = a.ResourceTag.Key, a.ResourceTag.Value
 		}
-		sc := jobs.ShieldClient{Key: key, Name: cl.Name, Scope: scope, Advanced: level == config.ShieldAdvanced}
-		if _, ok := cfg.RoutingKey(key); ok {
-			sc.PagerRef = key
-		}
+		sc := jobs.ShieldClient{Key: key, Name: cl.Name, Scope: scope, Advanced: level == config.ShieldAdvanced, PagerRef: cfg.PagerRef(key)}
 		clients = append(clients, sc)
 		accounts[key] = awsapi.Config{Region: firstOr(a.Regions, cfg.Integrations.AWS.Region), RoleARN: a.RoleARN,
 			ExternalID: a.ExternalID, EndpointURL: endpoint, STSEndpointURL: endpoint}

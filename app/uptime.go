@@ -97,10 +97,7 @@ func uptimeSites(cfg *config.Config) ([]jobs.UptimeSite, map[string]httpprobe.Ta
 	targets := map[string]httpprobe.Target{}
 	for _, client := range cfg.ClientKeys() {
 		c := cfg.Clients[client]
-		pagerRef := ""
-		if _, ok := cfg.RoutingKey(client); ok {
-			pagerRef = client
-		}
+		pagerRef := cfg.PagerRef(client)
 		for _, s := range c.Sites {
 			key := "uptime/" + client + "/" + s.Name
 			site := jobs.UptimeSite{Subject: jobs.Subject{Key: key, Monitor: "uptime", Client: client, ClientName: cmp.Or(c.Name, client),

@@ -31,6 +31,16 @@ func (c *Config) RoutingKey(client string) (Secret, bool) {
 	return "", false
 }
 
+// PagerRef is what a monitor's alerts name as their PagerDuty routing: the
+// client key when a routing key (the client's or the default) exists, else
+// "", which pages nobody. A ref without a key would only dead-letter pages.
+func (c *Config) PagerRef(client string) string {
+	if _, ok := c.RoutingKey(client); ok {
+		return client
+	}
+	return ""
+}
+
 // readRoutingKeys fills cfg.Secrets.RoutingKeys from PAGERDUTY_ROUTING_KEY
 // (under "") and PAGERDUTY_ROUTING_KEY_<CLIENT> for each client of the file,
 // and checks their form without ever showing them.

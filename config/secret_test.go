@@ -47,6 +47,14 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		t.Fatalf("RoutingKey(acme) = %v, %v", acmeKey, ok)
 	}
 
+	if ref := cfg.PagerRef("acme"); ref != "acme" {
+		t.Errorf("PagerRef(acme) with a routing key = %q, want acme", ref)
+	}
+	noKeys := &Config{}
+	if ref := noKeys.PagerRef("acme"); ref != "" {
+		t.Errorf("PagerRef(acme) without any routing key = %q, want \"\" (pages nobody)", ref)
+	}
+
 	slogJSON := func(args ...any) string {
 		var buf bytes.Buffer
 		slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", args...)
