@@ -148,9 +148,11 @@ func (c *Client) withRetries(ctx context.Context, attempt func() error) error {
 		if max := c.retryer.MaxAttempts(); max > 0 && n >= max {
 			return &retry.MaxAttemptsError{Attempt: n, Err: err}
 		}
-		if releaseRetry, err = c.retryer.GetRetryToken(ctx, err); err != nil {
-			return err
+		release, quotaErr := c.retryer.GetRetryToken(ctx, err)
+		if quotaErr != nil {
+			return errors.Join(err, quotaErr)
 		}
+		releaseRetry = release
 		delay, err := c.retryer.RetryDelay(n, err)
 		if err != nil {
 			return err
