@@ -37,7 +37,8 @@ type background struct {
 	cfg     *config.Config
 	st      *store.Store
 	log     *slog.Logger
-	// onChange are told when an alert or a request changed (App Home);
+	// onChange are told when an alert, a request or a security record
+	// changed (App Home);
 	// set before start.
 	onChange []func()
 }
@@ -127,7 +128,9 @@ func newBackground(cfg *config.Config, st *store.Store, poster chat.Poster, w wo
 }
 
 // changed wakes the outbox (something was queued) and tells whoever shows
-// alerts and requests (App Home) that they changed.
+// alerts and requests (App Home) that they changed. The scans, Shield,
+// training and waiver-expiry jobs nudge through it too: Home counts their
+// findings, gaps, overdue people and blocked launches.
 func (bg *background) changed() {
 	bg.outbox.Nudge()
 	for _, f := range bg.onChange {

@@ -43,7 +43,7 @@ func newScanWiring(cfg *config.Config, st *store.Store, bg *background, log *slo
 	src := detectify.New(detectify.Config{APIURL: cfg.Integrations.Detectify.APIURL, Key: cfg.Secrets.DetectifyKey.Reveal(),
 		Secret: cfg.Secrets.DetectifySecret.Reveal()}, &http.Client{Timeout: 60 * time.Second}, log.With("component", "detectify"))
 	w.scans = jobs.NewScans(clients, src, st, bg.alerter, jobs.ScanOptions{Channel: cfg.Channels.Security,
-		Logger: log.With("component", "scans"), Nudge: bg.outbox.Nudge})
+		Logger: log.With("component", "scans"), Nudge: bg.changed})
 	if err := bg.sched.Add("@every "+cfg.Detectify.PollInterval.Std().String(), w.scans); err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ type launchWiring struct {
 // newLaunch registers the waiver-expiry job on checklists.expire.
 func newLaunch(cfg *config.Config, base aws.Config, st *store.Store, bg *background, log *slog.Logger) (*launchWiring, error) {
 	l := &launchWiring{cfg: cfg, st: st, log: log, aws: base}
-	job := &jobs.ChecklistWaivers{St: st, Nudge: bg.outbox.Nudge, Logger: log.With("component", "checklists"),
+	job := &jobs.ChecklistWaivers{St: st, Nudge: bg.changed, Logger: log.With("component", "checklists"),
 		Render: func(cl store.Checklist, events []store.ChecklistEvent, now time.Time) ([]store.OutboxItem, error) {
 			if l.router == nil {
 				return nil, fmt.Errorf("checklists: the router is not built yet")

@@ -139,9 +139,27 @@ integrations:
 		t.Fatalf("%d PagerDuty events after runs with nothing changed, want 3", len(ev))
 	}
 
+	// App Home: a security person's Home counts the gaps; each check
+	// refreshes it, so the fix below shows without opening it again.
+	o.command(t, admin, "role grant @bob security")
+	o.fake.AppHomeOpened("UBOB000001")
+	homeShows := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(3 * wait)
+		for time.Now().Before(deadline) {
+			if v := o.fake.HomeViews("UBOB000001"); len(v) > 0 && strings.Contains(bodyOf(v[len(v)-1]), want) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("bob's Home never showed %q (%d publishes)", want, len(o.fake.HomeViews("UBOB000001")))
+	}
+	homeShows("Security: Shield gaps (3)")
+
 	// The open Elastic IP gets protected: one post naming what is left,
 	// and its incident resolved.
 	sh.Protect("web-open", shield.EIPAllocationARN("eu-west-1", "123456789012", "eipalloc-02"))
+	homeShows("Security: Shield gaps (2)")
 	second := waitPosts(2)[1]
 	if strings.Contains(second, "web-open-eip") || !strings.Contains(second, "web-no-eip") || !strings.Contains(second, "app-alb") {
 		t.Errorf("post after the fix:\n%s", second)

@@ -56,7 +56,7 @@ func newShieldCheck(cfg *config.Config, base aws.Config, st *store.Store, bg *ba
 		return s, nil
 	}
 	src := &shieldSource{c: shield.New(base, &http.Client{Timeout: 60 * time.Second}, log.With("component", "shield")), accounts: accounts}
-	s.job = jobs.NewShield(clients, src, st, jobs.ShieldOptions{Channel: cfg.Channels.Security, Nudge: bg.outbox.Nudge,
+	s.job = jobs.NewShield(clients, src, st, jobs.ShieldOptions{Channel: cfg.Channels.Security, Nudge: bg.changed,
 		Logger: log.With("component", "shield")})
 	if err := bg.sched.Add(cfg.Shield.Schedule, s.job); err != nil {
 		return nil, fmt.Errorf("shield.schedule %q: %w", cfg.Shield.Schedule, err)

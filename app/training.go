@@ -49,7 +49,7 @@ func newTrainingCheck(cfg *config.Config, st *store.Store, poster chat.Poster, b
 	emails, _ := poster.(jobs.Emails)
 	rules := store.TrainingRules{ValidFor: tr.ValidFor.Std(), DueSoon: tr.DueSoon.Std()}
 	t.job = jobs.NewTraining(src, emails, st, jobs.TrainingOptions{Courses: tr.Courses, Who: who, Rules: rules,
-		Channel: cfg.Channels.Security, CourseURL: courseURL, Location: cfg.Location, Nudge: bg.outbox.Nudge,
+		Channel: cfg.Channels.Security, CourseURL: courseURL, Location: cfg.Location, Nudge: bg.changed,
 		Logger: log.With("component", "training")})
 	t.settings = commands.TrainingSettings{Courses: tr.Courses, Who: who, Rules: rules, CourseURL: courseURL, Location: cfg.Location,
 		Take: func() string { return jobs.TrainingTake(tr.Courses, courseURL) }}

@@ -186,8 +186,10 @@ func (failHooks) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // A response_url is a short-lived capability: a failure logs its host only.
 func TestResponseURLFailureLogsHostOnly(t *testing.T) {
-	h := &stubRouter{command: func(context.Context, commands.Command) commands.Reply { return commands.Reply{Text: "pong"} }}
-	s := startStub(t, nil, h, bot.Config{HTTPClient: &http.Client{Transport: failHooks{}, Timeout: 5 * time.Second}}, true)
+	fake := slacktest.New(t)
+	h := &stubRouter{command: afterAck(fake, commands.Reply{Text: "pong"})} // a reply too late for the ack
+	s := startStub(t, fake, h, bot.Config{CommandAckBudget: 20 * time.Millisecond,
+		HTTPClient: &http.Client{Transport: failHooks{}, Timeout: 5 * time.Second}}, true)
 	s.fake.SlashCommand(user, "C0OPS0001", "ping")
 	if _, err := s.fake.WaitCall("chat.postEphemeral", nil, 5*time.Second); err != nil {
 		t.Fatalf("no fallback reply: %v", err)

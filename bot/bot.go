@@ -1,13 +1,13 @@
 // Package bot is the Slack transport: a Socket Mode loop that acks every
-// envelope first, drops redeliveries, runs handlers on a bounded worker pool
-// with panics contained, and delivers replies through the Web API. It knows
-// Slack and the commands router, nothing else.
+// envelope in time (a slash command's quick reply and a form's answer in
+// the ack, everything else first), drops redeliveries, runs handlers on a
+// bounded worker pool with panics contained, and delivers replies through
+// the Web API. It knows Slack and the commands router, nothing else.
 package bot
 
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,11 +38,6 @@ type Handler interface {
 	LinkShared(ctx context.Context, ev commands.LinkShared) map[string]slack.Attachment
 }
 
-// Deduper remembers envelopes already handled (Redis SET NX in production).
-type Deduper interface {
-	FirstSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
-}
-
 // Config configures the transport. Tokens are only handed to slack-go.
 type Config struct {
 	BotToken   string // xoxb-...
@@ -63,11 +58,12 @@ type Config struct {
 	// router: past it the modal is closed with a plain ack (Slack allows 3 s)
 	// and the outcome reaches the user as a DM; default 2.5 s.
 	SubmitAckBudget time.Duration
+	// CommandAckBudget is how long a slash command's ack waits for its
+	// reply, which then travels in the ack; past it the command is acked
+	// plain and the reply posted to its response_url; default 100 ms, so
+	// an ack never waits long on stuck work (a Redis stall, a slow API).
+	CommandAckBudget time.Duration
 }
-
-// ackTimeout bounds one ack: once the socket loop has exited (shutdown) the
-// response queue is no longer drained and an unbounded ack would block forever.
-const ackTimeout = 2 * time.Second
 
 // fatalAuthErrors are auth.test answers no retry can fix.
 var fatalAuthErrors = []string{"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
@@ -104,16 +100,17 @@ func New(cfg Config, dedup Deduper) *Bot {
 	if cfg.APIURL == "" {
 		cfg.APIURL = slack.APIURL
 	}
+	cfg.Workers = cmp.Or(cfg.Workers, 16)
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: newTransport(cfg.Workers)}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.Workers = cmp.Or(cfg.Workers, 16)
 	cfg.DedupTTL = cmp.Or(cfg.DedupTTL, 10*time.Minute)
 	cfg.HandlerTimeout = cmp.Or(cfg.HandlerTimeout, 30*time.Second)
 	cfg.SubmitAckBudget = cmp.Or(cfg.SubmitAckBudget, 2500*time.Millisecond)
+	cfg.CommandAckBudget = cmp.Or(cfg.CommandAckBudget, 100*time.Millisecond)
 	lg := cfg.Logger.With("component", "slack")
 	libLog := slogOutput{lg}
 	common := []slack.Option{slack.OptionAppLevelToken(cfg.AppToken), slack.OptionAPIURL(cfg.APIURL),
@@ -131,6 +128,17 @@ func New(cfg Config, dedup Deduper) *Bot {
 		hosts[u.Host] = true // a proxy or test server also serves the hooks
 	}
 	return &Bot{cfg: cfg, log: lg, api: api, outboxAPI: outbox, sm: socketmode.New(api, opts...), dedup: dedup, hooksHost: hosts}
+}
+
+// newTransport is the one HTTP transport of the Web API and response_url
+// posts. It keeps an idle connection to Slack for every worker (plus the
+// outbox's and App Home's): the default two per host made most posts of a
+// busy pool open a new TLS connection.
+func newTransport(workers int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = workers + 4
+	t.MaxIdleConns = max(t.MaxIdleConns, 2*t.MaxIdleConnsPerHost)
+	return t
 }
 
 // Connected reports whether the Socket Mode connection is up (for /readyz).
@@ -155,8 +163,14 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 	var inflight sync.WaitGroup
 	sem := make(chan struct{}, b.cfg.Workers)
 	runErr := make(chan error, 1)
-	go func() { runErr <- b.sm.RunContext(ctx) }()
+	// The socket outlives ctx until in-flight work is done: a command being
+	// answered when the stop comes still needs the socket for its ack (and
+	// its reply riding in it). No new envelope is dispatched after ctx ends;
+	// Slack re-sends what is not acked to another connection.
+	sockCtx, closeSocket := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { runErr <- b.sm.RunContext(sockCtx) }()
 
+	defer closeSocket()
 	defer inflight.Wait()
 	for {
 		select {
@@ -233,7 +247,9 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 		return // lifecycle or unparseable frames: nothing to ack
 	}
 	b.cfg.Metrics.Envelope(string(evt.Type))
-	b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
+	if b.log.Enabled(ctx, slog.LevelDebug) { // its arguments cost allocations on every envelope
+		b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
+	}
 	a := &envAck{b: b, req: req}
 	// View submissions and block suggestions carry their answer (validation
 	// errors, options) in the ack, so they are acked after the router
@@ -257,6 +273,15 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 			return
 		}
 	}
+	// A slash command's reply rides in its ack when it is ready in time.
+	if cmd, ok := evt.Data.(slack.SlashCommand); ok && req.AcceptsResponsePayload {
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			b.serveCommand(ctx, a, cmd, h, sem)
+		}()
+		return
+	}
 	// Everything else is acknowledged first so Slack never times out.
 	a.send(nil)
 	// The slot is taken inside the goroutine so a busy pool never delays the
@@ -273,70 +298,6 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 		}
 		b.handle(hctx, evt, h)
 	}()
-}
-
-// envAck acks one envelope at most once, whatever path (result, budget,
-// panic, duplicate) gets there first.
-type envAck struct {
-	b    *Bot
-	req  *socketmode.Request
-	once sync.Once
-}
-
-// send acks the envelope with payload (nil for a plain ack) unless it was
-// already acked. When the payload cannot be sent (over Slack's 20 KB limit,
-// say) a plain ack follows so Slack does not re-send, and the payload's error
-// is returned so the caller can tell the user.
-func (a *envAck) send(payload any) error {
-	var payloadErr error
-	a.once.Do(func() {
-		if payload != nil {
-			if payloadErr = a.b.ackCtx(a.req.EnvelopeID, payload); payloadErr == nil {
-				return
-			}
-			a.b.log.Warn("ack with payload failed; acking without", "envelope_id", a.req.EnvelopeID, "err", payloadErr)
-		}
-		if err := a.b.ackCtx(a.req.EnvelopeID, nil); err != nil {
-			a.b.log.Warn("ack failed", "envelope_id", a.req.EnvelopeID, "err", err)
-		}
-	})
-	return payloadErr
-}
-
-// ackCtx queues one ack, giving up after ackTimeout.
-func (b *Bot) ackCtx(envelopeID string, payload any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
-	defer cancel()
-	return b.sm.AckCtx(ctx, envelopeID, payload)
-}
-
-// firstSeen drops redeliveries. When the store is down the envelope is
-// handled anyway: the handler then tells the user the store is unavailable.
-func (b *Bot) firstSeen(ctx context.Context, key string) bool {
-	first, err := b.dedup.FirstSeen(ctx, key, b.cfg.DedupTTL)
-	if err != nil {
-		b.log.Warn("dedup check failed; handling envelope", "key", key, "err", err)
-		return true
-	}
-	if !first {
-		b.cfg.Metrics.Duplicate()
-		b.log.Info("duplicate envelope dropped", "key", key)
-	}
-	return first
-}
-
-// dedupKey is the event_id for Events API envelopes (Slack may redeliver an
-// event under a new envelope) and the envelope_id otherwise.
-func dedupKey(req *socketmode.Request) string {
-	if req.Type == socketmode.RequestTypeEventsAPI {
-		var p struct {
-			EventID string `json:"event_id"`
-		}
-		if json.Unmarshal(req.Payload, &p) == nil && p.EventID != "" {
-			return "event:" + p.EventID
-		}
-	}
-	return "envelope:" + req.EnvelopeID
 }
 
 // slogOutput routes slack-go's logging to slog at debug level.

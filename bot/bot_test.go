@@ -57,7 +57,9 @@ func TestForeignResponseURLIsNotFollowed(t *testing.T) {
 	var hits atomic.Int32
 	evil := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer evil.Close()
-	fake, _ := startBot(t, nil)
+	fake := slacktest.New(t)
+	h := &stubRouter{command: afterAck(fake, commands.Reply{Text: "You are admin"})} // a reply too late for the ack
+	startStub(t, fake, h, bot.Config{CommandAckBudget: 20 * time.Millisecond}, true)
 
 	env := fake.SendEnvelope("slash_commands", map[string]any{
 		"token": "x", "team_id": "T123", "channel_id": "C0OPS0001", "user_id": admin, "user_name": "admin",

@@ -214,14 +214,7 @@ func (b *Bot) respond(ctx context.Context, responseURL string, r commands.Reply)
 	if err != nil || responseURL == "" || !b.hooksHost[u.Host] || (u.Scheme != "https" && u.Host == "hooks.slack.com") {
 		return errBadResponseURL
 	}
-	msg := &slack.WebhookMessage{Text: r.Text, ResponseType: slack.ResponseTypeEphemeral, ReplaceOriginal: r.ReplaceOriginal}
-	if r.InChannel {
-		msg.ResponseType = slack.ResponseTypeInChannel
-	}
-	if len(r.Blocks) > 0 {
-		msg.Blocks = &slack.Blocks{BlockSet: r.Blocks}
-	}
-	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.cfg.HTTPClient, msg); err != nil {
+	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.cfg.HTTPClient, webhookMessage(r)); err != nil {
 		// The URL is a short-lived capability: name only its host. net/http
 		// errors quote the whole URL, so keep just their cause.
 		var ue *url.Error

@@ -59,6 +59,7 @@ func runFindingsAccept(ctx context.Context, c *Call, fs FindingsStore) (Reply, e
 		return Reply{Text: fmt.Sprintf(":x: I could not store the acceptance together with its audit entry, so nothing changed (ref %s). Tell the support team.", ref)}, nil
 	}
 	quietened := c.quietFindingAlert(ctx, f)
+	c.r.nudge() // App Home counts open findings: refresh it
 	kind := "Accepted the risk of"
 	if a.falsePositive {
 		kind = "Marked as a false positive:"

@@ -34,6 +34,7 @@ type homeSection struct {
 	lines  []string
 	blocks []slack.Block
 	more   string // e.g. "`/ops status`"
+	hint   string // always shown under the lines: the command that shows more
 }
 
 // Home builds the App Home of u for u: what waits for them and what is
@@ -70,27 +71,62 @@ func (r *Router) homeBlocks(ctx context.Context, u User) ([]slack.Block, error) 
 		_, clients := p.Scope(store.PermStatusView)
 		sections = append(sections, c.homeApprovals(d, store.ApproverStakeholder), c.homeClients(d, clients), c.homeCosts(d, clients))
 	}
-	blocks := []slack.Block{header("opsbot — your Home"),
+	if d.sec != nil {
+		sections = append(sections, c.homeFindings(d), c.homeShield(d), c.homeTraining(d))
+	}
+	if d.launches != nil {
+		sections = append(sections, c.homeLaunches(d), c.homeWaivers(d))
+	}
+	head := []slack.Block{header("opsbot — your Home"),
 		slack.NewContextBlock("", mrkdwn("Updated "+slackDate(now)+" · `/ops help` lists what you may run"))}
-	for _, s := range sections {
+	return layoutHome(head, sections), nil
+}
+
+// layoutHome lays the sections out under head within Slack's 100 blocks. A
+// section that no longer fits is named in a last line by the verb that
+// lists what it would have shown.
+func layoutHome(head []slack.Block, sections []homeSection) []slack.Block {
+	blocks := head
+	for i, s := range sections {
 		if s.title == "" {
 			continue
 		}
 		left := maxHomeBlocks - len(blocks) - 1 // keep one for "more below"
-		if left < 3 {
-			blocks = append(blocks, slack.NewContextBlock("", mrkdwn("More than Home can show: see `/ops status`, `/ops changes` and `/ops cost`.")))
-			break
+		if left < homeSectionMin {
+			var verbs []string
+			for _, rest := range sections[i:] {
+				if rest.title != "" && rest.more != "" && !slices.Contains(verbs, rest.more) {
+					verbs = append(verbs, rest.more)
+				}
+			}
+			return append(blocks, slack.NewContextBlock("", mrkdwn("More than Home can show: see "+strings.Join(verbs, ", ")+".")))
 		}
 		blocks = append(blocks, s.render(min(left, homeSectionBlocks))...)
 	}
-	return blocks, nil
+	return blocks
 }
 
-// render lays s out in at most budget blocks.
+// homeSectionMin is the least a section is laid out in: its divider and
+// title, one section of lines and the line that counts the rest.
+const homeSectionMin = 4
+
+// render lays s out in at most budget blocks (at least homeSectionMin).
+// The lines come first; when the budget is short the section's buttons,
+// then its hint, give way.
 func (s homeSection) render(budget int) []slack.Block {
 	out := []slack.Block{slack.NewDividerBlock(), slack.NewSectionBlock(mrkdwn("*"+s.title+"*"), nil, nil)}
-	budget -= len(out) + len(s.blocks)
-	packed, used := packLines(s.lines, max(budget-1, 1))
+	extra, hint := s.blocks, s.hint
+	room := budget - len(out) - 2 // one section of lines and its "… and N more"
+	if len(extra) > room {
+		extra = extra[:max(room, 0)]
+	}
+	room -= len(extra)
+	if hint != "" && room >= 1 {
+		room--
+	} else {
+		hint = ""
+	}
+	packed, used := packLines(s.lines, 1+max(room, 0))
 	out = append(out, packed...)
 	if used < len(s.lines) {
 		more := fmt.Sprintf("… and %d more", len(s.lines)-used)
@@ -99,7 +135,10 @@ func (s homeSection) render(budget int) []slack.Block {
 		}
 		out = append(out, slack.NewContextBlock("", mrkdwn(more+".")))
 	}
-	return append(out, s.blocks...)
+	if hint != "" {
+		out = append(out, slack.NewContextBlock("", mrkdwn(hint)))
+	}
+	return append(out, extra...)
 }
 
 // homeData is everything Home reads, once.
@@ -110,7 +149,9 @@ type homeData struct {
 	mutes    []store.Silence
 	costs    map[string]store.CostRecord
 	changelg []store.ChangeLogEntry
-	oncall   []string // lines
+	oncall   []string          // lines
+	sec      *homeSecurity     // security and admin only
+	launches []store.Checklist // open launches the admin may see; nil: not read
 }
 
 func (c *Call) loadHome(ctx context.Context) (homeData, error) {
@@ -143,6 +184,12 @@ func (c *Call) loadHome(ctx context.Context) (homeData, error) {
 		}
 	}
 	d.oncall = c.homeOnCall(ctx)
+	if err := c.loadHomeSecurity(ctx, &d); err != nil {
+		return d, err
+	}
+	if err := c.loadHomeLaunches(ctx, &d); err != nil {
+		return d, err
+	}
 	return d, nil
 }
 

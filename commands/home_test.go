@@ -51,11 +51,13 @@ func newHomeFixture(t *testing.T) *fixture {
 		d.OnCall = onCalls{{Schedule: "Primary", EscalationPolicy: "Ops", Level: 1, UserName: "Alice Example"}}
 		d.Schedules = map[string]string{"primary": "PPRIMARY"}
 		d.ChangeSettings = commands.ChangeSettings{Channel: "C0SUPPORT", FinanceChannel: "C0FINANCE"}
+		homeSecurityDeps(d, st)
 	})
 	f.grant(t, homeSupport, store.Grant{Role: store.Support})
 	f.grant(t, homeFinance, store.Grant{Role: store.Finance})
 	f.grant(t, homeStakeholder, store.Grant{Role: store.Stakeholder, Client: "beta"})
 	f.grant(t, homeEngineer, store.Grant{Role: store.Engineer})
+	seedHomeSecurity(t, f)
 	ctx := context.Background()
 	al := jobs.NewAlerter(f.st, nil)
 	fire := func(subj jobs.Subject, why string, at time.Time) {
@@ -140,7 +142,7 @@ func TestHomeGolden(t *testing.T) {
 	api := slack.New("xoxb-test", slack.OptionAPIURL(fake.APIURL()))
 	for _, tt := range []struct{ role, user string }{
 		{"admin", admin}, {"support", homeSupport}, {"finance", homeFinance}, {"stakeholder", homeStakeholder},
-		{"engineer", homeEngineer}, {"no-role", homeNobody},
+		{"engineer", homeEngineer}, {"no-role", homeNobody}, {"security", homeSecurity},
 	} {
 		t.Run(tt.role, func(t *testing.T) {
 			view, err := f.r.Home(context.Background(), commands.User{ID: tt.user})

@@ -156,10 +156,8 @@ func (c *Call) trainingTeam(ctx context.Context, ts store.TrainingSync, recs map
 		return slices.Index(trainingOrder, a.State) - slices.Index(trainingOrder, b.State)
 	})
 	counts := map[store.TrainingState]int{}
-	lines := make([]string, 0, len(statuses))
 	for _, s := range statuses {
 		counts[s.State]++
-		lines = append(lines, mention(s.User)+" "+trainingLine(s))
 	}
 	title := "Security training — the team"
 	summary := fmt.Sprintf("%d people: %d current, %d due soon, %d overdue, %d unmatched.", len(statuses),
@@ -173,7 +171,9 @@ func (c *Call) trainingTeam(ctx context.Context, ts store.TrainingSync, recs map
 		note = "Udemy data from " + slackDate(ts.At) + "."
 	}
 	blocks = append(blocks, slack.NewContextBlock("", mrkdwn(note+" `/ops training record @person <course> <YYYY-MM-DD> <evidence>` records training done elsewhere.")))
-	blocks = append(blocks, linesToBlocks(lines, maxBlocks-len(blocks))...)
+	if len(statuses) > 0 {
+		blocks = append(blocks, trainingTable(statuses)...)
+	}
 	return Reply{Text: title + ": " + summary, Blocks: blocks}, nil
 }
 
@@ -195,6 +195,7 @@ func (c *Call) trainingRecord(ctx context.Context) (Reply, error) {
 		Evidence: a.Evidence, By: c.User.ID, At: c.Now}); err != nil {
 		return Reply{}, err
 	}
+	c.r.nudge() // App Home lists who is overdue: refresh it
 	return Reply{Text: fmt.Sprintf(":white_check_mark: Recorded: %s completed %s on %s (evidence: %s). It is in the audit log.",
 		mention(user), Escape(a.Course), a.Date.Format("2 Jan 2006"), Escape(chat.Truncate(a.Evidence, 200)))}, nil
 }

@@ -5,6 +5,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,40 @@ type Metrics struct {
 	envelopes  *prometheus.CounterVec
 	duplicates prometheus.Counter
 	reconnects prometheus.Counter
+
+	// The children recorded on every command, cached by label values.
+	commandOf  children[[2]string, prometheus.Counter]
+	latencyOf  children[string, prometheus.Observer]
+	envelopeOf children[string, prometheus.Counter]
+}
+
+// children caches a vector's children by their label values, which are
+// few (verbs of the route table, outcomes, kinds, envelope types):
+// WithLabelValues hashes the values and looks the child up on every call.
+type children[K comparable, V any] struct {
+	mu       sync.RWMutex
+	m        map[K]V
+	newChild func(K) V
+}
+
+func (c *children[K, V]) get(k K) V {
+	c.mu.RLock()
+	v, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok = c.m[k]; !ok {
+		v = c.newChild(k)
+		c.m[k] = v
+	}
+	return v
+}
+
+func newChildren[K comparable, V any](newChild func(K) V) children[K, V] {
+	return children[K, V]{m: map[K]V{}, newChild: newChild}
 }
 
 // New registers every collector on a fresh registry.
@@ -48,6 +83,9 @@ func New() *Metrics {
 			Help: "Socket Mode reconnections after the first connection.",
 		}),
 	}
+	m.commandOf = newChildren(func(l [2]string) prometheus.Counter { return m.commands.WithLabelValues(l[0], l[1]) })
+	m.latencyOf = newChildren(func(kind string) prometheus.Observer { return m.latency.WithLabelValues(kind) })
+	m.envelopeOf = newChildren(func(typ string) prometheus.Counter { return m.envelopes.WithLabelValues(typ) })
 	m.reg.MustRegister(m.commands, m.latency, m.envelopes, m.duplicates, m.reconnects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -63,14 +101,14 @@ func (m *Metrics) Command(kind, verb, outcome string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.commands.WithLabelValues(verb, outcome).Inc()
-	m.latency.WithLabelValues(kind).Observe(d.Seconds())
+	m.commandOf.get([2]string{verb, outcome}).Inc()
+	m.latencyOf.get(kind).Observe(d.Seconds())
 }
 
 // Envelope counts a received Socket Mode envelope.
 func (m *Metrics) Envelope(typ string) {
 	if m != nil {
-		m.envelopes.WithLabelValues(typ).Inc()
+		m.envelopeOf.get(typ).Inc()
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,47 @@ func (s *Store) FirstSeen(ctx context.Context, key string, ttl time.Duration) (b
 		return false, wrap("dedup "+key, err)
 	}
 	return ok, nil
+}
+
+// FirstSeenFor is FirstSeen for an envelope from userID that will be
+// authorised next: the user's roles are read in the same round trip (a
+// pipeline of SET NX and SMEMBERS) and handed, through the returned
+// context, to the first Roles(ctx, userID) that follows, which then needs
+// no round trip of its own. The roles are as current as Roles would read
+// them an instant later; any later Roles call reads Redis again.
+func (s *Store) FirstSeenFor(ctx context.Context, key string, ttl time.Duration, userID string) (context.Context, bool, error) {
+	ttl = max(ttl, MinDedupTTL)
+	p := s.rdb.Pipeline()
+	seen := p.SetNX(ctx, s.key("seen", key), 1, ttl)
+	roles := p.SMembers(ctx, s.key("roles", userID))
+	_, _ = p.Exec(ctx) // each command's error is read below
+	first, err := seen.Result()
+	if err != nil {
+		return ctx, false, wrap("dedup "+key, err)
+	}
+	if members, rerr := roles.Result(); first && rerr == nil {
+		ctx = context.WithValue(ctx, preloadKey{}, &preloaded{userID: userID, grants: grantsOf(members)})
+	}
+	return ctx, first, nil
+}
+
+// preloadKey is the context key of the roles FirstSeenFor read.
+type preloadKey struct{}
+
+// preloaded holds one user's grants for one Roles call.
+type preloaded struct {
+	userID string
+	grants []Grant
+	used   atomic.Bool
+}
+
+// takePreloaded returns the grants FirstSeenFor read for userID, once.
+func takePreloaded(ctx context.Context, userID string) ([]Grant, bool) {
+	p, _ := ctx.Value(preloadKey{}).(*preloaded)
+	if p == nil || p.userID != userID || p.used.Swap(true) {
+		return nil, false
+	}
+	return p.grants, true
 }
 
 // Forget drops key, so the next FirstSeen of it is first again.

@@ -33,12 +33,22 @@ end
 return 1
 `)
 
-// Roles returns the grants of one user (none: deny by default).
+// Roles returns the grants of one user (none: deny by default): those
+// FirstSeenFor read with the envelope's dedup when ctx carries them, else
+// read now.
 func (s *Store) Roles(ctx context.Context, userID string) ([]Grant, error) {
+	if grants, ok := takePreloaded(ctx, userID); ok {
+		return grants, nil
+	}
 	members, err := s.rdb.SMembers(ctx, s.key("roles", userID)).Result()
 	if err != nil {
 		return nil, wrap("roles of "+userID, err)
 	}
+	return grantsOf(members), nil
+}
+
+// grantsOf parses a role set's members, sorted; invalid ones are skipped.
+func grantsOf(members []string) []Grant {
 	grants := make([]Grant, 0, len(members))
 	for _, m := range members {
 		g, ok := parseMember(m)
@@ -47,7 +57,7 @@ func (s *Store) Roles(ctx context.Context, userID string) ([]Grant, error) {
 		}
 	}
 	SortGrants(grants)
-	return grants, nil
+	return grants
 }
 
 // Grant gives userID the grant, writing the audit entry in the same atomic

@@ -19,7 +19,8 @@ type pressable struct {
 
 // renderer turns Block Kit into terminal text (UX.md): headers in caps,
 // sections as paragraphs, fields as "label: value", context indented (and
-// dim), dividers as a rule, images as "[image: alt] url", buttons as "[n] Label".
+// dim), dividers as a rule, images as "[image: alt] url", buttons as "[n] Label",
+// tables as padded columns (table.go).
 type renderer struct {
 	style
 	// press numbers a pressable and returns its number; nil renders
@@ -64,6 +65,10 @@ func (r renderer) block(b slack.Block) string {
 			parts = append(parts, r.element(b.BlockID, el)...)
 		}
 		return strings.Join(parts, "  ")
+	case *slack.TableBlock:
+		return r.tableBlock(b)
+	case *slack.DataTableBlock:
+		return r.dataTableBlock(b)
 	case slack.HeaderBlock:
 		return r.block(&b)
 	case slack.SectionBlock:

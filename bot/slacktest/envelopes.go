@@ -84,7 +84,9 @@ func (s *Server) SendEnvelopeWithID(envelopeID, envType string, payload any, acc
 		panic(fmt.Sprintf("slacktest: marshal envelope: %v", err))
 	}
 	s.mu.Lock()
-	s.env(envelopeID).gen++
+	st := s.env(envelopeID)
+	st.gen++
+	s.noteEnvelope(st, envType, acceptsResponse, raw)
 	s.mu.Unlock()
 	s.deliver(envelopeID, frame)
 }

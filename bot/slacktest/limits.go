@@ -42,6 +42,7 @@ import (
 //	view external_id                          255
 //	any text object                       ≥ 1 character
 //	Socket Mode ack frame                < 20,480 bytes (a larger one is dropped silently)
+//	table / data_table                     limits_table.go (messages only, one each)
 //	block_suggestion options                  100
 const (
 	MaxMessageText  = 40000
@@ -79,7 +80,7 @@ const (
 // per violation, each ending in the JSON pointer of the offending field, e.g.
 // "must be less than 3001 characters [json-pointer:/blocks/0/text/text]".
 type LimitError struct {
-	Code     string // invalid_blocks, invalid_arguments or msg_too_long
+	Code     string // invalid_blocks, invalid_arguments, invalid_attachments or msg_too_long
 	Messages []string
 }
 
@@ -175,12 +176,12 @@ func checkMessage(text string, hasText bool, blocks string) *LimitError {
 	if err := json.Unmarshal([]byte(blocks), &arr); err != nil {
 		return &LimitError{Code: "invalid_blocks", Messages: []string{"invalid JSON [json-pointer:/blocks]"}}
 	}
-	k := &walker{}
+	k := &walker{surface: "message"}
 	k.blocks("/blocks", arr, MaxMessageBlock)
 	if len(k.errs) > 0 {
 		return &LimitError{Code: "invalid_blocks", Messages: k.errs}
 	}
-	return nil
+	return k.tableRefusal()
 }
 
 // checkView applies the view rules to a decoded view object.

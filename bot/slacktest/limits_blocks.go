@@ -7,7 +7,13 @@ import (
 
 // walker checks decoded Block Kit JSON against Slack's limits and collects
 // one message per violation, with Slack's wording and JSON pointer.
-type walker struct{ errs []string }
+// surface is "message", "home" or "modal" (what some blocks depend on);
+// tables are the pointers of the table blocks met (one per message).
+type walker struct {
+	errs    []string
+	surface string
+	tables  []string
+}
 
 func (k *walker) fail(ptr, format string, a ...any) {
 	k.errs = append(k.errs, fmt.Sprintf(format, a...)+" [json-pointer:"+ptr+"]")
@@ -135,6 +141,8 @@ func (k *walker) block(ptr string, v any) {
 	case "image":
 		k.image(ptr, b)
 		k.text(ptr+"/title", b["title"], maxLabel, true, false)
+	case "table", "data_table":
+		k.tableBlock(ptr, b)
 	case "divider", "rich_text", "file", "video", "markdown":
 	default:
 		k.fail(ptr+"/type", "must be a valid enum value")
@@ -273,6 +281,7 @@ func (k *walker) view(ptr string, v map[string]any) {
 		k.fail(ptr+"/type", "must be a valid enum value")
 	}
 	modal := typ == "modal"
+	k.surface, _ = typ.(string)
 	k.text(ptr+"/title", v["title"], maxViewTitle, true, modal)
 	k.text(ptr+"/submit", v["submit"], maxViewTitle, true, false)
 	k.text(ptr+"/close", v["close"], maxViewTitle, true, false)

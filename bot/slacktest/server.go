@@ -29,11 +29,13 @@ package slacktest
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -80,6 +82,9 @@ type File struct {
 // "file_upload" for the upload step of files.uploadV2. Form holds the URL
 // query plus a form-encoded or multipart body (never nil); JSON holds a JSON
 // object body (nil otherwise). Treat Form, JSON and Header as read-only.
+// A slash command's reply carried in its ack is recorded as a "response_url"
+// Call too (Via ViaAck, Path its response_url's path, JSON the payload):
+// Slack shows it to the person just as it shows a post to the URL.
 type Call struct {
 	Method string
 	Path   string
@@ -87,6 +92,7 @@ type Call struct {
 	JSON   map[string]any
 	Header http.Header
 	At     time.Time
+	Via    string // "" for an HTTP request, ViaAck for a reply in an ack
 }
 
 // Ack is one frame written by the client over the socket. Payload is nil for
@@ -125,6 +131,11 @@ type envState struct {
 	// inputs are the input block IDs of the view a view_submission
 	// carries, when the view was opened through the fake (nil: unknown).
 	inputs map[string]bool
+	// typ, accepts and responsePath describe the latest delivery: its
+	// envelope type, accepts_response_payload and response_url path.
+	typ          string
+	accepts      bool
+	responsePath string
 }
 
 type ackRec struct {
@@ -160,6 +171,7 @@ type Server struct {
 	// recordings
 	calls     []Call
 	byMethod  map[string][]int
+	byHook    map[string][]int // "response_url" calls by path
 	acks      []Ack
 	dropped   []DroppedAck
 	refusals  []string // payloads refused for Slack's limits
@@ -180,6 +192,7 @@ type Server struct {
 	cur         *wsConn
 	conns       map[*wsConn]struct{}
 	connections int
+	tcpConns    atomic.Int64 // TCP connections accepted (HTTP and websocket)
 	pongs       int
 	pending     []pendingEnv
 
@@ -204,6 +217,7 @@ func New(t testing.TB) *Server {
 		archived:     map[string]bool{},
 		notJoined:    map[string]bool{},
 		byMethod:     map[string][]int{},
+		byHook:       map[string][]int{},
 		envs:         map[string]*envState{},
 		msgByTS:      map[string]*Message{},
 		files:        map[string]*pendingFile{},
@@ -222,7 +236,13 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/hooks/", s.serveHook)
 	mux.HandleFunc("/upload/", s.serveUpload)
-	s.srv = httptest.NewServer(mux)
+	s.srv = httptest.NewUnstartedServer(mux)
+	s.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.tcpConns.Add(1)
+		}
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL
 	s.wsURL = "ws" + strings.TrimPrefix(s.URL, "http")
 	t.Cleanup(s.close)
@@ -247,6 +267,10 @@ func (s *Server) close() {
 	s.wg.Wait()
 	s.srv.Close()
 }
+
+// TCPConns returns how many TCP connections the fake has accepted (HTTP
+// requests and websockets): a client that reuses its connections opens few.
+func (s *Server) TCPConns() int { return int(s.tcpConns.Load()) }
 
 // APIURL is the value for slack.OptionAPIURL: URL + "/api/".
 func (s *Server) APIURL() string { return s.URL + "/api/" }

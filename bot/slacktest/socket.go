@@ -164,7 +164,11 @@ func (s *Server) readLoop(c *wsConn) {
 			s.recordDropped(f.EnvelopeID, len(data), why)
 			continue
 		}
-		s.recordAck(f.EnvelopeID, f.Payload)
+		// The reply is shown before the ack is recorded: a test that sees
+		// the ack also sees what it carried.
+		at := time.Now()
+		s.showAckReply(f.EnvelopeID, f.Payload, at)
+		s.recordAck(f.EnvelopeID, f.Payload, at)
 	}
 }
 

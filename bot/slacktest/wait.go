@@ -50,12 +50,11 @@ func (s *Server) env(id string) *envState {
 	return st
 }
 
-// recordAck stores one ack frame read from the socket.
-func (s *Server) recordAck(id string, payload json.RawMessage) {
+// recordAck stores one ack frame read from the socket at now.
+func (s *Server) recordAck(id string, payload json.RawMessage, now time.Time) {
 	if string(payload) == "null" {
 		payload = nil
 	}
-	now := time.Now()
 	s.mu.Lock()
 	st := s.env(id)
 	a := Ack{EnvelopeID: id, Payload: payload, At: now, SentAt: st.sentAt}
@@ -121,6 +120,9 @@ func (s *Server) Acks() []Ack {
 func (s *Server) recordCall(c Call) {
 	s.mu.Lock()
 	s.byMethod[c.Method] = append(s.byMethod[c.Method], len(s.calls))
+	if c.Method == "response_url" {
+		s.byHook[c.Path] = append(s.byHook[c.Path], len(s.calls))
+	}
 	s.calls = append(s.calls, c)
 	s.notifyCalls()
 	s.mu.Unlock()

@@ -1,0 +1,63 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack/socketmode"
+)
+
+// ackTimeout bounds one ack: once the socket loop has exited (shutdown) the
+// response queue is no longer drained and an unbounded ack would block forever.
+const ackTimeout = 2 * time.Second
+
+// envAck acks one envelope at most once, whatever path (result, budget,
+// panic, duplicate) gets there first.
+type envAck struct {
+	b    *Bot
+	req  *socketmode.Request
+	once sync.Once
+}
+
+// send acks the envelope with payload (nil for a plain ack) unless it was
+// already acked. When the payload cannot be sent (over Slack's 20 KB limit,
+// say) a plain ack follows so Slack does not re-send, and the payload's error
+// is returned so the caller can tell the user.
+func (a *envAck) send(payload any) error {
+	var payloadErr error
+	a.once.Do(func() { payloadErr = a.ack(payload) })
+	return payloadErr
+}
+
+// sendFirst acks the envelope with payload unless it was already acked, and
+// reports whether the payload went out (false: acked before, or the payload
+// refused and a plain ack sent in its place).
+func (a *envAck) sendFirst(payload any) bool {
+	sent := false
+	a.once.Do(func() { sent = a.ack(payload) == nil })
+	return sent
+}
+
+// ack is the one ack of send and sendFirst: with payload, or plain when
+// payload is nil or cannot be sent (its error is returned).
+func (a *envAck) ack(payload any) error {
+	var err error
+	if payload != nil {
+		if err = a.b.ackCtx(a.req.EnvelopeID, payload); err == nil {
+			return nil
+		}
+		a.b.log.Warn("ack with payload failed; acking without", "envelope_id", a.req.EnvelopeID, "err", err)
+	}
+	if perr := a.b.ackCtx(a.req.EnvelopeID, nil); perr != nil {
+		a.b.log.Warn("ack failed", "envelope_id", a.req.EnvelopeID, "err", perr)
+	}
+	return err
+}
+
+// ackCtx queues one ack, giving up after ackTimeout.
+func (b *Bot) ackCtx(envelopeID string, payload any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	return b.sm.AckCtx(ctx, envelopeID, payload)
+}
