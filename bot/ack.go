@@ -55,9 +55,26 @@ func (a *envAck) ack(payload any) error {
 	return err
 }
 
+// ackFlushGrace is how long the socket stays open on shutdown after the
+// last ack was queued: slack-go only queues an ack, and a socket closed
+// before its sender wrote the queue drops it (local writes take microseconds).
+const ackFlushGrace = 300 * time.Millisecond
+
 // ackCtx queues one ack, giving up after ackTimeout.
 func (b *Bot) ackCtx(envelopeID string, payload any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
 	defer cancel()
-	return b.sm.AckCtx(ctx, envelopeID, payload)
+	err := b.sm.AckCtx(ctx, envelopeID, payload)
+	if err == nil {
+		b.lastAck.Store(time.Now().UnixNano())
+	}
+	return err
+}
+
+// flushAcks waits, on shutdown, until the acks queued last have had
+// ackFlushGrace to be written: slack-go offers no flush of its queue.
+func (b *Bot) flushAcks() {
+	if d := time.Until(time.Unix(0, b.lastAck.Load()).Add(ackFlushGrace)); d > 0 {
+		time.Sleep(d)
+	}
 }

@@ -90,6 +90,7 @@ type Bot struct {
 
 	home      *Home // App Home publisher; nil: app_home_opened is ignored
 	connected atomic.Bool
+	lastAck   atomic.Int64 // when an ack was last queued (Unix ns), for flushAcks
 	everUp    atomic.Bool
 	users     userCache
 	channels  channelDirectory
@@ -171,6 +172,7 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 	go func() { runErr <- b.sm.RunContext(sockCtx) }()
 
 	defer closeSocket()
+	defer b.flushAcks()
 	defer inflight.Wait()
 	for {
 		select {

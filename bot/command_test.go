@@ -180,7 +180,7 @@ func TestCommandInFlightAtShutdownStillAcked(t *testing.T) {
 	close(release)
 	c, err := s.fake.WaitResponse(env, 5*time.Second)
 	if err != nil {
-		t.Fatalf("no reply for the command in flight at shutdown: %v", err)
+		t.Fatalf("no reply for the command in flight at shutdown: %v\nacks: %+v\nlogs:\n%s", err, s.fake.Acks(), s.logs)
 	}
 	if c.Via != slacktest.ViaAck || c.JSON["text"] != "done late" {
 		t.Errorf("reply %+v", c)

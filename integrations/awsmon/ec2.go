@@ -6,13 +6,11 @@ import (
 	"regexp"
 	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/integrations/awsapi"
+	"github.com/383project/opsbot/integrations/awsapi/ec2query"
 )
 
 // ec2FilterValues is how many values one EC2 filter may carry; longer ID
@@ -24,16 +22,16 @@ const ec2StatusIDs = 100
 
 // instances returns the selected instances of one region, ordered by ID,
 // with their status checks.
-func (c *Client) instances(ctx context.Context, api *ec2.Client, region string, scope integrations.ServerScope) ([]integrations.Instance, error) {
-	var filterSets [][]types.Filter
+func (c *Client) instances(ctx context.Context, api *ec2query.Client, region string, scope integrations.ServerScope) ([]integrations.Instance, error) {
+	var filterSets [][]ec2query.Filter
 	// Explicit IDs go in an instance-id filter, not InstanceIds: a filter
 	// skips unknown IDs where InstanceIds fails the whole call with
 	// InvalidInstanceID.NotFound.
 	for ids := range slices.Chunk(scope.InstanceIDs, ec2FilterValues) {
-		filterSets = append(filterSets, []types.Filter{{Name: aws.String("instance-id"), Values: ids}})
+		filterSets = append(filterSets, []ec2query.Filter{{Name: "instance-id", Values: ids}})
 	}
 	if scope.TagKey != "" {
-		filterSets = append(filterSets, []types.Filter{{Name: aws.String("tag:" + scope.TagKey), Values: []string{scope.TagValue}}})
+		filterSets = append(filterSets, []ec2query.Filter{{Name: "tag:" + scope.TagKey, Values: []string{scope.TagValue}}})
 	}
 	byID := map[string]integrations.Instance{}
 	for _, filters := range filterSets {
@@ -63,29 +61,14 @@ func (c *Client) instances(ctx context.Context, api *ec2.Client, region string, 
 
 // describeInstances adds every instance matching filters to byID.
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html
-func describeInstances(ctx context.Context, api *ec2.Client, region string, filters []types.Filter, byID map[string]integrations.Instance) error {
-	op := "awsmon: describe EC2 instances in " + region
-	p := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{Filters: filters})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return awsapi.Classify(op, "ec2:DescribeInstances", err)
-		}
-		for _, r := range page.Reservations {
-			for _, in := range r.Instances {
-				i := integrations.Instance{ID: aws.ToString(in.InstanceId), Region: region, Type: string(in.InstanceType),
-					LaunchedAt: aws.ToTime(in.LaunchTime)}
-				if in.State != nil {
-					i.State = string(in.State.Name)
-				}
-				for _, t := range in.Tags {
-					if aws.ToString(t.Key) == "Name" {
-						i.Name = aws.ToString(t.Value)
-					}
-				}
-				byID[i.ID] = i
-			}
-		}
+func describeInstances(ctx context.Context, api *ec2query.Client, region string, filters []ec2query.Filter, byID map[string]integrations.Instance) error {
+	instances, err := api.DescribeInstances(ctx, nil, filters)
+	if err != nil {
+		return awsapi.Classify("awsmon: describe EC2 instances in "+region, "ec2:DescribeInstances", err)
+	}
+	for _, in := range instances {
+		byID[in.InstanceID] = integrations.Instance{ID: in.InstanceID, Region: region, Type: in.InstanceType,
+			LaunchedAt: in.LaunchTime, State: in.State, Name: in.Tag("Name")}
 	}
 	return nil
 }
@@ -96,7 +79,7 @@ var instanceIDPattern = regexp.MustCompile(`i-[0-9a-zA-Z]+`)
 // ids (all in byID). An instance gone between the two calls makes EC2 fail
 // with InvalidInstanceID.NotFound naming it; the call is repeated without it.
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceStatus.html
-func instanceStatuses(ctx context.Context, api *ec2.Client, region string, ids []string, byID map[string]integrations.Instance) error {
+func instanceStatuses(ctx context.Context, api *ec2query.Client, region string, ids []string, byID map[string]integrations.Instance) error {
 	op := "awsmon: describe EC2 instance status in " + region
 	for chunk := range slices.Chunk(ids, ec2StatusIDs) {
 		chunk = slices.Clone(chunk)
@@ -117,36 +100,28 @@ func instanceStatuses(ctx context.Context, api *ec2.Client, region string, ids [
 // describeStatusPages reads the statuses of ids into byID; on
 // InvalidInstanceID.NotFound it also returns the IDs EC2 named (nil when
 // none of ids were named, so the caller does not loop).
-func describeStatusPages(ctx context.Context, api *ec2.Client, ids []string, byID map[string]integrations.Instance) ([]string, error) {
-	p := ec2.NewDescribeInstanceStatusPaginator(api, &ec2.DescribeInstanceStatusInput{InstanceIds: ids, IncludeAllInstances: aws.Bool(true)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			var ae smithy.APIError
-			if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidInstanceID.NotFound" {
-				return nil, err
-			}
-			var gone []string
-			for _, id := range instanceIDPattern.FindAllString(ae.ErrorMessage(), -1) {
-				if slices.Contains(ids, id) {
-					gone = append(gone, id)
-				}
-			}
-			return gone, err
+func describeStatusPages(ctx context.Context, api *ec2query.Client, ids []string, byID map[string]integrations.Instance) ([]string, error) {
+	statuses, err := api.DescribeInstanceStatus(ctx, ids, true)
+	if err != nil {
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidInstanceID.NotFound" {
+			return nil, err
 		}
-		for _, s := range page.InstanceStatuses {
-			i, ok := byID[aws.ToString(s.InstanceId)]
-			if !ok {
-				continue
+		var gone []string
+		for _, id := range instanceIDPattern.FindAllString(ae.ErrorMessage(), -1) {
+			if slices.Contains(ids, id) {
+				gone = append(gone, id)
 			}
-			if s.SystemStatus != nil {
-				i.SystemStatus = string(s.SystemStatus.Status)
-			}
-			if s.InstanceStatus != nil {
-				i.InstanceStatus = string(s.InstanceStatus.Status)
-			}
-			byID[i.ID] = i
 		}
+		return gone, err
+	}
+	for _, s := range statuses {
+		i, ok := byID[s.InstanceID]
+		if !ok {
+			continue
+		}
+		i.SystemStatus, i.InstanceStatus = s.SystemStatus, s.InstanceStatus
+		byID[i.ID] = i
 	}
 	return nil, nil
 }

@@ -6,11 +6,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
 
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/integrations/awsapi"
+	"github.com/383project/opsbot/integrations/awsapi/ec2query"
 	"github.com/383project/opsbot/integrations/awsmon/awsmontest"
 )
 
@@ -72,8 +72,8 @@ func TestFailNextCountsDown(t *testing.T) {
 func TestFakeRejectsUnknownInstanceIDLikeEC2(t *testing.T) {
 	srv, _, acct := setup(t)
 	cfg := awsapi.AWSConfig(aws.Config{}, acct, nil)
-	api := ec2.NewFromConfig(cfg, func(o *ec2.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL) })
-	_, err := api.DescribeInstances(ctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{"i-0aaa", "i-0gone"}})
+	api := ec2query.New(cfg, acct.EndpointURL)
+	_, err := api.DescribeInstances(ctx(t), []string{"i-0aaa", "i-0gone"}, nil)
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidInstanceID.NotFound" || !strings.Contains(ae.ErrorMessage(), "i-0gone") {
 		t.Fatalf("err = %v, want InvalidInstanceID.NotFound naming i-0gone", err)

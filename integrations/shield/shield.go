@@ -1,5 +1,6 @@
 // Package shield answers "is every EC2 server of this account covered by
-// AWS Shield?" on the real aws-sdk-go-v2 clients: Shield's
+// AWS Shield?" on the real aws-sdk-go-v2 clients (EC2 through opsbot's
+// small integrations/awsapi/ec2query): Shield's
 // GetSubscriptionState and ListProtections (one endpoint, us-east-1, for
 // every region) and, per region, EC2 DescribeInstances and
 // DescribeAddresses and ELB's DescribeLoadBalancers, DescribeTargetGroups
@@ -28,13 +29,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	awsshield "github.com/aws/aws-sdk-go-v2/service/shield"
 	"github.com/aws/aws-sdk-go-v2/service/shield/types"
 
 	"github.com/383project/opsbot/integrations"
 	"github.com/383project/opsbot/integrations/awsapi"
+	"github.com/383project/opsbot/integrations/awsapi/ec2query"
 )
 
 // Region is where Shield's API lives, whatever the resources' regions.
@@ -50,7 +51,7 @@ type Client struct {
 
 	mu     sync.Mutex
 	shield map[awsapi.Config]*awsshield.Client // by account (Region cleared)
-	ec2    map[awsapi.Config]*ec2.Client       // by account and region
+	ec2    map[awsapi.Config]*ec2query.Client  // by account and region
 	elb    map[awsapi.Config]*elbv2.Client     // by account and region
 }
 
@@ -61,7 +62,7 @@ func New(base aws.Config, hc *http.Client, log *slog.Logger) *Client {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Client{base: base, hc: hc, log: log, now: time.Now,
-		shield: map[awsapi.Config]*awsshield.Client{}, ec2: map[awsapi.Config]*ec2.Client{}, elb: map[awsapi.Config]*elbv2.Client{}}
+		shield: map[awsapi.Config]*awsshield.Client{}, ec2: map[awsapi.Config]*ec2query.Client{}, elb: map[awsapi.Config]*elbv2.Client{}}
 }
 
 // shieldClient is the account's Shield client, signed for us-east-1.
@@ -81,7 +82,7 @@ func (c *Client) shieldClient(acct awsapi.Config) *awsshield.Client {
 	return sc
 }
 
-func (c *Client) ec2Client(acct awsapi.Config, region string) *ec2.Client {
+func (c *Client) ec2Client(acct awsapi.Config, region string) *ec2query.Client {
 	acct.Region = region
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -89,7 +90,7 @@ func (c *Client) ec2Client(acct awsapi.Config, region string) *ec2.Client {
 		return ec
 	}
 	cfg := awsapi.AWSConfig(c.base, acct, c.hc)
-	ec := ec2.NewFromConfig(cfg, func(o *ec2.Options) { awsapi.OverrideEndpoint(&o.BaseEndpoint, acct.EndpointURL) })
+	ec := ec2query.New(cfg, acct.EndpointURL)
 	c.ec2[acct] = ec
 	return ec
 }
