@@ -3,12 +3,14 @@ package integrations
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // ParseRetryAfter reads a Retry-After header's value (seconds or an HTTP
 // date) at now; 0 when absent, unreadable or past.
 func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}

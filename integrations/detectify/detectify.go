@@ -230,15 +230,5 @@ func vendorMessage(body []byte) string {
 
 // retryAfter reads Retry-After (seconds or an HTTP date); 0 when absent.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
+	return integrations.ParseRetryAfter(h.Get("Retry-After"), now)
 }

@@ -142,15 +142,8 @@ func classify(ctx context.Context, op string, ex *exchange, err error, secret st
 // retryAfter reads Retry-After (seconds or HTTP date), else PagerDuty's
 // ratelimit-reset (seconds). 0 when neither is usable.
 func retryAfter(h http.Header) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			return time.Duration(n) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := time.Until(t); d > 0 {
-				return d
-			}
-		}
+	if d := integrations.ParseRetryAfter(h.Get("Retry-After"), time.Now()); d > 0 {
+		return d
 	}
 	if v := strings.TrimSpace(h.Get("Ratelimit-Reset")); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {

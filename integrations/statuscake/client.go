@@ -160,13 +160,5 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 			return time.Duration(s * float64(time.Second))
 		}
 	}
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s > 0 {
-			return time.Duration(s) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil && t.After(now) {
-			return t.Sub(now)
-		}
-	}
-	return 0
+	return integrations.ParseRetryAfter(h.Get("Retry-After"), now)
 }

@@ -194,10 +194,7 @@ func (c *Client) try(ctx context.Context, u string, v any) (time.Duration, error
 		}
 		return 0, nil
 	case resp.StatusCode == 429 || resp.StatusCode == 503 || resp.StatusCode == 524:
-		after := time.Duration(0)
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			after = min(time.Duration(s)*time.Second, 5*time.Minute)
-		}
+		after := min(integrations.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), 5*time.Minute)
 		return after, &integrations.RetryableError{Op: "GET user-course-activity", StatusCode: resp.StatusCode, RetryAfter: after}
 	case resp.StatusCode == 401 || resp.StatusCode == 403:
 		return 0, fmt.Errorf("HTTP %d: check UDEMY_CLIENT_ID and UDEMY_CLIENT_SECRET (an API client of the account): %w", resp.StatusCode, integrations.ErrUnauthorized)
