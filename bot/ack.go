@@ -13,11 +13,17 @@ import (
 const ackTimeout = 2 * time.Second
 
 // envAck acks one envelope at most once, whatever path (result, budget,
-// panic, duplicate) gets there first.
+// panic, duplicate) gets there first. Made by newEnvAck, which counts it
+// in the bot's unacked until it is acked.
 type envAck struct {
 	b    *Bot
 	req  *socketmode.Request
 	once sync.Once
+}
+
+func newEnvAck(b *Bot, req *socketmode.Request) *envAck {
+	b.unacked.Add(1)
+	return &envAck{b: b, req: req}
 }
 
 // send acks the envelope with payload (nil for a plain ack) unless it was
@@ -42,6 +48,7 @@ func (a *envAck) sendFirst(payload any) bool {
 // ack is the one ack of send and sendFirst: with payload, or plain when
 // payload is nil or cannot be sent (its error is returned).
 func (a *envAck) ack(payload any) error {
+	defer a.b.unacked.Done()
 	var err error
 	if payload != nil {
 		if err = a.b.ackCtx(a.req.EnvelopeID, payload); err == nil {
@@ -69,6 +76,22 @@ func (b *Bot) ackCtx(envelopeID string, payload any) error {
 		b.lastAck.Store(time.Now().UnixNano())
 	}
 	return err
+}
+
+// ackDrainTimeout bounds waitAcked: every path acks within Slack's 3 s
+// (the budgets), so this is only a guard against a path that never does.
+const ackDrainTimeout = 5 * time.Second
+
+// waitAcked waits, on shutdown, until every envelope taken has been acked,
+// or timeout.
+func (b *Bot) waitAcked(timeout time.Duration) {
+	done := make(chan struct{})
+	go func() { b.unacked.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		b.log.Warn("stopping with envelopes not acked", "waited", timeout)
+	}
 }
 
 // flushAcks waits, on shutdown, until the acks queued last have had

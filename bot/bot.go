@@ -90,7 +90,8 @@ type Bot struct {
 
 	home      *Home // App Home publisher; nil: app_home_opened is ignored
 	connected atomic.Bool
-	lastAck   atomic.Int64 // when an ack was last queued (Unix ns), for flushAcks
+	lastAck   atomic.Int64   // when an ack was last queued (Unix ns), for flushAcks
+	unacked   sync.WaitGroup // envelopes taken and not yet acked, for waitAcked
 	everUp    atomic.Bool
 	users     userCache
 	channels  channelDirectory
@@ -164,16 +165,18 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 	var inflight sync.WaitGroup
 	sem := make(chan struct{}, b.cfg.Workers)
 	runErr := make(chan error, 1)
-	// The socket outlives ctx until in-flight work is done: a command being
-	// answered when the stop comes still needs the socket for its ack (and
-	// its reply riding in it). No new envelope is dispatched after ctx ends;
-	// Slack re-sends what is not acked to another connection.
+	// The socket outlives ctx until every envelope taken has been acked: a
+	// command being answered when the stop comes still needs the socket for
+	// its ack (and the reply riding in it). Handlers already acked finish
+	// without it, so the socket is not held (and fed envelopes nobody reads)
+	// for a handler's whole timeout. No envelope is dispatched after ctx ends.
 	sockCtx, closeSocket := context.WithCancel(context.WithoutCancel(ctx))
 	go func() { runErr <- b.sm.RunContext(sockCtx) }()
 
+	defer inflight.Wait()
 	defer closeSocket()
 	defer b.flushAcks()
-	defer inflight.Wait()
+	defer b.waitAcked(ackDrainTimeout)
 	for {
 		select {
 		case <-ctx.Done():
@@ -252,7 +255,7 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event, h Handler, sem
 	if b.log.Enabled(ctx, slog.LevelDebug) { // its arguments cost allocations on every envelope
 		b.log.Debug("envelope received", "type", evt.Type, "envelope_id", req.EnvelopeID, "retry_attempt", req.RetryAttempt)
 	}
-	a := &envAck{b: b, req: req}
+	a := newEnvAck(b, req)
 	// View submissions and block suggestions carry their answer (validation
 	// errors, options) in the ack, so they are acked after the router
 	// answers, within SubmitAckBudget. They skip the shared pool: waiting

@@ -186,3 +186,31 @@ func TestCommandInFlightAtShutdownStillAcked(t *testing.T) {
 		t.Errorf("reply %+v", c)
 	}
 }
+
+// Work already acked does not hold the socket open on shutdown: an event
+// handler still running (acked at once) must not keep the bot connected,
+// where Slack would keep routing envelopes that nobody reads any more.
+func TestShutdownClosesSocketOnceEverythingIsAcked(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := &stubRouter{command: func(_ context.Context, c commands.Command) commands.Reply {
+		close(entered)
+		<-release
+		return commands.Reply{Text: "done"}
+	}}
+	fake := slacktest.New(t)
+	s := startStub(t, fake, h, bot.Config{CommandAckBudget: 20 * time.Millisecond}, true)
+	env := fake.SlashCommand(user, "C0OPS0001", "slow")
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command never reached the router")
+	}
+	if _, err := fake.WaitAck(env, 5*time.Second); err != nil {
+		t.Fatal(err) // acked plain once the budget passed
+	}
+	s.cancel()
+	if err := fake.WaitDisconnected(3 * time.Second); err != nil {
+		t.Errorf("socket still open while an acked handler runs: %v", err)
+	}
+	close(release)
+}

@@ -205,6 +205,11 @@ func (s *Server) WaitConnections(n int, timeout time.Duration) error {
 		fmt.Sprintf("fewer than %d connections", n))
 }
 
+// WaitDisconnected waits until no socket is open (the app closed it).
+func (s *Server) WaitDisconnected(timeout time.Duration) error {
+	return s.waitConn(timeout, func() bool { return s.cur == nil }, "a socket still open")
+}
+
 func (s *Server) waitConn(timeout time.Duration, ok func() bool, what string) error {
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
