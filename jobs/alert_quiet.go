@@ -19,8 +19,14 @@ import (
 // made in Redis by this process. Forget drops every mark (a replica that
 // takes the lead, Redis found to have lost data).
 type quietAlerts struct {
-	mu       sync.Mutex
-	marks    map[string]quietMark
+	mu    sync.Mutex
+	marks map[string]quietMark
+	// While fenced (the probe engine's write-behind runs), a new mark waits
+	// in pending until ConfirmQuiet reads the alert back after the probe
+	// fence: a Redis roll-back that undid the write which settled the alert
+	// must not hide the checks after it.
+	fenced   bool
+	pending  map[string]quietMark
 	gen      map[string]uint64 // bumped by every write of the key
 	inflight map[string]int    // writes of the key under way
 }
@@ -64,6 +70,7 @@ func (q *quietAlerts) begin(keys ...string) uint64 {
 	}
 	for _, k := range keys {
 		delete(q.marks, k)
+		delete(q.pending, k)
 		q.gen[k]++
 		q.inflight[k]++
 	}
@@ -78,7 +85,15 @@ func (q *quietAlerts) end(g uint64, subj *Subject, a *store.Alert, keys ...strin
 	defer q.mu.Unlock()
 	if subj != nil && a != nil && q.gen[subj.Key] == g && q.inflight[subj.Key] == 1 &&
 		!a.Active() && a.Failures == 0 && !a.Muted && a.Successes >= max(subj.Thresholds.RecoverAfter, 1) {
-		q.marks[subj.Key] = quietMark{successes: a.Successes, look: lookOf(*subj)}
+		m := quietMark{successes: a.Successes, look: lookOf(*subj)}
+		if q.fenced {
+			if q.pending == nil {
+				q.pending = map[string]quietMark{}
+			}
+			q.pending[subj.Key] = m
+		} else {
+			q.marks[subj.Key] = m
+		}
 	}
 	for _, k := range keys {
 		q.gen[k]++
@@ -93,6 +108,41 @@ func (q *quietAlerts) forget() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	clear(q.marks)
+	clear(q.pending)
+}
+
+// fence turns the waiting for confirmation on or off (off drops what waits).
+func (q *quietAlerts) fence(on bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.fenced = on
+	clear(q.pending)
+}
+
+// waiting returns the keys of the marks waiting, with their generations.
+func (q *quietAlerts) waiting() map[string]uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make(map[string]uint64, len(q.pending))
+	for k := range q.pending {
+		out[k] = q.gen[k]
+	}
+	return out
+}
+
+// confirm makes key's waiting mark count when no write of it came since
+// generation g and Redis holds the alert as the mark says.
+func (q *quietAlerts) confirm(key string, g uint64, a store.Alert) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	m, ok := q.pending[key]
+	if !ok || q.gen[key] != g {
+		return
+	}
+	delete(q.pending, key)
+	if !a.Active() && a.Failures == 0 && !a.Muted && a.Successes >= m.successes {
+		q.marks[key] = m
+	}
 }
 
 // quietStore is the Alerter's AlertStore: every write forgets the marks of
@@ -128,3 +178,23 @@ func (al *Alerter) ObserveSole(ctx context.Context, subj Subject, ok bool, errTe
 // observation: call it when this process starts acting for the others (it
 // took the lead) or when Redis may have lost or rolled back data.
 func (al *Alerter) Forget() { al.quiet.forget() }
+
+// FenceQuiet makes alerts settled from now on wait for ConfirmQuiet before
+// their passing checks are skipped (on), or not (off). The probe engine's
+// write-behind turns it on while it keeps the probe fence.
+func (al *Alerter) FenceQuiet(on bool) { al.quiet.fence(on) }
+
+// ConfirmQuiet reads back the alerts settled since it last ran and lets
+// their passing checks be skipped where Redis still holds them settled.
+// Called right after the probe fence was found in place: a roll-back from
+// then on also undoes the fence, which the next flush sees.
+func (al *Alerter) ConfirmQuiet(ctx context.Context) error {
+	for key, g := range al.quiet.waiting() {
+		a, _, err := al.raw.GetAlert(ctx, key)
+		if err != nil {
+			return err
+		}
+		al.quiet.confirm(key, g, a)
+	}
+	return nil
+}

@@ -17,6 +17,10 @@ type UptimeStore interface {
 	RecordCheck(ctx context.Context, st store.SiteStatus) (changed bool, since time.Time, err error)
 	// TouchSites stores checks that changed no state (see store.TouchSites).
 	TouchSites(ctx context.Context, sts []store.SiteStatus) (missing []string, err error)
+	// SiteStates reads back the state of site records (see store.SiteStates).
+	SiteStates(ctx context.Context, keys []string) (map[string]string, error)
+	// SwapFence stores a fence token and returns the previous one (see store.SwapFence).
+	SwapFence(ctx context.Context, name, token string) (string, error)
 	// Mutes are the silences and change windows in force at now.
 	Mutes(ctx context.Context, now time.Time) ([]store.Silence, error)
 	SetSourceStatus(ctx context.Context, st store.SourceStatus) error
@@ -51,6 +55,7 @@ type Uptime struct {
 	st           UptimeStore
 	reasons      reasons // why down StatusCake tests fail
 	steady       steadySites
+	fence        probeFence // WriteBehind's alone
 	log          *slog.Logger
 	now          func() time.Time
 }

@@ -2,6 +2,9 @@ package jobs
 
 import (
 	"context"
+	"maps"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -21,9 +24,14 @@ const steadyFlushEvery = time.Second
 // they are recorded at once, in full (RecordCheck), after any refresh of
 // the same site already on its way.
 type steadySites struct {
-	mu      sync.Mutex
-	state   map[string]string // site key → state of its last full record
-	certs   map[string]bool   // certificate warning markers known queued
+	mu    sync.Mutex
+	state map[string]string // site key → state of its last full record
+	// While fenced (WriteBehind runs) a full record in a new state counts
+	// only once read back after the probe fence (see Alerter.ConfirmQuiet):
+	// until then it waits here, and the site's checks are written in full.
+	fenced  bool
+	waiting map[string]string
+	certs   map[string]bool // certificate warning markers known queued
 	pending map[string]store.SiteStatus
 	batch   bool // WriteBehind runs: refreshes wait for its flush
 
@@ -35,9 +43,45 @@ func (s *steadySites) recorded(st store.SiteStatus) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == nil {
-		s.state = map[string]string{}
+		s.state, s.waiting = map[string]string{}, map[string]string{}
 	}
-	s.state[st.Key] = st.State
+	if !s.fenced || s.state[st.Key] == st.State {
+		s.state[st.Key] = st.State
+		return
+	}
+	delete(s.state, st.Key)
+	s.waiting[st.Key] = st.State
+}
+
+// waitingStates returns the records waiting to be read back.
+func (s *steadySites) waitingStates() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.waiting)
+}
+
+// confirm makes the waiting records that Redis holds (stored) count, and
+// drops those it does not: their next check records them again in full.
+func (s *steadySites) confirm(asked, stored map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, want := range asked {
+		if s.waiting[k] != want {
+			continue // recorded again since: the next read-back sees to it
+		}
+		delete(s.waiting, k)
+		if stored[k] == want {
+			s.state[k] = want
+		}
+	}
+}
+
+// fence turns the waiting for read-back on or off (off drops what waits).
+func (s *steadySites) fence(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fenced = on
+	clear(s.waiting)
 }
 
 // unchanged reports whether the site was last recorded in state.
@@ -106,6 +150,7 @@ func (s *steadySites) forgetSite(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.state, key)
+	delete(s.waiting, key)
 }
 
 // batching turns queueing on or off.
@@ -120,6 +165,7 @@ func (s *steadySites) forget() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.state)
+	clear(s.waiting)
 	clear(s.certs)
 }
 
@@ -155,6 +201,46 @@ func (u *Uptime) touch(ctx context.Context, sts []store.SiteStatus) error {
 	return nil
 }
 
+// probeFence is the write-behind's fence: the token it last stored.
+type probeFence struct {
+	id    string // this process's, so two writers never store the same token
+	n     uint64
+	token string
+}
+
+// checkFence stores a new fence token each flush and reads back the one it
+// replaces. Anything but its own last token means Redis restarted empty or
+// went back to an older copy (a failover to a replica that missed writes, a
+// restore): what this process skips writing may be gone, so every site and
+// alert is written again in full. Records and settled alerts newer than the
+// last token are not skipped until read back after this one.
+func (u *Uptime) checkFence(ctx context.Context) error {
+	f := &u.fence
+	if f.id == "" {
+		f.id = strconv.FormatInt(time.Now().UnixNano(), 36)
+	}
+	next := f.id + "-" + strconv.FormatUint(f.n+1, 10)
+	old, err := u.st.SwapFence(ctx, "probes", next)
+	if err != nil {
+		return err
+	}
+	if f.n > 0 && old != f.token {
+		u.log.Warn("Redis does not hold what this process wrote a second ago: site and alert records are written again in full")
+		u.Forget()
+	}
+	f.n, f.token = f.n+1, next
+	// Read back what was recorded since the last flush, after the fence:
+	// a roll-back from now on undoes the fence too, and the next flush sees it.
+	if asked := u.steady.waitingStates(); len(asked) > 0 {
+		stored, err := u.st.SiteStates(ctx, slices.Collect(maps.Keys(asked)))
+		if err != nil {
+			return err
+		}
+		u.steady.confirm(asked, stored)
+	}
+	return u.alerter.ConfirmQuiet(ctx)
+}
+
 // Flush writes the waiting refreshes now.
 func (u *Uptime) Flush(ctx context.Context) error {
 	u.steady.flushing.Lock()
@@ -176,11 +262,17 @@ func (u *Uptime) Forget() {
 // trip shared with the others of the second.
 func (u *Uptime) WriteBehind(ctx context.Context) error {
 	u.steady.batching(true)
+	u.steady.fence(true)
+	u.alerter.FenceQuiet(true)
+	defer func() { u.steady.fence(false); u.alerter.FenceQuiet(false) }()
 	t := time.NewTicker(steadyFlushEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
+			if err := u.checkFence(ctx); err != nil {
+				u.log.Warn("probe fence not stored", "err", err)
+			}
 			if err := u.Flush(ctx); err != nil {
 				u.log.Warn("site checks not written", "err", err)
 			}

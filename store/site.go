@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -94,6 +95,24 @@ func (s *Store) TouchSites(ctx context.Context, sts []SiteStatus) (missing []str
 		}
 	}
 	return missing, nil
+}
+
+// SiteStates returns the state each site's record holds ("" when none), in
+// one pipeline: what a writer that skips writes reads back to confirm them.
+func (s *Store) SiteStates(ctx context.Context, keys []string) (map[string]string, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.HGet(ctx, s.siteKey(k), "state")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, wrap("site states", err)
+	}
+	out := make(map[string]string, len(keys))
+	for i, k := range keys {
+		out[k] = cmds[i].Val()
+	}
+	return out, nil
 }
 
 // SetMonthUptime stores the month's uptime percentage of a site.
