@@ -14,6 +14,7 @@ func TestParseRetryAfter(t *testing.T) {
 		"0":                             0,
 		"-3":                            0,
 		"soon":                          0,
+		"99999999999999":                24 * time.Hour, // would overflow a Duration
 		"Mon, 02 Mar 2026 10:00:30 GMT": 30 * time.Second,
 		"Mon, 02 Mar 2026 09:59:00 GMT": 0, // a date already past
 	} {
