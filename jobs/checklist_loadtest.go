@@ -166,6 +166,13 @@ func (l LoadtestCheck) run(ctx context.Context, client string, spec LoadSpec, pr
 		}
 		select {
 		case <-ctx.Done():
+			if l.Runs != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// Given up by a live replica (its budget over): the next
+				// Re-verify must start its own test, not read this one's.
+				// Cancelled (a shutdown, the lock lost), the run is kept for
+				// the replica that carries the check on.
+				_ = l.Runs.ClearLoadRun(context.WithoutCancel(ctx))
+			}
 			return failing("the load test did not finish in time (loader.io test %s)", testID)
 		case <-time.After(wait):
 		}

@@ -89,3 +89,29 @@ func TestLoadtestCarriedOnReadsTheRunningTest(t *testing.T) {
 		t.Fatalf("the run is still kept after its result was read: %v %v", kept, err)
 	}
 }
+
+// A check that gave up (its budget over, the replica alive) forgets its
+// test: the next Re-verify, after a fix perhaps, starts a test of its own
+// instead of reading the old one's result.
+func TestLoadtestGivenUpIsNotReadAgain(t *testing.T) {
+	t.Parallel()
+	st := store.New(redistest.Start(t).Client(t), "opsbot:")
+	tester := &slowTester{runFor: time.Hour, started: make(chan string, 4)}
+	spec := jobs.LoadSpec{Name: "acme launch", URL: "https://acme.example/", Total: 100, Duration: 60, MaxAvgMS: 500, MaxErrorRate: 1}
+	chk := jobs.LoadtestCheck{Tester: tester, Tests: map[string]jobs.LoadSpec{"acme": spec}, Locks: st, Runs: st, Poll: 20 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if res := chk.Check(ctx, "acme"); res.State != store.ItemFailing || !strings.Contains(res.Detail, "did not finish in time") {
+		t.Fatalf("over its budget: %+v", res)
+	}
+	<-tester.started
+	if _, kept, err := st.CurrentLoadRun(context.Background()); err != nil || kept {
+		t.Fatalf("the given-up run is still kept: %v %v", kept, err)
+	}
+	tester.mu.Lock()
+	tester.runFor = 0
+	tester.mu.Unlock()
+	if res := chk.Check(context.Background(), "acme"); res.State != store.ItemVerified || len(tester.started) != 1 {
+		t.Fatalf("the next Re-verify: %+v, %d test(s) started", res, len(tester.started))
+	}
+}
