@@ -42,7 +42,11 @@ func (s *Store) Claim(ctx context.Context, name string, ttl time.Duration, note 
 	}
 	relCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	s.rdb.Del(relCtx, noteKey)
+	// The note goes only while the lock is still ours, before it is let go:
+	// a lock lost meanwhile may have a new holder whose own note must stay.
+	if left, terr := l.TTL(relCtx); terr == nil && left > 0 {
+		s.rdb.Del(relCtx, noteKey)
+	}
 	_ = l.Release(relCtx)
 	return true, "", err
 }
