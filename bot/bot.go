@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,16 +63,6 @@ type Config struct {
 	// an ack never waits long on stuck work (a Redis stall, a slow API).
 	CommandAckBudget time.Duration
 }
-
-// fatalAuthErrors are auth.test answers no retry can fix.
-var fatalAuthErrors = []string{"invalid_auth", "not_authed", "account_inactive", "token_revoked"}
-
-// authBackoffMin and authBackoffMax are the first and the longest wait
-// between auth.test attempts.
-const (
-	authBackoffMin = time.Second
-	authBackoffMax = 30 * time.Second
-)
 
 // Bot is a Socket Mode connection plus the Web API client behind it.
 type Bot struct {
@@ -190,35 +179,6 @@ func (b *Bot) Run(ctx context.Context, h Handler) error {
 		case evt := <-b.sm.Events:
 			b.dispatch(ctx, evt, h, sem, &inflight)
 		}
-	}
-}
-
-// authTest checks the bot token, retrying transient failures with backoff
-// (1 s doubling to 30 s). It returns an error only when Slack rejects the
-// token, and (nil, nil) when ctx ends first.
-func (b *Bot) authTest(ctx context.Context) (*slack.AuthTestResponse, error) {
-	delay := authBackoffMin
-	for {
-		auth, err := b.api.AuthTestContext(ctx)
-		if err == nil {
-			return auth, nil
-		}
-		if ctx.Err() != nil {
-			return nil, nil
-		}
-		var se slack.SlackErrorResponse
-		if errors.As(err, &se) && slices.Contains(fatalAuthErrors, se.Err) {
-			return nil, fmt.Errorf("slack: auth.test with the bot token: %w", err)
-		}
-		b.log.Warn("slack auth.test failed; retrying", "err", err, "retry_in", delay)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, nil
-		case <-t.C:
-		}
-		delay = min(delay*2, authBackoffMax)
 	}
 }
 

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -107,31 +106,6 @@ func newServer(dir string, persistent bool, args ...string) (*Server, error) {
 	return launch(dir, "", persistent, args...)
 }
 
-// launch starts a server on free ports. Another process may take a port
-// between freePort and the bind (the cluster bus port above all, which
-// sits among the ports outgoing connections use), so a server that exits
-// at once is tried again on new ports.
-func launch(dir, conf string, persistent bool, args ...string) (*Server, error) {
-	var err error
-	for range 5 {
-		s := &Server{dir: dir, conf: conf, persistent: persistent, args: args}
-		port, perr := freePort()
-		if perr != nil {
-			return nil, perr
-		}
-		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if slices.Contains(args, "--cluster-enabled") {
-			if s.busPort, perr = freePort(); perr != nil {
-				return nil, perr
-			}
-		}
-		if err = s.Restart(); err == nil || !errors.Is(err, errExited) {
-			return s, err
-		}
-	}
-	return nil, err
-}
-
 // URL is the redis:// URL of the server.
 func (s *Server) URL() string { return "redis://" + s.Addr }
 
@@ -205,19 +179,6 @@ func (s *Server) Restart() error {
 	return fmt.Errorf("redistest: redis-server on %s did not answer PING within 30s: %s", s.Addr, s.logTail())
 }
 
-// logTail is the end of the server's log, for an error that says why.
-func (s *Server) logTail() string {
-	b, err := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-	if err != nil {
-		return "no log: " + err.Error()
-	}
-	const keep = 600
-	if len(b) > keep {
-		b = b[len(b)-keep:]
-	}
-	return "log ends: " + string(b)
-}
-
 // Stop kills the process (as a crash would) and waits for it to exit. Data is lost.
 func (s *Server) Stop() {
 	s.mu.Lock()
@@ -270,15 +231,6 @@ func (s *Server) Do(args ...any) (any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return c.Do(ctx, args...).Result()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("redistest: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitFor polls ok every 50 ms until it reports true or timeout passes.
