@@ -114,26 +114,33 @@ func (r *Router) scanSteps(ctx context.Context) {
 		if cr.Step == nil || !r.steps.claim(cr.ID) {
 			continue
 		}
-		r.steps.wg.Add(1)
-		go func(id string) {
-			defer r.steps.wg.Done()
-			defer r.steps.done(id)
-			work := func(ctx context.Context) error { return r.carryStep(ctx, id) }
-			if r.deps.StepLeases == nil { // a single process (tests of other parts)
-				if err := work(ctx); err != nil && ctx.Err() == nil {
-					r.log.Error("change step failed", "change_id", id, "err", err)
-				}
-				return
-			}
-			held, err := r.deps.StepLeases.Hold(ctx, "change-step:"+id, stepLease, work)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				r.log.Error("change step failed", "change_id", id, "err", err)
-			case !held:
-				r.log.Debug("change step carried by another replica", "change_id", id)
-			}
-		}(cr.ID)
+		r.carryUnderLease(ctx, "change-step:"+cr.ID, cr.ID, "change_id", "change step",
+			func(ctx context.Context) error { return r.carryStep(ctx, cr.ID) })
 	}
+}
+
+// carryUnderLease runs work for id (claimed in r.steps) in the background
+// under the named lease, so one replica at a time carries it; without
+// leases (a single process) it just runs. idAttr and what name it in logs.
+func (r *Router) carryUnderLease(ctx context.Context, lease, id, idAttr, what string, work func(context.Context) error) {
+	r.steps.wg.Add(1)
+	go func() {
+		defer r.steps.wg.Done()
+		defer r.steps.done(id)
+		if r.deps.StepLeases == nil { // a single process (tests of other parts)
+			if err := work(ctx); err != nil && ctx.Err() == nil {
+				r.log.Error(what+" failed", idAttr, id, "err", err)
+			}
+			return
+		}
+		held, err := r.deps.StepLeases.Hold(ctx, lease, stepLease, work)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.log.Error(what+" failed", idAttr, id, "err", err)
+		case !held:
+			r.log.Debug(what+" carried by another replica", idAttr, id)
+		}
+	}()
 }
 
 // beginStep saves a long step on the request (refused while another runs)

@@ -32,21 +32,8 @@ func (r *Router) scanChecklistRuns(ctx context.Context) {
 		if cl.Run == nil || !r.steps.claim(cl.ID) {
 			continue
 		}
-		r.steps.wg.Add(1)
-		go func(id string) {
-			defer r.steps.wg.Done()
-			defer r.steps.done(id)
-			work := func(ctx context.Context) error { return r.carryChecklistRun(ctx, id) }
-			var err error
-			if r.deps.StepLeases == nil {
-				err = work(ctx)
-			} else {
-				_, err = r.deps.StepLeases.Hold(ctx, "checklist-run:"+id, stepLease, work)
-			}
-			if err != nil && ctx.Err() == nil {
-				r.log.Error("checklist run failed", "checklist_id", id, "err", err)
-			}
-		}(cl.ID)
+		r.carryUnderLease(ctx, "checklist-run:"+cl.ID, cl.ID, "checklist_id", "checklist run",
+			func(ctx context.Context) error { return r.carryChecklistRun(ctx, cl.ID) })
 	}
 }
 
